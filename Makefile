@@ -1,0 +1,132 @@
+# skiff: one non-recursive GNU Makefile. `make` on a fresh clone configures itself.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+# ./configure writes config.mk; make re-reads it once it exists.
+-include config.mk
+configure: configure.ac
+	autoreconf -fi
+config.mk: config.mk.in configure
+	./configure $(CONFIGURE_ARGS)
+
+PACKAGE_VERSION ?= 0.1.0
+prefix ?= /usr/local
+exec_prefix ?= $(prefix)
+bindir ?= $(exec_prefix)/bin
+libexecdir ?= $(exec_prefix)/libexec
+datarootdir ?= $(prefix)/share
+datadir ?= $(datarootdir)
+mandir ?= $(datarootdir)/man
+
+B ?= build
+WARN := -Wall -Wextra -Werror -Wformat-security -Wstrict-prototypes -Wvla -Wwrite-strings \
+	-Wno-unused-parameter -Wmissing-prototypes
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -fno-strict-aliasing \
+	-DSKIFF_VERSION='"$(PACKAGE_VERSION)"' -DSKIFF_LIBEXECDIR='"$(libexecdir)/skiff"'
+OPT ?= -O2 -g
+ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(LIB_CFLAGS) $(CFLAGS)
+
+VF_SRC := $(sort $(wildcard vendor-free/*.c))
+PKG_SRC := $(sort $(wildcard pkg/*/*.c pkg/*/*/*.c))
+SKIFF_SRC := $(sort $(wildcard cmd/skiff/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_OBJ := $(call obj,$(VF_SRC) $(PKG_SRC))
+SKIFF_OBJ := $(call obj,$(SKIFF_SRC))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
+
+BINS := bin/skiff
+
+.PHONY: all
+all: $(BINS) man
+
+$(B)/obj/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libskiff.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+bin/skiff: $(SKIFF_OBJ) $(B)/libskiff.a
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) -o $@ $(SKIFF_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(B)/libskiff.a $(CMOCKA_LIBS) $(LIB_LIBS) $(LDFLAGS)
+
+$(B)/tests/%: tests/helpers/%.c $(B)/libskiff.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
+
+-include $(LIB_OBJ:.o=.d) $(SKIFF_OBJ:.o=.d)
+
+# ---- man pages and completions, generated from the command table ----
+MAN_SRC = $(wildcard man/*.scd)
+MAN_OUT = $(patsubst man/%.scd,$(B)/man/%,$(MAN_SRC))
+.PHONY: man
+man: $(MAN_OUT)
+$(B)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+.PHONY: generate
+generate: bin/skiff
+	build-aux/generate
+
+# ---- tests ----
+.PHONY: deps unit unit-asan check-layers fixtures system check check-clang bench demo
+deps:
+	scripts/install-deps
+
+unit: $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+unit-asan:
+	$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' unit
+
+check-clang:
+	$(MAKE) --no-print-directory B=build-clang CC=clang $(LIB_OBJ:$(B)/%=build-clang/%) $(SKIFF_OBJ:$(B)/%=build-clang/%)
+
+check-layers:
+	build-aux/check-layers
+
+fixtures: bin/skiff
+	tests/fixtures/make-all $(B)/fixtures
+
+system: all fixtures $(HELPER_BINS)
+	tests/system/run-all
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(HELPER_BINS)
+	@tests/check-all
+
+bench: deps all fixtures
+	tests/perf/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	scripts/demo
+
+# ---- install ----
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/skiff $(DESTDIR)$(mandir)/man1
+	install -m 0755 bin/skiff $(DESTDIR)$(bindir)/skiff
+	for f in $(MAN_OUT); do install -m 0644 $$f $(DESTDIR)$(mandir)/man1/; done
+	install -d $(DESTDIR)$(datadir)/bash-completion/completions $(DESTDIR)$(datadir)/zsh/site-functions \
+		$(DESTDIR)$(datadir)/fish/vendor_completions.d
+	install -m 0644 completions/bash/skiff $(DESTDIR)$(datadir)/bash-completion/completions/skiff
+	install -m 0644 completions/zsh/_skiff $(DESTDIR)$(datadir)/zsh/site-functions/_skiff
+	install -m 0644 completions/fish/skiff.fish $(DESTDIR)$(datadir)/fish/vendor_completions.d/skiff.fish
+
+.PHONY: clean distclean
+clean:
+	rm -rf build build-asan build-clang bin
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
