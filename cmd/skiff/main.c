@@ -127,6 +127,12 @@ const struct cli_impl cli_help = {
 	.run = help_run,
 };
 
+/* A group word alone ("skiff image") lists its subcommands. */
+const struct cli_impl cli_group = {
+	.usage = "COMMAND",
+	.max_args = -1,
+};
+
 static int report(struct skiff_err *e)
 {
 	fprintf(stderr, "Error: %s\n", e->msg);
@@ -181,6 +187,17 @@ int main(int argc, char **argv)
 		free(pos);
 		return 0;
 	}
+	if (c->flags & CMD_GROUP) {
+		if (nrest > words) {
+			fprintf(stderr, "Error: unrecognized command `skiff %s %s`\nTry 'skiff %s --help' for more information\n",
+				c->name, rest[words], c->name);
+		} else {
+			skiff_print_help(stderr, c);
+			fprintf(stderr, "Error: missing command 'skiff %s COMMAND'\n", c->name);
+		}
+		free(pos);
+		return 125;
+	}
 
 	ctx.ov.root = g.root;
 	ctx.ov.runroot = g.runroot;
@@ -215,13 +232,7 @@ int main(int argc, char **argv)
 		rc = 125;
 		goto out;
 	}
-	if (c->flags & (NEED_STORE | NEED_USERNS)) {
-		if (config_load(&ctx.cfg, &ctx.ov, &err) < 0) {
-			rc = report(err);
-			goto out;
-		}
-	}
-	if ((c->flags & NEED_STORE) && skiff_open_store(&ctx, &err) < 0) {
+	if ((c->flags & (NEED_STORE | NEED_USERNS | NEED_CONFIG)) && skiff_setup(&ctx, c->flags, &err) < 0) {
 		rc = report(err);
 		goto out;
 	}

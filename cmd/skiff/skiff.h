@@ -17,6 +17,7 @@ enum {
 	NEED_USERNS = 1 << 1, /* rootless: join (or create) the user namespace first */
 	CMD_HIDDEN = 1 << 2,  /* not listed in help or completions */
 	CMD_GROUP = 1 << 3,   /* a group word ("image", "system"): lists its subcommands */
+	NEED_CONFIG = 1 << 4, /* load the configuration only */
 };
 
 struct skiff_ctx {
@@ -24,6 +25,7 @@ struct skiff_ctx {
 	struct config_overrides ov;
 	struct store *store;
 	const char *log_level;
+	bool in_userns;
 	const char *argv0;
 };
 
@@ -53,8 +55,12 @@ extern const struct cli_command skiff_commands[];
 extern const size_t skiff_ncommands;
 extern const struct cli_opt skiff_global_opts[];
 
+/* Load the configuration, join the user namespace and open the store as flags say. */
+int skiff_setup(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **err);
 /* Open the store on demand (for commands that decide late). */
-int skiff_open_store(struct skiff_ctx *ctx, struct skiff_err **err);
+int skiff_open_store(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **err);
+bool skiff_log_debug(const struct skiff_ctx *ctx);
+void skiff_warn(const struct skiff_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Release what the dispatcher prepared. */
 void skiff_close(struct skiff_ctx *ctx);
 

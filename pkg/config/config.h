@@ -48,4 +48,20 @@ struct skiff_config {
 int config_load(struct skiff_config *cfg, const struct config_overrides *ov, struct skiff_err **err);
 void config_release(struct skiff_config *cfg);
 
+/*
+ * What config_load() takes from the host besides the environment: who we are and
+ * where the system files live. config_load() uses {geteuid() != 0, getuid(),
+ * "/etc/containers/storage.conf", "/usr/share/containers/storage.conf"};
+ * config_load_host() lets tests (and callers that already know) say otherwise.
+ * A NULL system path is skipped.
+ */
+struct config_host {
+	bool rootless;
+	uid_t uid;
+	const char *etc_storage_conf;
+	const char *usr_storage_conf;
+};
+int config_load_host(struct skiff_config *cfg, const struct config_overrides *ov, const struct config_host *host,
+		     struct skiff_err **err);
+
 #endif

@@ -1,0 +1,71 @@
+/*
+ * pkg/image: images as users see them — lookup by name or ID, tag, remove, inspect,
+ * history, prune, and the load/save/import pipelines between archives and the store.
+ * The CLI and the API server are thin fronts over these functions.
+ */
+#ifndef SKIFF_IMAGE_H
+#define SKIFF_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pkg/json/json.h"
+#include "pkg/store/store.h"
+#include "vendor-free/err.h"
+#include "vendor-free/strv.h"
+
+/* Find an image as podman does: full or short ID, exact name, then a short name
+ * ("busybox", "busybox:latest", "library/busybox") matched against stored names.
+ * ENOENT "INPUT: image not known". */
+int image_lookup(struct store *s, const char *input, struct store_image **ret, struct skiff_err **err);
+
+/* Normalise a user's name for storing: "busybox" -> "docker.io/library/busybox:latest". */
+int image_normalize_name(const char *input, char **ret, struct skiff_err **err);
+
+/* ---- load / save / import ---- */
+struct image_load_opts {
+	const char *input; /* path, or NULL/"-" for stdin */
+	const char *tmpdir;
+};
+/* Load every image of a docker-archive or oci-archive (plain, gzip or zstd). ret_names
+ * gets what to report: each name, or "sha256:<id>" for an image without one. */
+int image_load(struct store *s, const struct image_load_opts *o, struct strv *ret_names, struct skiff_err **err);
+
+enum image_save_format { SAVE_DOCKER_ARCHIVE, SAVE_OCI_ARCHIVE, SAVE_OCI_DIR };
+struct image_save_opts {
+	enum image_save_format format;
+	const char *output;  /* file or directory (oci-dir); NULL/"-" for stdout (archives only) */
+	bool multi;          /* docker-archive with several images */
+};
+/* inputs: what the user named (names keep their tag in the archive; IDs save untagged). */
+int image_save(struct store *s, const struct image_save_opts *o, const struct strv *inputs, struct skiff_err **err);
+
+struct image_import_opts {
+	const char *input;       /* tarball path or "-" for stdin */
+	const char *reference;   /* optional name */
+	const struct strv *changes; /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL */
+	const char *message;     /* history comment */
+	const char *tmpdir;
+};
+int image_import(struct store *s, const struct image_import_opts *o, char **ret_id, struct skiff_err **err);
+
+/* ---- presentation ---- */
+/* podman's `image inspect` object for one image. */
+int image_inspect_json(struct store *s, const struct store_image *img, struct json **ret, struct skiff_err **err);
+/* `history` rows: objects with ID, Created (unix), CreatedBy, Size, Comment, Tags. */
+int image_history_json(struct store *s, const struct store_image *img, struct json **ret, struct skiff_err **err);
+
+/* ---- removal ---- */
+struct image_rm_report {
+	struct strv untagged; /* names */
+	struct strv deleted;  /* ids */
+};
+void image_rm_report_release(struct image_rm_report *r);
+/* Remove what input names: a name that is one of several only untags it; an ID of an
+ * image with several names needs force. */
+int image_remove(struct store *s, const char *input, bool force, struct image_rm_report *rep, struct skiff_err **err);
+/* Remove dangling images (all unused with all). */
+int image_prune(struct store *s, bool all, struct image_rm_report *rep, struct skiff_err **err);
+
+#endif

@@ -1,0 +1,46 @@
+/* Internals shared by the pkg/store files. */
+#ifndef SKIFF_STORE_INTERNAL_H
+#define SKIFF_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "pkg/store/store.h"
+#include "vendor-free/lock.h"
+
+enum { LAYER_COMPLETE = 0, LAYER_INCOMPLETE = 1, LAYER_DELETING = 2 };
+
+struct store {
+	char *graphroot, *runroot, *driver;
+	int rootfd;     /* graphroot */
+	int layersfd;   /* graphroot/layers */
+	int tmpfd;      /* graphroot/tmp */
+	int locksfd;    /* graphroot/locks */
+	struct skiff_lock store_lock; /* locks/store, held shared while open */
+	bool userns;
+	bool empty;     /* read-only open of a store that does not exist yet */
+	sqlite3 *db;
+};
+
+/* Run sql (no results) ; EIO error naming what failed. */
+int db_exec(struct store *s, const char *sql, struct skiff_err **err);
+int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct skiff_err **err);
+int db_error(struct store *s, struct skiff_err **err, const char *what);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int db_begin(struct store *s, struct skiff_err **err);
+int db_commit(struct store *s, struct skiff_err **err);
+void db_rollback(struct store *s);
+static inline void stmt_finalizep(sqlite3_stmt **st)
+{
+	if (*st)
+		sqlite3_finalize(*st);
+}
+#define cleanup_stmt __attribute__((cleanup(stmt_finalizep)))
+
+/* Layers GC: delete complete layers that no image references and nobody holds. */
+int store_gc_layers(struct store *s, struct skiff_err **err);
+/* Remove leftovers of killed commands (called with the store lock held exclusively). */
+int store_recover(struct store *s, struct skiff_err **err);
+/* Remove a layer directory and its row (caller holds the layer lock exclusively). */
+int store_layer_remove_content(struct store *s, const char *id, struct skiff_err **err);
+
+#endif

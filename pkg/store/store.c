@@ -1,0 +1,340 @@
+/* Opening the store: directories, the database and its schema, crash recovery. */
+#include "pkg/store/store-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
+#include "vendor-free/lock.h"
+#include "vendor-free/xalloc.h"
+
+#define SCHEMA_VERSION 1
+
+static const char *const migrations[SCHEMA_VERSION] = {
+	/* 1: images and layers */
+	"CREATE TABLE layers ("
+	"  id TEXT PRIMARY KEY,"
+	"  parent TEXT,"
+	"  diff_id TEXT NOT NULL,"
+	"  compressed_digest TEXT,"
+	"  compressed_size INTEGER NOT NULL DEFAULT 0,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  state INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE images ("
+	"  id TEXT PRIMARY KEY,"
+	"  config BLOB NOT NULL,"
+	"  manifest BLOB,"
+	"  manifest_type TEXT,"
+	"  digest TEXT,"
+	"  created INTEGER NOT NULL DEFAULT 0,"
+	"  created_nsec INTEGER NOT NULL DEFAULT 0,"
+	"  added INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  labels TEXT,"
+	"  parent TEXT);"
+	"CREATE TABLE image_layers ("
+	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  layer_id TEXT NOT NULL REFERENCES layers(id),"
+	"  PRIMARY KEY (image_id, idx));"
+	"CREATE INDEX image_layers_layer ON image_layers(layer_id);"
+	"CREATE TABLE names ("
+	"  name TEXT PRIMARY KEY,"
+	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL);"
+	"CREATE INDEX names_image ON names(image_id);",
+};
+
+int db_error(struct store *s, struct skiff_err **err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	int status = EIO;
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		status = EBUSY;
+	else if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_PERM)
+		status = EACCES;
+	else if ((code & 0xff) == SQLITE_FULL)
+		status = ENOSPC;
+	return err_makex(err, status, "database: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int db_exec(struct store *s, const char *sql, struct skiff_err **err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, "exec");
+	return 0;
+}
+
+int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct skiff_err **err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
+		return db_error(s, err, "prepare");
+	return 0;
+}
+
+int db_begin(struct store *s, struct skiff_err **err)
+{
+	return db_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int db_commit(struct store *s, struct skiff_err **err)
+{
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_error(s, err, "commit");
+		db_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void db_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int schema_version(struct store *s, int *ret, struct skiff_err **err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	if (db_prepare(s, "PRAGMA user_version", &st, err) < 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_error(s, err, "read schema version");
+	*ret = sqlite3_column_int(st, 0);
+	return 0;
+}
+
+static int migrate(struct store *s, struct skiff_err **err)
+{
+	int v;
+	if (schema_version(s, &v, err) < 0)
+		return -1;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v > SCHEMA_VERSION)
+		return err_makex(err, EPROTO,
+				 "store %s has schema version %d, newer than this skiff understands (%d): upgrade skiff",
+				 s->graphroot, v, SCHEMA_VERSION);
+	if (db_begin(s, err) < 0)
+		return -1;
+	/* Re-read inside the write transaction: another process may have migrated. */
+	if (schema_version(s, &v, err) < 0)
+		goto fail;
+	for (; v < SCHEMA_VERSION; v++) {
+		char pragma[64];
+		if (db_exec(s, migrations[v], err) < 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (db_exec(s, pragma, err) < 0)
+			goto fail;
+	}
+	return db_commit(s, err);
+fail:
+	db_rollback(s);
+	return err_wrap(err, "migrate store schema");
+}
+
+static int open_dir(int dirfd, const char *name, bool create, int *ret, struct skiff_err **err)
+{
+	int fd;
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return err_make(err, errno, "mkdir %s", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_make(err, errno, "open %s", name);
+	*ret = fd;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	for (int *fd = &s->rootfd; fd <= &s->locksfd; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	lock_close(&s->store_lock);
+	free(s->graphroot);
+	free(s->runroot);
+	free(s->driver);
+	free(s);
+}
+
+int store_open(const struct store_opts *opts, struct store **ret, struct skiff_err **err)
+{
+	struct store *s = xzalloc(sizeof(*s));
+	struct stat st;
+	char *dbpath = NULL;
+	int rc;
+
+	s->rootfd = s->layersfd = s->tmpfd = s->locksfd = -1;
+	s->store_lock = (struct skiff_lock)SKIFF_LOCK_INIT;
+	s->graphroot = xstrdup(opts->graphroot);
+	s->runroot = xstrdup(opts->runroot ? opts->runroot : opts->graphroot);
+	s->driver = xstrdup(opts->driver ? opts->driver : "overlay");
+	s->userns = opts->userns;
+
+	if (opts->readonly_ok && stat(opts->graphroot, &st) < 0 && errno == ENOENT) {
+		s->empty = true;
+		*ret = s;
+		return 0;
+	}
+	if (mkdir_p_at(AT_FDCWD, s->graphroot, 0700, err) < 0)
+		goto fail;
+	if (open_dir(AT_FDCWD, s->graphroot, false, &s->rootfd, err) < 0 ||
+	    open_dir(s->rootfd, "layers", true, &s->layersfd, err) < 0 ||
+	    open_dir(s->rootfd, "tmp", true, &s->tmpfd, err) < 0 ||
+	    open_dir(s->rootfd, "locks", true, &s->locksfd, err) < 0)
+		goto fail;
+
+	/* Every process holds the store lock shared; one that finds nobody else
+	 * takes it exclusively first and cleans up after killed commands. */
+	if (lock_open(s->locksfd, "store", &s->store_lock, err) < 0)
+		goto fail;
+	bool exclusive = false;
+	if (opts->recover) {
+		rc = lock_take(&s->store_lock, LOCK_EXCL, false, err);
+		if (rc == 0)
+			exclusive = true;
+		else if (err_status(*err) == EAGAIN)
+			err_clear(err);
+		else
+			goto fail;
+	}
+	if (!exclusive && lock_take(&s->store_lock, LOCK_SHARED, true, err) < 0)
+		goto fail;
+
+	dbpath = xasprintf("%s/skiff.db", s->graphroot);
+	if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		err_makex(err, EIO, "open database %s: %s", dbpath, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 60000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err) < 0)
+		goto fail;
+	if (migrate(s, err) < 0)
+		goto fail;
+	if (exclusive) {
+		if (store_recover(s, err) < 0)
+			goto fail;
+		if (lock_take(&s->store_lock, LOCK_SHARED, true, err) < 0)
+			goto fail;
+	}
+	free(dbpath);
+	*ret = s;
+	return 0;
+fail:
+	err_wrap(err, "open store %s", opts->graphroot);
+	free(dbpath);
+	store_close(s);
+	return -1;
+}
+
+const char *store_graphroot(const struct store *s)
+{
+	return s->graphroot;
+}
+
+const char *store_driver(const struct store *s)
+{
+	return s->driver;
+}
+
+int store_graphroot_fd(const struct store *s)
+{
+	return s->rootfd;
+}
+
+bool store_userns(const struct store *s)
+{
+	return s->userns;
+}
+
+int store_recover(struct store *s, struct skiff_err **err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct strv ids = STRV_INIT;
+	int rc = 0;
+
+	/* 1. staging leftovers: nobody else is running, so all of tmp/ is garbage. */
+	{
+		cleanup_dir DIR *d = NULL;
+		int fd = dup(s->tmpfd);
+		struct dirent *de;
+		if (fd < 0)
+			return err_make(err, errno, "dup");
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return err_make(err, errno, "read %s/tmp", s->graphroot);
+		}
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			strv_push(&ids, de->d_name);
+		}
+		for (size_t i = 0; i < ids.len; i++)
+			if (rm_rf_at(s->tmpfd, ids.v[i], err) < 0) {
+				strv_release(&ids);
+				return err_wrap(err, "remove leftover %s/tmp/%s", s->graphroot, ids.v[i]);
+			}
+		strv_release(&ids);
+	}
+	/* 2. layers that never completed, or were being deleted. */
+	if (db_prepare(s, "SELECT id FROM layers WHERE state != 0", &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		strv_push(&ids, (const char *)sqlite3_column_text(st, 0));
+	if (rc != SQLITE_DONE) {
+		strv_release(&ids);
+		return db_error(s, err, "list incomplete layers");
+	}
+	for (size_t i = 0; i < ids.len; i++) {
+		if (store_layer_remove_content(s, ids.v[i], err) < 0) {
+			strv_release(&ids);
+			return -1;
+		}
+	}
+	strv_release(&ids);
+	/* 3. layer directories that no row describes (killed between rename and commit). */
+	{
+		cleanup_dir DIR *d = NULL;
+		int fd = dup(s->layersfd);
+		struct dirent *de;
+		if (fd < 0)
+			return err_make(err, errno, "dup");
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return err_make(err, errno, "read %s/layers", s->graphroot);
+		}
+		cleanup_stmt sqlite3_stmt *q = NULL;
+		if (db_prepare(s, "SELECT 1 FROM layers WHERE id = ?", &q, err) < 0)
+			return -1;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			sqlite3_reset(q);
+			sqlite3_bind_text(q, 1, de->d_name, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_ROW)
+				strv_push(&ids, de->d_name);
+		}
+		for (size_t i = 0; i < ids.len; i++)
+			if (rm_rf_at(s->layersfd, ids.v[i], err) < 0) {
+				strv_release(&ids);
+				return err_wrap(err, "remove orphaned layer %s", ids.v[i]);
+			}
+		strv_release(&ids);
+	}
+	return 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * pkg/store: the image (and later container) store.
+ *
+ * Metadata lives in one SQLite database (WAL, busy timeout): every change is one
+ * transaction. Content lives in files: layers/<layer-id>/ holds an unpacked layer
+ * (diff/) and the tar-split that reassembles its original tar (tar-split.gz).
+ * Manifests and configs are small and live in the database itself, so committing an
+ * image is a single transaction. Layer content is staged under tmp/ and renamed into
+ * place; a layer row is 'incomplete' until its directory is whole. A per-layer OFD
+ * lock (locks/layer-<id>) makes concurrent creators fetch a layer once and keeps
+ * garbage collection off layers that an uncommitted operation still uses.
+ * See docs/design/store.md.
+ */
+#ifndef SKIFF_STORE_H
+#define SKIFF_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vendor-free/err.h"
+#include "vendor-free/strv.h"
+
+struct store;
+
+struct store_opts {
+	const char *graphroot;
+	const char *runroot;
+	const char *driver;   /* "overlay" or "vfs" */
+	bool userns;          /* content is written inside a user namespace (rootless) */
+	bool recover;         /* may remove leftovers (needs to own the content: root or in the userns) */
+	bool readonly_ok;     /* a missing store is fine: behave as empty (no directories created) */
+};
+
+int store_open(const struct store_opts *opts, struct store **ret, struct skiff_err **err);
+void store_close(struct store *s);
+const char *store_graphroot(const struct store *s);
+const char *store_driver(const struct store *s);
+int store_graphroot_fd(const struct store *s);
+bool store_userns(const struct store *s);
+
+/* ---- images ---- */
+
+struct store_image {
+	char *id;            /* 64 hex: the config digest */
+	struct strv names;   /* full references, oldest first */
+	char *digest;        /* manifest digest "sha256:..." (may be NULL) */
+	char *manifest_type; /* media type of the stored manifest */
+	int64_t created;     /* from the config, unix seconds (0 unknown) */
+	int64_t created_nsec;
+	int64_t added;       /* when it entered this store, unix seconds */
+	uint64_t size;       /* sum of the layers' uncompressed sizes */
+	struct strv layers;  /* layer ids, bottom first */
+	char *parent;        /* parent image id (builds), may be NULL */
+	char *labels_json;   /* config.Labels as JSON text (for filters), may be NULL */
+};
+
+void store_image_free(struct store_image *img);
+void store_images_free(struct store_image **imgs, size_t n);
+
+/* Every image, newest (added) first. */
+int store_image_list(struct store *s, struct store_image ***ret, size_t *ret_n, struct skiff_err **err);
+/* By full ID, unique ID prefix (>= 3 hex, "sha256:" allowed), or exact stored name.
+ * Not found: ENOENT "NAME: image not known". Ambiguous prefix: EINVAL. */
+int store_image_get(struct store *s, const char *id_or_name, struct store_image **ret, struct skiff_err **err);
+int store_image_by_name(struct store *s, const char *full_name, struct store_image **ret, struct skiff_err **err);
+int store_image_config(struct store *s, const char *id, char **ret, size_t *ret_len, struct skiff_err **err);
+int store_image_manifest(struct store *s, const char *id, char **ret, size_t *ret_len, struct skiff_err **err);
+bool store_image_exists(struct store *s, const char *id);
+
+/* Add name to image id; a name held by another image moves (docker tag semantics). */
+int store_image_add_name(struct store *s, const char *id, const char *name, struct skiff_err **err);
+/* ENOENT when the image does not have that name. */
+int store_image_remove_name(struct store *s, const char *id, const char *name, struct skiff_err **err);
+
+struct store_image_new {
+	const char *config;        /* raw bytes; the image id is their sha256 */
+	size_t config_len;
+	const char *manifest;      /* raw bytes, may be NULL */
+	size_t manifest_len;
+	const char *manifest_type;
+	const struct strv *layers; /* layer ids bottom first, all complete and held by the caller */
+	const struct strv *names;  /* names to (re)assign to this image */
+	int64_t created, created_nsec;
+	const char *labels_json;
+	const char *parent;
+};
+/* Insert (or, when the id exists, merge names into) an image; one transaction. */
+int store_image_commit(struct store *s, const struct store_image_new *img, char **ret_id, bool *ret_existed,
+		       struct skiff_err **err);
+/* Delete the image row and then every layer no image references; content removal
+ * happens outside the transaction. */
+int store_image_delete(struct store *s, const char *id, struct skiff_err **err);
+
+/* ---- layers ---- */
+
+struct store_layer_info {
+	char *id;
+	char *parent;
+	char *diff_id;
+	char *compressed_digest;
+	uint64_t size, compressed_size;
+};
+void store_layer_info_release(struct store_layer_info *l);
+int store_layer_info(struct store *s, const char *id, struct store_layer_info *ret, struct skiff_err **err);
+
+/* The layer id (chain id) of diff_id on top of parent (NULL for a base layer). */
+void store_chain_id(const char *parent_id, const char *diff_id, char out[65]);
+
+struct store_layer_hold; /* a shared hold on layers that keeps GC away until released */
+struct store_layer_hold *store_hold_new(struct store *s);
+void store_hold_release(struct store_layer_hold *h);
+
+/* Input of a layer's content: a read callback over the (possibly compressed) blob. */
+typedef long (*store_read_fn)(void *ud, void *buf, size_t n);
+
+struct store_layer_src {
+	store_read_fn read;
+	void *ud;
+	const char *expected_diff_id;  /* verified when set */
+	const char *expected_digest;   /* of the blob as read; verified when set */
+};
+
+/*
+ * Make layer `id` (already computed as the chain id) exist, holding it in h. When it
+ * already exists nothing is read and *ret_created is false. Otherwise the content is
+ * read from src, verified, unpacked in staging and renamed into place.
+ */
+int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *id, const char *parent,
+		       const char *diff_id, const struct store_layer_src *src, bool *ret_created,
+		       struct skiff_err **err);
+/* True when the layer exists and is complete (and then holds it in h). */
+bool store_layer_hold_existing(struct store *s, struct store_layer_hold *h, const char *id);
+/* Unpack a layer whose diff id is not known in advance (import): returns its id. */
+int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, const char *parent,
+			       const struct store_layer_src *src, char **ret_id, char **ret_diff_id,
+			       struct skiff_err **err);
+/* Write the layer's original uncompressed tar through write (verifying its diff id). */
+typedef int (*store_write_fn)(void *ud, const void *buf, size_t n);
+int store_layer_write_tar(struct store *s, const char *id, store_write_fn write, void *ud, struct skiff_err **err);
+
+/* ---- maintenance ---- */
+struct store_check_report {
+	struct strv problems; /* one line each */
+	unsigned repaired;
+};
+int store_check(struct store *s, bool repair, struct store_check_report *ret, struct skiff_err **err);
+struct store_usage {
+	uint64_t images, layers;
+	uint64_t images_size;
+	uint64_t layers_disk;
+};
+int store_usage(struct store *s, struct store_usage *ret, struct skiff_err **err);
+/* Remove everything under graphroot and runroot that skiff made. */
+int store_reset(const char *graphroot, const char *runroot, struct skiff_err **err);
+int store_image_count(struct store *s, uint64_t *ret, struct skiff_err **err);
+
+#endif
