@@ -80,7 +80,7 @@ int image_inspect_json(struct store *s, const struct store_image *img, struct js
 	gd = json_new_object();
 	json_object_set_string(gd, "Name", store_driver(s));
 	data = json_new_object();
-	if (img->layers.len) {
+	if (img->layers.len && !store_layers_need_parent(s)) {
 		struct strbuf lower = STRBUF_INIT;
 		for (size_t i = img->layers.len - 1; i-- > 0;) {
 			if (lower.len)
@@ -90,6 +90,8 @@ int image_inspect_json(struct store *s, const struct store_image *img, struct js
 		if (lower.len)
 			json_object_set_string(data, "LowerDir", lower.buf);
 		strbuf_release(&lower);
+	}
+	if (img->layers.len) {
 		cleanup_free char *upper =
 			xasprintf("%s/layers/%s/diff", store_graphroot(s), img->layers.v[img->layers.len - 1]);
 		json_object_set_string(data, "UpperDir", upper);

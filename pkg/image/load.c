@@ -418,6 +418,10 @@ static int pass2(struct load *l, struct skiff_err **err)
 					j = &l->jobs[i];
 			if (!j || archive_entry_filetype(e) != AE_IFREG)
 				continue;
+			/* vfs layers copy their parent's tree: wait for it (next pass). */
+			if (!j->verify_only && j->parent && store_layers_need_parent(l->s) &&
+			    !store_layer_complete(l->s, j->parent))
+				continue;
 			if (j->verify_only) {
 				if (verify_blob(a, j, err) < 0) {
 					archive_read_free(a);
@@ -427,7 +431,6 @@ static int pass2(struct load *l, struct skiff_err **err)
 				progress++;
 				continue;
 			}
-			/* A parent must exist first only for vfs; overlay layers are independent. */
 			struct reader rd = { a };
 			struct store_layer_src src = {
 				.read = read_outer,

@@ -143,6 +143,11 @@ int store_layer_info(struct store *s, const char *id, struct store_layer_info *r
 	return 0;
 }
 
+bool store_layer_complete(struct store *s, const char *id)
+{
+	return layer_state(s, id, NULL) == LAYER_COMPLETE;
+}
+
 bool store_layer_hold_existing(struct store *s, struct store_layer_hold *h, const char *id)
 {
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
@@ -227,18 +232,26 @@ static void staging_discard(struct store *s, struct staging *st)
 	st->name[0] = '\0';
 }
 
-static int unpack(struct store *s, struct staging *stg, const struct store_layer_src *src,
+static int unpack(struct store *s, struct staging *stg, const char *parent, const struct store_layer_src *src,
 		  struct archive_apply_result *res, struct skiff_err **err)
 {
+	bool vfs = strcmp(s->driver, "vfs") == 0;
 	struct archive_apply_opts o = {
-		.whiteout_mode = ARCHIVE_WHITEOUT_OVERLAY,
+		.whiteout_mode = vfs ? ARCHIVE_WHITEOUT_DELETE : ARCHIVE_WHITEOUT_OVERLAY,
 		.userns_xattrs = s->userns,
 		.expected_digest = src->expected_digest,
 		.expected_diffid = src->expected_diff_id,
 		.tarsplit_fd = stg->splitfd,
 	};
-	if (strcmp(s->driver, "overlay") != 0)
-		return err_makex(err, ENOTSUP, "storage driver %s: not supported yet", s->driver);
+	if (vfs && parent) {
+		/* vfs: a layer directory holds the whole tree, its parent's included. */
+		cleanup_free char *pdiff = xasprintf("%s/diff", parent);
+		cleanup_close int pfd = openat(s->layersfd, pdiff, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (pfd < 0)
+			return err_make(err, errno, "open parent layer %s", parent);
+		if (store_copy_tree(pfd, stg->difffd, err) < 0)
+			return err_wrap(err, "copy parent layer %s", parent);
+	}
 	if (archive_apply_read(src->read, src->ud, stg->difffd, &o, res, err) < 0)
 		return -1;
 	if (fsync(stg->splitfd) < 0)
@@ -320,7 +333,7 @@ int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *
 		goto fail;
 	if (insert_layer(s, id, parent, diff_id, LAYER_INCOMPLETE, NULL, err) < 0)
 		goto fail;
-	if (staging_new(s, id, &stg, err) < 0 || unpack(s, &stg, src, &res, err) < 0)
+	if (staging_new(s, id, &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0)
 		goto fail_row;
 	staging_close(&stg);
 	if (renameat(s->tmpfd, stg.name, s->layersfd, id) < 0) {
@@ -354,7 +367,7 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
 	int state;
 
-	if (staging_new(s, "new", &stg, err) < 0 || unpack(s, &stg, src, &res, err) < 0)
+	if (staging_new(s, "new", &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0)
 		goto fail;
 	staging_close(&stg);
 	store_chain_id(parent, res.diffid, id);

@@ -40,6 +40,8 @@ static inline void stmt_finalizep(sqlite3_stmt **st)
 int store_gc_layers(struct store *s, struct skiff_err **err);
 /* Remove leftovers of killed commands (called with the store lock held exclusively). */
 int store_recover(struct store *s, struct skiff_err **err);
+/* Copy a tree exactly (vfs layers start as a copy of their parent). */
+int store_copy_tree(int srcfd, int dstfd, struct skiff_err **err);
 /* Remove a layer directory and its row (caller holds the layer lock exclusively). */
 int store_layer_remove_content(struct store *s, const char *id, struct skiff_err **err);
 

@@ -48,7 +48,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  name TEXT PRIMARY KEY,"
 	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
 	"  seq INTEGER NOT NULL);"
-	"CREATE INDEX names_image ON names(image_id);",
+	"CREATE INDEX names_image ON names(image_id);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 int db_error(struct store *s, struct skiff_err **err, const char *what)
@@ -140,6 +141,34 @@ fail:
 	return err_wrap(err, "migrate store schema");
 }
 
+/* A store keeps the driver it was made with: layers of two drivers do not mix. */
+static int check_driver(struct store *s, struct skiff_err **err)
+{
+	cleanup_stmt sqlite3_stmt *ins = NULL;
+	cleanup_stmt sqlite3_stmt *sel = NULL;
+	if (db_prepare(s, "INSERT OR IGNORE INTO meta(key, value) VALUES ('driver', ?)", &ins, err) < 0)
+		return -1;
+	sqlite3_bind_text(ins, 1, s->driver, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		return db_error(s, err, "record storage driver");
+	if (db_prepare(s, "SELECT value FROM meta WHERE key = 'driver'", &sel, err) < 0)
+		return -1;
+	if (sqlite3_step(sel) != SQLITE_ROW)
+		return db_error(s, err, "read storage driver");
+	const char *have = (const char *)sqlite3_column_text(sel, 0);
+	if (strcmp(have, s->driver) != 0)
+		return err_makex(err, EINVAL,
+				 "database storage driver \"%s\" does not match the requested driver \"%s\": "
+				 "use --storage-driver %s, or `skiff system reset` to start over",
+				 have, s->driver, have);
+	return 0;
+}
+
+bool store_layers_need_parent(const struct store *s)
+{
+	return strcmp(s->driver, "vfs") == 0;
+}
+
 static int open_dir(int dirfd, const char *name, bool create, int *ret, struct skiff_err **err)
 {
 	int fd;
@@ -222,7 +251,7 @@ int store_open(const struct store_opts *opts, struct store **ret, struct skiff_e
 	sqlite3_extended_result_codes(s->db, 1);
 	if (db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err) < 0)
 		goto fail;
-	if (migrate(s, err) < 0)
+	if (migrate(s, err) < 0 || check_driver(s, err) < 0)
 		goto fail;
 	if (exclusive) {
 		if (store_recover(s, err) < 0)

@@ -129,6 +129,10 @@ struct store_layer_src {
 int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *id, const char *parent,
 		       const char *diff_id, const struct store_layer_src *src, bool *ret_created,
 		       struct skiff_err **err);
+/* True when the layer exists and is complete. */
+bool store_layer_complete(struct store *s, const char *id);
+/* True when layers hold whole trees (vfs), so a layer can only be made after its parent. */
+bool store_layers_need_parent(const struct store *s);
 /* True when the layer exists and is complete (and then holds it in h). */
 bool store_layer_hold_existing(struct store *s, struct store_layer_hold *h, const char *id);
 /* Unpack a layer whose diff id is not known in advance (import): returns its id. */
