@@ -2,9 +2,11 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-# ./configure writes config.mk; make re-reads it once it exists.
+# ./configure writes config.mk; make re-reads it once it exists. On a fresh machine
+# the build tools come first: install-deps runs before autoreconf and configure.
 -include config.mk
 configure: configure.ac
+	scripts/install-deps
 	autoreconf -fi
 config.mk: config.mk.in configure
 	./configure $(CONFIGURE_ARGS)

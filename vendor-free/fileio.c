@@ -15,6 +15,7 @@
 
 #include "vendor-free/cleanup.h"
 #include "vendor-free/strbuf.h"
+#include "vendor-free/strv.h"
 #include "vendor-free/xalloc.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -326,11 +327,17 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode, struct skiff_err **err)
 
 /* ---- rm -rf ---- */
 
+/* Directory fds kept open along the path; deeper down, a level closes its
+ * parent's fd and gets it back through ".." (checked by device and inode),
+ * so that a hostile tree deeper than RLIMIT_NOFILE still goes away. */
+#define RM_FD_DEPTH 64
+
 struct rmrf {
 	dev_t dev;            /* the device of the top directory */
 	struct strbuf path;   /* the path being worked on, for messages */
 	struct skiff_err **err;
 	unsigned failed;      /* how many errors so far */
+	bool lost;            /* could not get back to a parent: stop */
 };
 
 static int rm_fail(struct rmrf *rm, int status, const char *what)
@@ -377,77 +384,106 @@ static int open_dir_for_removal(int dfd, const char *name)
 	return fd;
 }
 
-static void rm_children(struct rmrf *rm, int fd);
+static void rm_children(struct rmrf *rm, int *fdp, unsigned depth);
 
-/* Remove the entry name of the open directory dfd. */
-static void rm_entry(struct rmrf *rm, int dfd, const char *name)
+/* Remove the directory name (lstat st) of *dfdp, which may be closed and
+ * reopened meanwhile. 0: gone; 1: changed meanwhile, look again; -1: failed
+ * (reported). */
+static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct stat *st,
+		  unsigned depth)
+{
+	unsigned failed_before = rm->failed;
+	struct stat pst;
+	int sub;
+
+	if (other_mount(rm, *dfdp, name, st)) {
+		rm->failed++;
+		err_makex(rm->err, EBUSY, "rm -rf: %s is another mount, not removing it", rm->path.buf);
+		return -1;
+	}
+	sub = open_dir_for_removal(*dfdp, name);
+	if (sub < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return 1; /* replaced by a non-directory meanwhile */
+		return rm_fail(rm, errno, "open");
+	}
+	if (depth >= RM_FD_DEPTH) {
+		if (fstat(*dfdp, &pst) < 0) {
+			close(sub);
+			return rm_fail(rm, errno, "stat parent of");
+		}
+		close(*dfdp);
+		*dfdp = -1;
+	}
+	rm_children(rm, &sub, depth + 1);
+	if (*dfdp < 0) {
+		struct stat again;
+		*dfdp = openat(sub, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*dfdp < 0 || fstat(*dfdp, &again) < 0 || again.st_dev != pst.st_dev ||
+		    again.st_ino != pst.st_ino) {
+			close(sub);
+			rm->lost = true;
+			rm->failed++;
+			err_makex(rm->err, EBUSY, "rm -rf: %s was moved while being removed", rm->path.buf);
+			return -1;
+		}
+	}
+	close(sub);
+	if (rm->lost)
+		return -1;
+	if (unlinkat(*dfdp, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == ENOTEMPTY && rm->failed != failed_before)
+		return -1; /* a child could not be removed: that error was reported */
+	if (errno == ENOTEMPTY)
+		return 1; /* something was added meanwhile: go again */
+	return rm_fail(rm, errno, "rmdir");
+}
+
+/* Remove the entry name of the directory *dfdp. */
+static void rm_entry(struct rmrf *rm, int *dfdp, const char *name, unsigned depth)
 {
 	size_t saved = rm->path.len;
 	struct stat st;
-	int attempt;
+	int attempt, r = 1;
 
 	if (rm->path.len)
 		strbuf_addch(&rm->path, '/');
 	strbuf_addstr(&rm->path, name);
 
 	/* a few rounds in case the entry is swapped for another kind meanwhile */
-	for (attempt = 0; attempt < 3; attempt++) {
-		int sub;
-
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT)
-				rm_fail(rm, errno, "stat");
-			break;
+	for (attempt = 0; attempt < 3 && r > 0 && !rm->lost; attempt++) {
+		if (fstatat(*dfdp, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = errno == ENOENT ? 0 : rm_fail(rm, errno, "stat");
+		} else if (S_ISDIR(st.st_mode)) {
+			r = rm_dir(rm, dfdp, name, &st, depth);
+		} else if (unlinkat(*dfdp, name, 0) == 0 || errno == ENOENT) {
+			r = 0;
+		} else if (errno != EISDIR) { /* EISDIR: replaced by a directory meanwhile */
+			r = rm_fail(rm, errno, "unlink");
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-				break;
-			if (errno == EISDIR)
-				continue; /* replaced by a directory meanwhile */
-			rm_fail(rm, errno, "unlink");
-			break;
-		}
-		if (other_mount(rm, dfd, name, &st)) {
-			rm->failed++;
-			err_makex(rm->err, EBUSY, "rm -rf: %s is another mount, not removing it",
-				  rm->path.buf);
-			break;
-		}
-		sub = open_dir_for_removal(dfd, name);
-		if (sub < 0) {
-			if (errno == ENOENT)
-				break;
-			if (errno == ENOTDIR || errno == ELOOP)
-				continue; /* replaced by a non-directory meanwhile */
-			rm_fail(rm, errno, "open");
-			break;
-		}
-		unsigned failed_before = rm->failed;
-		rm_children(rm, sub); /* takes sub */
-		if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			break;
-		if (errno == ENOTEMPTY && rm->failed != failed_before)
-			break; /* a child could not be removed: that error was reported */
-		if (errno == ENOTEMPTY)
-			continue; /* something was added meanwhile: go again */
-		rm_fail(rm, errno, "rmdir");
-		break;
 	}
-	if (attempt == 3) {
+	if (r > 0) {
 		rm->failed++;
 		err_makex(rm->err, EAGAIN, "rm -rf: %s keeps changing", rm->path.buf);
 	}
 	strbuf_setlen(&rm->path, saved);
 }
 
-/* Remove everything in the directory fd (closed on return). */
-static void rm_children(struct rmrf *rm, int fd)
+/* Remove everything in the directory *fdp (kept open, possibly reopened).
+ * The names are read first, so that *fdp may be closed while descending. */
+static void rm_children(struct rmrf *rm, int *fdp, unsigned depth)
 {
-	cleanup_dir DIR *d = fdopendir(fd);
+	cleanup_strv struct strv names = STRV_INIT;
+	int fd = fcntl(*fdp, F_DUPFD_CLOEXEC, 3);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
 	if (!d) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		rm_fail(rm, errno, "open");
 		return;
 	}
@@ -459,10 +495,12 @@ static void rm_children(struct rmrf *rm, int fd)
 				rm_fail(rm, errno, "read directory");
 			break;
 		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		rm_entry(rm, dirfd(d), de->d_name);
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strv_push(&names, de->d_name);
 	}
+	closedir(d);
+	for (size_t i = 0; i < names.len && !rm->lost; i++)
+		rm_entry(rm, fdp, names.v[i], depth);
 }
 
 int rm_rf_at(int dirfd, const char *name, struct skiff_err **err)
@@ -489,7 +527,7 @@ int rm_rf_at(int dirfd, const char *name, struct skiff_err **err)
 		return err_make(err, errno, "rm -rf: stat %s", top);
 	}
 	rm.dev = st.st_dev;
-	rm_entry(&rm, dirfd, top);
+	rm_entry(&rm, &dirfd, top, 0); /* depth 0 never closes the caller's dirfd */
 	strbuf_release(&rm.path);
 	return rm.failed ? -1 : 0;
 }

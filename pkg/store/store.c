@@ -144,23 +144,31 @@ fail:
 /* A store keeps the driver it was made with: layers of two drivers do not mix. */
 static int check_driver(struct store *s, struct skiff_err **err)
 {
-	cleanup_stmt sqlite3_stmt *ins = NULL;
-	cleanup_stmt sqlite3_stmt *sel = NULL;
-	if (db_prepare(s, "INSERT OR IGNORE INTO meta(key, value) VALUES ('driver', ?)", &ins, err) < 0)
-		return -1;
-	sqlite3_bind_text(ins, 1, s->driver, -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_DONE)
-		return db_error(s, err, "record storage driver");
-	if (db_prepare(s, "SELECT value FROM meta WHERE key = 'driver'", &sel, err) < 0)
-		return -1;
-	if (sqlite3_step(sel) != SQLITE_ROW)
-		return db_error(s, err, "read storage driver");
-	const char *have = (const char *)sqlite3_column_text(sel, 0);
-	if (strcmp(have, s->driver) != 0)
-		return err_makex(err, EINVAL,
-				 "database storage driver \"%s\" does not match the requested driver \"%s\": "
-				 "use --storage-driver %s, or `skiff system reset` to start over",
-				 have, s->driver, have);
+	const char *have;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		cleanup_stmt sqlite3_stmt *sel = NULL;
+		if (db_prepare(s, "SELECT value FROM meta WHERE key = 'driver'", &sel, err) < 0)
+			return -1;
+		int rc = sqlite3_step(sel);
+		if (rc == SQLITE_ROW) {
+			have = (const char *)sqlite3_column_text(sel, 0);
+			if (strcmp(have, s->driver) != 0)
+				return err_makex(err, EINVAL,
+						 "database storage driver \"%s\" does not match the requested driver \"%s\": "
+						 "use --storage-driver %s, or `skiff system reset` to start over",
+						 have, s->driver, have);
+			return 0;
+		}
+		if (rc != SQLITE_DONE)
+			return db_error(s, err, "read storage driver");
+		/* A new store: record ours (a concurrent first open may win; then compare). */
+		cleanup_stmt sqlite3_stmt *ins = NULL;
+		if (db_prepare(s, "INSERT OR IGNORE INTO meta(key, value) VALUES ('driver', ?)", &ins, err) < 0)
+			return -1;
+		sqlite3_bind_text(ins, 1, s->driver, -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			return db_error(s, err, "record storage driver");
+	}
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -543,6 +544,48 @@ static void test_rm_rf(void **state)
 	assert_false(exists(t->dfd, "p"));
 }
 
+/* A tree much deeper than the fd limit (a hostile layer can be one). */
+static void test_rm_rf_deeper_than_fd_limit(void **state)
+{
+	struct tmp *t = *state;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = 100, .rlim_max = 100 };
+		struct skiff_err *err = NULL;
+		int fd;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(2);
+		fd = dup(t->dfd);
+		for (int i = 0; i < 3000; i++) {
+			int next;
+			if (mkdirat(fd, "d", 0755) < 0 || try_put(fd, "f", "x") < 0)
+				_exit(3);
+			next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (next < 0)
+				_exit(4);
+			close(fd);
+			fd = next;
+		}
+		close(fd);
+		if (rm_rf_at(t->dfd, "d", &err) < 0) {
+			fprintf(stderr, "%.200s\n", err->msg);
+			_exit(5);
+		}
+		if (faccessat(t->dfd, "d", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			_exit(6);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(count_entries(t->dfd), 1); /* just "f" */
+}
+
 /* As an unprivileged user (root bypasses permissions): read-only and
  * unreadable directories are still removed. */
 static void test_rm_rf_unprivileged(void **state)
@@ -711,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fsync_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_rf_deeper_than_fd_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf_unprivileged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf_failure_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf_mount, setup, teardown),
