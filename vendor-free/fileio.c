@@ -393,6 +393,7 @@ static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct sta
 		  unsigned depth)
 {
 	unsigned failed_before = rm->failed;
+	bool closed_parent = false;
 	struct stat pst;
 	int sub;
 
@@ -416,9 +417,10 @@ static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct sta
 		}
 		close(*dfdp);
 		*dfdp = -1;
+		closed_parent = true;
 	}
 	rm_children(rm, &sub, depth + 1);
-	if (*dfdp < 0) {
+	if (closed_parent) {
 		struct stat again;
 		*dfdp = openat(sub, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (*dfdp < 0 || fstat(*dfdp, &again) < 0 || again.st_dev != pst.st_dev ||

@@ -44,10 +44,12 @@ struct skiff_lock {
  * LOCK_SHARED can be taken. *ret must not be open; nothing is locked yet. */
 int lock_open(int dirfd, const char *name, struct skiff_lock *ret, struct skiff_err **err);
 
-/* Take the lock in mode (LOCK_SHARED or LOCK_EXCL) or convert the one held
- * (shared -> exclusive waits for other sharers if wait, else fails with
- * EAGAIN). wait: block until granted (EINTR is retried); otherwise -1 with an
- * EAGAIN error when another description holds a conflicting lock. */
+/* Take the lock in mode (LOCK_SHARED or LOCK_EXCL) or convert the one held.
+ * wait: block until granted (EINTR is retried); otherwise -1 with an EAGAIN
+ * error when another description holds a conflicting lock. A failed upgrade
+ * keeps the shared lock. The kernel does no deadlock detection for OFD locks:
+ * two sharers upgrading with wait at once block forever, so upgrade without
+ * wait, or release and take LOCK_EXCL. */
 int lock_take(struct skiff_lock *l, enum lock_mode mode, bool wait, struct skiff_err **err);
 
 /* Convert an exclusive lock to a shared one atomically: no other exclusive

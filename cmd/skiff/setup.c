@@ -28,11 +28,27 @@ void skiff_warn(const struct skiff_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Set in the environment of everything run inside the rootless namespace, so a
+ * skiff started there (skiff unshare skiff images) knows it is rootless already. */
+#define ROOTLESS_UID_ENV "_SKIFF_ROOTLESS_UID"
+
 int skiff_setup(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **err)
 {
-	if (config_load(&ctx->cfg, &ctx->ov, err) < 0)
+	const char *inherited = getenv(ROOTLESS_UID_ENV);
+	if (inherited && geteuid() == 0 && rootless_in_userns()) {
+		struct config_host host = {
+			.rootless = true,
+			.uid = (uid_t)strtoul(inherited, NULL, 10),
+			.etc_storage_conf = "/etc/containers/storage.conf",
+			.usr_storage_conf = "/usr/share/containers/storage.conf",
+		};
+		if (config_load_host(&ctx->cfg, &ctx->ov, &host, err) < 0)
+			return -1;
+		ctx->in_userns = true;
+	} else if (config_load(&ctx->cfg, &ctx->ov, err) < 0) {
 		return -1;
-	if ((flags & NEED_USERNS) && ctx->cfg.rootless) {
+	}
+	if ((flags & NEED_USERNS) && ctx->cfg.rootless && !ctx->in_userns) {
 		char *warning = NULL;
 		if (rootless_join(&ctx->cfg, &warning, err) < 0)
 			return -1;
@@ -41,6 +57,10 @@ int skiff_setup(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **err)
 			free(warning);
 		}
 		ctx->in_userns = true;
+		char uid[32];
+		snprintf(uid, sizeof(uid), "%u", (unsigned)ctx->cfg.uid);
+		if (setenv(ROOTLESS_UID_ENV, uid, 1) < 0)
+			return err_make(err, errno, "setenv");
 	}
 	if (flags & NEED_STORE)
 		return skiff_open_store(ctx, flags, err);

@@ -107,3 +107,13 @@ overlay
 	run_skiff 125 unshare true
 	assert "$output" =~ "rootless" "unshare needs rootless"
 }
+
+@test "rootless: skiff inside skiff unshare uses the same store" {
+	skip_if_root "rootless only"
+	require_fixture busybox.docker.tar
+	run_skiff load -q -i "$FIXTURES/busybox.docker.tar"
+	run_skiff unshare "$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" images --format '{{.Repository}}'
+	is "$output" "localhost/skiff-test/busybox" "nested skiff sees the image"
+	run_skiff unshare "$SKIFF" info --format '{{.Host.Security.Rootless}}'
+	is "$output" "true" "nested skiff knows it is rootless"
+}
