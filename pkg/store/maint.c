@@ -135,24 +135,12 @@ int store_usage(struct store *s, struct store_usage *ret, struct skiff_err **err
 static int wipe_dir(const char *path, struct skiff_err **err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
 	struct strv names = STRV_INIT;
-	int rc = 0;
+	int rc;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : err_make(err, errno, "open %s", path);
-	int fd2 = dup(fd);
-	if (fd2 < 0)
-		return err_make(err, errno, "dup");
-	d = fdopendir(fd2);
-	if (!d) {
-		close(fd2);
-		return err_make(err, errno, "read %s", path);
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			strv_push(&names, de->d_name);
-	for (size_t i = 0; i < names.len && rc == 0; i++)
+	rc = store_list_dir(fd, path, &names, err);
+	for (size_t i = 0; rc == 0 && i < names.len; i++)
 		if (rm_rf_at(fd, names.v[i], err) < 0)
 			rc = err_wrap(err, "remove %s/%s", path, names.v[i]);
 	strv_release(&names);

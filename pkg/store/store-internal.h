@@ -40,6 +40,8 @@ static inline void stmt_finalizep(sqlite3_stmt **st)
 int store_gc_layers(struct store *s, struct skiff_err **err);
 /* Remove leftovers of killed commands (called with the store lock held exclusively). */
 int store_recover(struct store *s, struct skiff_err **err);
+/* The names in a directory (without . and ..), appended to ret. */
+int store_list_dir(int dirfd, const char *what, struct strv *ret, struct skiff_err **err);
 /* Copy a tree exactly (vfs layers start as a copy of their parent). */
 int store_copy_tree(int srcfd, int dstfd, struct skiff_err **err);
 /* Remove a layer directory and its row (caller holds the layer lock exclusively). */

@@ -297,36 +297,61 @@ bool store_userns(const struct store *s)
 	return s->userns;
 }
 
+int store_list_dir(int dirfd, const char *what, struct strv *ret, struct skiff_err **err)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_make(err, errno, "open %s", what);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_make(err, errno, "read %s", what);
+	}
+	errno = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strv_push(ret, de->d_name);
+	if (errno)
+		return err_make(err, errno, "read %s", what);
+	return 0;
+}
+
+/* Remove the entries of dirfd that keep() (NULL: all) says are garbage. */
+static int remove_entries(struct store *s, int dirfd, const char *what, bool (*keep)(struct store *, const char *),
+			  struct skiff_err **err)
+{
+	struct strv names = STRV_INIT;
+	int rc = store_list_dir(dirfd, what, &names, err);
+	for (size_t i = 0; rc == 0 && i < names.len; i++) {
+		if (keep && keep(s, names.v[i]))
+			continue;
+		if (rm_rf_at(dirfd, names.v[i], err) < 0)
+			rc = err_wrap(err, "remove leftover %s/%s", what, names.v[i]);
+	}
+	strv_release(&names);
+	return rc;
+}
+
+static bool layer_has_row(struct store *s, const char *id)
+{
+	cleanup_stmt sqlite3_stmt *q = NULL;
+	if (id[0] == '.' || db_prepare(s, "SELECT 1 FROM layers WHERE id = ?", &q, NULL) < 0)
+		return true;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	return sqlite3_step(q) == SQLITE_ROW;
+}
+
 int store_recover(struct store *s, struct skiff_err **err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct strv ids = STRV_INIT;
-	int rc = 0;
+	int rc;
 
 	/* 1. staging leftovers: nobody else is running, so all of tmp/ is garbage. */
-	{
-		cleanup_dir DIR *d = NULL;
-		int fd = dup(s->tmpfd);
-		struct dirent *de;
-		if (fd < 0)
-			return err_make(err, errno, "dup");
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return err_make(err, errno, "read %s/tmp", s->graphroot);
-		}
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			strv_push(&ids, de->d_name);
-		}
-		for (size_t i = 0; i < ids.len; i++)
-			if (rm_rf_at(s->tmpfd, ids.v[i], err) < 0) {
-				strv_release(&ids);
-				return err_wrap(err, "remove leftover %s/tmp/%s", s->graphroot, ids.v[i]);
-			}
-		strv_release(&ids);
-	}
+	if (remove_entries(s, s->tmpfd, "tmp", NULL, err) < 0)
+		return -1;
 	/* 2. layers that never completed, or were being deleted. */
 	if (db_prepare(s, "SELECT id FROM layers WHERE state != 0", &st, err) < 0)
 		return -1;
@@ -336,42 +361,12 @@ int store_recover(struct store *s, struct skiff_err **err)
 		strv_release(&ids);
 		return db_error(s, err, "list incomplete layers");
 	}
-	for (size_t i = 0; i < ids.len; i++) {
-		if (store_layer_remove_content(s, ids.v[i], err) < 0) {
-			strv_release(&ids);
-			return -1;
-		}
-	}
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < ids.len; i++)
+		rc = store_layer_remove_content(s, ids.v[i], err);
 	strv_release(&ids);
+	if (rc < 0)
+		return -1;
 	/* 3. layer directories that no row describes (killed between rename and commit). */
-	{
-		cleanup_dir DIR *d = NULL;
-		int fd = dup(s->layersfd);
-		struct dirent *de;
-		if (fd < 0)
-			return err_make(err, errno, "dup");
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return err_make(err, errno, "read %s/layers", s->graphroot);
-		}
-		cleanup_stmt sqlite3_stmt *q = NULL;
-		if (db_prepare(s, "SELECT 1 FROM layers WHERE id = ?", &q, err) < 0)
-			return -1;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			sqlite3_reset(q);
-			sqlite3_bind_text(q, 1, de->d_name, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) != SQLITE_ROW)
-				strv_push(&ids, de->d_name);
-		}
-		for (size_t i = 0; i < ids.len; i++)
-			if (rm_rf_at(s->layersfd, ids.v[i], err) < 0) {
-				strv_release(&ids);
-				return err_wrap(err, "remove orphaned layer %s", ids.v[i]);
-			}
-		strv_release(&ids);
-	}
-	return 0;
+	return remove_entries(s, s->layersfd, "layers", layer_has_row, err);
 }
