@@ -346,7 +346,12 @@ static void test_signals_reset_and_session(void **state)
 							     NULL },
 				     NULL, &out, NULL, NULL, NULL),
 			 0);
-	assert_string_equal(out.buf, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	/* Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): sigaction refuses
+	 * them, so a disposition inherited from whoever started the tests stays. */
+	unsigned long long blk = 1, ign = 1;
+	assert_int_equal(sscanf(out.buf, "SigBlk:\t%llx\nSigIgn:\t%llx", &blk, &ign), 2);
+	assert_int_equal(blk & ~0x180000000ULL, 0);
+	assert_int_equal(ign & ~0x180000000ULL, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
