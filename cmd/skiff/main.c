@@ -153,6 +153,18 @@ int main(int argc, char **argv)
 	if (cli_parse(skiff_global_opts, argc - 1, argv + 1, CLI_PARSE_STOP_AT_POSITIONAL, &help, &npos, &pos,
 		      &err) < 0)
 		return report(err);
+	if (g.log_level) {
+		static const char *const levels[] = { "trace", "debug", "info", "warn", "warning", "error", "fatal", "panic" };
+		bool ok = false;
+		for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
+			ok |= !strcmp(g.log_level, levels[i]);
+		if (!ok) {
+			free(pos);
+			fprintf(stderr, "Error: log level \"%s\" is not one of trace, debug, info, warn, error, fatal, panic\n",
+				g.log_level);
+			return 125;
+		}
+	}
 	if (g.version) {
 		printf("skiff version %s\n", SKIFF_VERSION);
 		free(pos);
@@ -188,6 +200,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (c->flags & CMD_GROUP) {
+		if (nrest > words && (!strcmp(rest[words], "--help") || !strcmp(rest[words], "-h"))) {
+			skiff_print_help(stdout, c);
+			free(pos);
+			return 0;
+		}
 		if (nrest > words) {
 			fprintf(stderr, "Error: unrecognized command `skiff %s %s`\nTry 'skiff %s --help' for more information\n",
 				c->name, rest[words], c->name);
