@@ -21,6 +21,7 @@
 #include "pkg/image/reference.h"
 #include "pkg/spec/image.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/crashpoint.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/xalloc.h"
 
@@ -583,7 +584,10 @@ int image_load(struct store *s, const struct image_load_opts *o, struct strv *re
 		err_makex(err, EINVAL, "not a docker-archive or oci-archive (no manifest.json or index.json)");
 		goto out;
 	}
-	if (pass2(&l, err) < 0 || commit_all(&l, ret_names, err) < 0)
+	if (pass2(&l, err) < 0)
+		goto out;
+	crashpoint("layers-loaded");
+	if (commit_all(&l, ret_names, err) < 0)
 		goto out;
 	rc = 0;
 out:

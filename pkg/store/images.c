@@ -7,6 +7,7 @@
 #include "pkg/digest/digest.h"
 #include "pkg/store/store-internal.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/crashpoint.h"
 #include "vendor-free/xalloc.h"
 
 void store_image_free(struct store_image *img)
@@ -433,6 +434,7 @@ int store_image_delete(struct store *s, const char *id, struct skiff_err **err)
 	}
 	if (db_commit(s, err) < 0)
 		return -1;
+	crashpoint("image-deleted");
 	return store_gc_layers(s, err);
 }
 

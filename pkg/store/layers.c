@@ -12,6 +12,7 @@
 #include "pkg/store/archive.h"
 #include "pkg/store/store-internal.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/crashpoint.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/lock.h"
 #include "vendor-free/xalloc.h"
@@ -336,11 +337,13 @@ int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *
 	if (staging_new(s, id, &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0)
 		goto fail_row;
 	staging_close(&stg);
+	crashpoint("layer-unpacked");
 	if (renameat(s->tmpfd, stg.name, s->layersfd, id) < 0) {
 		err_make(err, errno, "move layer %s into place", id);
 		goto fail_row;
 	}
 	stg.name[0] = '\0';
+	crashpoint("layer-renamed");
 	if (complete_layer(s, id, &res, err) < 0)
 		goto fail_row;
 	if (lock_downgrade(&fd, err) < 0)
@@ -480,6 +483,8 @@ int store_gc_layers(struct store *s, struct skiff_err **err)
 	}
 	if (db_commit(s, err) < 0)
 		goto fail_nodb;
+	if (nmarked)
+		crashpoint("layers-marked");
 	rc = 0;
 	for (size_t i = 0; i < nmarked; i++) {
 		if (rc == 0 && store_layer_remove_content(s, marked[i].id, err) < 0)

@@ -368,5 +368,8 @@ int store_recover(struct store *s, struct skiff_err **err)
 	if (rc < 0)
 		return -1;
 	/* 3. layer directories that no row describes (killed between rename and commit). */
-	return remove_entries(s, s->layersfd, "layers", layer_has_row, err);
+	if (remove_entries(s, s->layersfd, "layers", layer_has_row, err) < 0)
+		return -1;
+	/* 4. complete layers no image references (killed before the image commit). */
+	return store_gc_layers(s, err);
 }

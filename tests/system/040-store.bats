@@ -27,22 +27,39 @@ overlay
 	is "$output" "" "empty after reset"
 }
 
-@test "a load killed mid-way leaves nothing and the next command cleans up" {
+@test "a load killed at each step leaves nothing visible and the next command cleans up" {
 	require_fixture multilayer.docker.tar
-	# kill the load as soon as it has started staging
-	"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" load -i "$FIXTURES/multilayer.docker.tar" &
-	local pid=$!
-	# killing right away or mid-way: either way nothing may be visible
-	wait_for 10 test -d "$SKIFF_TEST_ROOT/root/tmp" || true
-	kill -9 $pid 2>/dev/null || true
-	wait $pid 2>/dev/null || true
-	run_skiff images -q
-	run_skiff system check
-	is "$output" "" "check is clean after the killed load"
+	local root=$SKIFF_TEST_ROOT/root
+	for point in layer-unpacked layer-renamed layers-loaded; do
+		_SKIFF_TEST_CRASH_AT=$point run_skiff 137 load -i "$FIXTURES/multilayer.docker.tar"
+		run_skiff images -q
+		is "$output" "" "no image after a load killed at $point"
+		run_skiff system check
+		is "$output" "" "check clean after a load killed at $point"
+		run ls -A "$root/tmp"
+		is "$output" "" "staging emptied after $point"
+		run ls -A "$root/layers"
+		is "$output" "" "no layer left after $point"
+	done
 	run_skiff load -q -i "$FIXTURES/multilayer.docker.tar"
 	run_skiff image exists $MULTI_IMAGE
-	run ls -A "$SKIFF_TEST_ROOT/root/tmp"
-	is "$output" "" "staging is empty"
+}
+
+@test "an rmi killed at each step leaves a consistent store" {
+	require_fixture multilayer.docker.tar
+	local root=$SKIFF_TEST_ROOT/root
+	for point in image-deleted layers-marked; do
+		run_skiff load -q -i "$FIXTURES/multilayer.docker.tar"
+		_SKIFF_TEST_CRASH_AT=$point run_skiff 137 rmi $MULTI_IMAGE
+		run_skiff 1 image exists $MULTI_IMAGE
+		run_skiff system check
+		is "$output" "" "check clean after an rmi killed at $point"
+		# a later delete collects the layers the killed one left behind
+		run_skiff load -q -i "$FIXTURES/multilayer.docker.tar"
+		run_skiff rmi $MULTI_IMAGE
+		run ls -A "$root/layers"
+		is "$output" "" "no layer left after $point"
+	done
 }
 
 @test "parallel load/tag/rmi loops end with a consistent store" {
