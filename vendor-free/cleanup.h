@@ -46,26 +46,26 @@ static inline void cleanup_closedirp(DIR **d)
 #define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
 
 /* Declare a cleanup function for a type that has a free function. */
-#define DEFINE_CLEANUP_FUNC(type, func)                                          \
-	static inline void func##p(type **p)                                     \
-	{                                                                        \
-		if (*p)                                                          \
-			func(*p);                                                \
+#define DEFINE_CLEANUP_FUNC(type, func)                                                                                \
+	static inline void func##p(type **p)                                                                           \
+	{                                                                                                              \
+		if (*p)                                                                                                \
+			func(*p);                                                                                      \
 	}
 
 /* Hand ownership away: return the value and clear the variable. */
-#define TAKE_PTR(p)                                                              \
-	({                                                                       \
-		__typeof__(p) take_ptr_ = (p);                                   \
-		(p) = NULL;                                                      \
-		take_ptr_;                                                       \
+#define TAKE_PTR(p)                                                                                                    \
+	({                                                                                                             \
+		__typeof__(p) take_ptr_ = (p);                                                                         \
+		(p) = NULL;                                                                                            \
+		take_ptr_;                                                                                             \
 	})
 
-#define TAKE_FD(fd)                                                              \
-	({                                                                       \
-		int take_fd_ = (fd);                                             \
-		(fd) = -1;                                                       \
-		take_fd_;                                                        \
+#define TAKE_FD(fd)                                                                                                    \
+	({                                                                                                             \
+		int take_fd_ = (fd);                                                                                   \
+		(fd) = -1;                                                                                             \
+		take_fd_;                                                                                              \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -20,11 +20,9 @@ struct skiff_err {
 
 /* Fill *err (which must be NULL) and return -1. status is an errno value; when it is
  * not 0 its strerror() is appended to the message. */
-int err_make(struct skiff_err **err, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_make(struct skiff_err **err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Like err_make() but never appends strerror(status). */
-int err_makex(struct skiff_err **err, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_makex(struct skiff_err **err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int err_vmake(struct skiff_err **err, int status, int with_strerror, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 /* Prefix "context: " to an existing error; returns -1. With *err NULL it makes a new one. */

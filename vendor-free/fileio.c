@@ -75,8 +75,8 @@ int copy_fd(int in, int out, uint64_t *ret_n)
 			break; /* EOF */
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
-		    errno != EOPNOTSUPP && errno != EBADF && errno != EPERM && errno != ETXTBSY)
+		if (n < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+		    errno != EBADF && errno != EPERM && errno != ETXTBSY)
 			return -1;
 		/* Not supported here (pipes, sockets, some file systems), or 0 on the
 		 * first call, which some file systems (procfs, sysfs) report instead of
@@ -127,8 +127,7 @@ int read_all_fd(int fd, size_t max, char **ret, size_t *ret_len, struct skiff_er
 	return 0;
 }
 
-int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
-		 struct skiff_err **err)
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct skiff_err **err)
 {
 	cleanup_close int fd = -1;
 
@@ -161,7 +160,7 @@ static char *temp_name(const char *base)
 	uint64_t r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		struct timespec ts = { 0 };
+		struct timespec ts = {0};
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		r ^= ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&r;
 	}
@@ -170,8 +169,7 @@ static char *temp_name(const char *base)
 }
 
 /* Write data to fd and make it durable with the final mode. */
-static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const char *name,
-		    struct skiff_err **err)
+static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const char *name, struct skiff_err **err)
 {
 	if (write_all(fd, data, len) < 0)
 		return err_make(err, errno, "write %s", name);
@@ -187,8 +185,8 @@ static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const cha
  * O_TMPFILE (or /proc for linking it) is unavailable so that the caller falls
  * back to a named temporary file, -1 on error.
  */
-static int write_via_tmpfile(int pfd, const char *base, const char *name, const void *data,
-			     size_t len, mode_t mode, char **ret_tmp, struct skiff_err **err)
+static int write_via_tmpfile(int pfd, const char *base, const char *name, const void *data, size_t len, mode_t mode,
+			     char **ret_tmp, struct skiff_err **err)
 {
 	cleanup_close int fd = -1;
 	char proc[64];
@@ -217,13 +215,13 @@ static int write_via_tmpfile(int pfd, const char *base, const char *name, const 
 	return err_makex(err, EEXIST, "link temporary file for %s: no free temporary name", name);
 }
 
-static int write_via_named(int pfd, const char *base, const char *name, const void *data,
-			   size_t len, mode_t mode, char **ret_tmp, struct skiff_err **err)
+static int write_via_named(int pfd, const char *base, const char *name, const void *data, size_t len, mode_t mode,
+			   char **ret_tmp, struct skiff_err **err)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
 		cleanup_free char *tmp = temp_name(base);
-		cleanup_close int fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					      mode & 07777);
+		cleanup_close int fd =
+			openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
 		if (fd < 0) {
 			if (errno == EEXIST)
 				continue;
@@ -239,8 +237,7 @@ static int write_via_named(int pfd, const char *base, const char *name, const vo
 	return err_makex(err, EEXIST, "create temporary file for %s: no free temporary name", name);
 }
 
-int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-		      struct skiff_err **err)
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err)
 {
 	cleanup_free char *parent = NULL;
 	cleanup_free char *tmp = NULL;
@@ -333,11 +330,11 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode, struct skiff_err **err)
 #define RM_FD_DEPTH 64
 
 struct rmrf {
-	dev_t dev;            /* the device of the top directory */
-	struct strbuf path;   /* the path being worked on, for messages */
+	dev_t dev;	    /* the device of the top directory */
+	struct strbuf path; /* the path being worked on, for messages */
 	struct skiff_err **err;
-	unsigned failed;      /* how many errors so far */
-	bool lost;            /* could not get back to a parent: stop */
+	unsigned failed; /* how many errors so far */
+	bool lost;	 /* could not get back to a parent: stop */
 };
 
 static int rm_fail(struct rmrf *rm, int status, const char *what)
@@ -354,8 +351,7 @@ static bool other_mount(const struct rmrf *rm, int dfd, const char *name, const 
 #ifdef STATX_ATTR_MOUNT_ROOT
 	struct statx sx;
 	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &sx) == 0 &&
-	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	    (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
 		return true;
 #endif
 	return false;
@@ -389,8 +385,7 @@ static void rm_children(struct rmrf *rm, int *fdp, unsigned depth);
 /* Remove the directory name (lstat st) of *dfdp, which may be closed and
  * reopened meanwhile. 0: gone; 1: changed meanwhile, look again; -1: failed
  * (reported). */
-static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct stat *st,
-		  unsigned depth)
+static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct stat *st, unsigned depth)
 {
 	unsigned failed_before = rm->failed;
 	bool closed_parent = false;
@@ -423,8 +418,7 @@ static int rm_dir(struct rmrf *rm, int *dfdp, const char *name, const struct sta
 	if (closed_parent) {
 		struct stat again;
 		*dfdp = openat(sub, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (*dfdp < 0 || fstat(*dfdp, &again) < 0 || again.st_dev != pst.st_dev ||
-		    again.st_ino != pst.st_ino) {
+		if (*dfdp < 0 || fstat(*dfdp, &again) < 0 || again.st_dev != pst.st_dev || again.st_ino != pst.st_ino) {
 			close(sub);
 			rm->lost = true;
 			rm->failed++;
@@ -507,7 +501,7 @@ static void rm_children(struct rmrf *rm, int *fdp, unsigned depth)
 
 int rm_rf_at(int dirfd, const char *name, struct skiff_err **err)
 {
-	struct rmrf rm = { .path = STRBUF_INIT, .err = err };
+	struct rmrf rm = {.path = STRBUF_INIT, .err = err};
 	cleanup_free char *top = NULL;
 	size_t n;
 	struct stat st;

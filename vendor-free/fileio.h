@@ -29,16 +29,14 @@ int read_all_fd(int fd, size_t max, char **ret, size_t *ret_len, struct skiff_er
 
 /* Open and read a whole file (symlinks are followed). A file larger than max
  * bytes is an EFBIG error naming it. Same ownership as read_all_fd(). */
-int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
-		 struct skiff_err **err);
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct skiff_err **err);
 
 /* Replace name (relative to dirfd; it may contain '/') with exactly data:
  * an unnamed O_TMPFILE (or a unique ".name.tmp-..." file where O_TMPFILE is
  * unavailable) in the same directory is written, fchmod()ed to mode (the
  * umask does not apply), fsync()ed, renamed over name, and the directory is
  * fsync()ed. Readers see either the old or the new content, never a mix. */
-int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-		      struct skiff_err **err);
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err);
 
 /* fsync the directory name relative to dirfd (name NULL or "" : dirfd itself). */
 int fsync_dir_at(int dirfd, const char *name, struct skiff_err **err);

@@ -24,12 +24,22 @@ static inline uint64_t load_le64(const unsigned char *p)
 	return v;
 }
 
-#define SIPROUND                                                               \
-	do {                                                                   \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);      \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                         \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                         \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);      \
+#define SIPROUND                                                                                                       \
+	do {                                                                                                           \
+		v0 += v1;                                                                                              \
+		v1 = rotl(v1, 13);                                                                                     \
+		v1 ^= v0;                                                                                              \
+		v0 = rotl(v0, 32);                                                                                     \
+		v2 += v3;                                                                                              \
+		v3 = rotl(v3, 16);                                                                                     \
+		v3 ^= v2;                                                                                              \
+		v0 += v3;                                                                                              \
+		v3 = rotl(v3, 21);                                                                                     \
+		v3 ^= v0;                                                                                              \
+		v2 += v1;                                                                                              \
+		v1 = rotl(v1, 17);                                                                                     \
+		v1 ^= v2;                                                                                              \
+		v2 = rotl(v2, 32);                                                                                     \
 	} while (0)
 
 static uint64_t siphash13(uint64_t k0, uint64_t k1, const void *data, size_t len)
@@ -64,11 +74,11 @@ static uint64_t siphash13(uint64_t k0, uint64_t k1, const void *data, size_t len
 
 static void seed(struct hashmap *m)
 {
-	uint64_t k[2] = { 0, 0 };
+	uint64_t k[2] = {0, 0};
 
 	if (getrandom(k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
 		/* no entropy yet (early boot): weaker, still differs per map */
-		struct timespec ts = { 0 };
+		struct timespec ts = {0};
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		k[0] ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)m;
 		k[1] ^= (uint64_t)ts.tv_sec * 0xbf58476d1ce4e5b9ULL ^ (uint64_t)(uintptr_t)&ts;

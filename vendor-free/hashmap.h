@@ -36,7 +36,10 @@ struct hashmap {
 	uint64_t k0, k1; /* SipHash key, chosen at the first insertion */
 };
 
-#define HASHMAP_INIT { .slots = NULL, .cap = 0, .len = 0, .k0 = 0, .k1 = 0 }
+#define HASHMAP_INIT                                                                                                   \
+	{                                                                                                              \
+		.slots = NULL, .cap = 0, .len = 0, .k0 = 0, .k1 = 0                                                    \
+	}
 
 /* Insert key (copied) -> value, or replace the value of an existing key.
  * Returns true when key was there; then *ret_old (may be NULL) gets the

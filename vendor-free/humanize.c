@@ -10,7 +10,7 @@
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
 
-static const char *const decimal_units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB" };
+static const char *const decimal_units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
 
 void human_size_precision(double size, int precision, bool space, char *buf, size_t n)
 {
@@ -123,11 +123,11 @@ int parse_size(const char *s, int64_t *ret, struct skiff_err **err)
 		char c;
 		double mul;
 	} units[] = {
-		{ 'k', 1024.0 },
-		{ 'm', 1024.0 * 1024 },
-		{ 'g', 1024.0 * 1024 * 1024 },
-		{ 't', 1024.0 * 1024 * 1024 * 1024 },
-		{ 'p', 1024.0 * 1024 * 1024 * 1024 * 1024 },
+		{'k', 1024.0},
+		{'m', 1024.0 * 1024},
+		{'g', 1024.0 * 1024 * 1024},
+		{'t', 1024.0 * 1024 * 1024 * 1024},
+		{'p', 1024.0 * 1024 * 1024 * 1024 * 1024},
 	};
 	cleanup_free char *num = NULL;
 	char sfx[4] = "";

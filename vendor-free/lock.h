@@ -27,16 +27,19 @@
 enum lock_mode {
 	LOCK_NONE = 0,
 	LOCK_SHARED = 1, /* many holders (F_RDLCK) */
-	LOCK_EXCL = 2,   /* one holder (F_WRLCK) */
+	LOCK_EXCL = 2,	 /* one holder (F_WRLCK) */
 };
 
 struct skiff_lock {
-	int fd;              /* -1 when closed */
+	int fd;		     /* -1 when closed */
 	enum lock_mode mode; /* what this description holds now */
-	char *name;          /* for messages */
+	char *name;	     /* for messages */
 };
 
-#define SKIFF_LOCK_INIT { .fd = -1, .mode = LOCK_NONE, .name = NULL }
+#define SKIFF_LOCK_INIT                                                                                                \
+	{                                                                                                              \
+		.fd = -1, .mode = LOCK_NONE, .name = NULL                                                              \
+	}
 
 /* Open (creating, 0644) the lock file name relative to dirfd, never following
  * a symlink at name. Where the file cannot be opened for writing (read-only

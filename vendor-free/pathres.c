@@ -164,7 +164,7 @@ struct walk {
 	int rootfd;
 	unsigned how;
 	const char *path; /* for messages */
-	int *fds;         /* fds[0] is rootfd (not owned), fds[1..depth] are owned */
+	int *fds;	  /* fds[0] is rootfd (not owned), fds[1..depth] are owned */
 	size_t depth, alloc;
 	struct strv todo;
 	unsigned links;
@@ -207,10 +207,10 @@ static int walk_follow(struct walk *w, const char *name, struct skiff_err **err)
 	return 0;
 }
 
-static int walk_open(int rootfd, const char *rel, int flags, mode_t mode, unsigned how,
-		     const char *path, struct skiff_err **err)
+static int walk_open(int rootfd, const char *rel, int flags, mode_t mode, unsigned how, const char *path,
+		     struct skiff_err **err)
 {
-	struct walk w = { .rootfd = rootfd, .how = how, .path = path, .todo = STRV_INIT };
+	struct walk w = {.rootfd = rootfd, .how = how, .path = path, .todo = STRV_INIT};
 	size_t len = strlen(rel);
 	bool must_dir = len > 0 && rel[len - 1] == '/';
 	int ret = -1;
@@ -300,8 +300,7 @@ static int walk_open(int rootfd, const char *rel, int flags, mode_t mode, unsign
 	return ret;
 }
 
-int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned how,
-		 struct skiff_err **err)
+int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned how, struct skiff_err **err)
 {
 	const char *rel = path;
 
@@ -328,8 +327,7 @@ int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned 
 
 /* Open (creating when asked) the directory dir inside rootfd one component at a time,
  * never following a symlink. dir is clean and relative. */
-static int parent_walk(int rootfd, const char *dir, bool mkdir, const char *path,
-		       struct skiff_err **err)
+static int parent_walk(int rootfd, const char *dir, bool mkdir, const char *path, struct skiff_err **err)
 {
 	cleanup_strv struct strv parts = STRV_INIT;
 	struct strbuf prefix = STRBUF_INIT;
@@ -352,8 +350,7 @@ static int parent_walk(int rootfd, const char *dir, bool mkdir, const char *path
 			}
 			fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 			/* the umask may have taken bits off: make it exactly 0755 */
-			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-			    (st.st_mode & 07777) != 0755) {
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) != 0755) {
 				int rfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				if (rfd < 0 || fchmod(rfd, 0755) < 0) {
 					err_make(err, errno, "%s: chmod %s", path, prefix.buf);
@@ -400,8 +397,7 @@ fail:
 	return -1;
 }
 
-int pathres_open_parent(int rootfd, const char *path, unsigned how, char **ret_basename,
-			struct skiff_err **err)
+int pathres_open_parent(int rootfd, const char *path, unsigned how, char **ret_basename, struct skiff_err **err)
 {
 	cleanup_free char *clean = NULL;
 	char *slash;

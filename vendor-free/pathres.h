@@ -40,8 +40,7 @@ enum {
 /* Open path inside rootfd with open(2) flags and mode (O_CLOEXEC is always added).
  * Errors: EXDEV "... escapes the root" (beneath semantics), ELOOP for a refused
  * symlink or a loop (more than 40 links), ENOTDIR, ENOENT..., each naming path. */
-int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned how,
-		 struct skiff_err **err);
+int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned how, struct skiff_err **err);
 
 /* Open the directory that holds the last component of path, never following a symlink
  * in any parent (ELOOP "... is a symlink" naming it) and never leaving the root.
@@ -50,8 +49,7 @@ int pathres_open(int rootfd, const char *path, int flags, mode_t mode, unsigned 
  * parents are created with mode 0755; a parent that is not a directory is ENOTDIR.
  * Returns an O_PATH directory fd (usable as the dirfd of the *at() calls) and, in
  * *ret_basename, the last component (caller frees). (how: PATHRES_MKDIR, PATHRES_WALK) */
-int pathres_open_parent(int rootfd, const char *path, unsigned how, char **ret_basename,
-			struct skiff_err **err);
+int pathres_open_parent(int rootfd, const char *path, unsigned how, char **ret_basename, struct skiff_err **err);
 
 /* Lexically clean path, as Go's filepath.Clean, and make it relative: repeated and
  * trailing slashes, "." components and "x/.." pairs go; a leading '/' is dropped.

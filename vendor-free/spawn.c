@@ -123,7 +123,7 @@ static int find_program(const char *file, const char *const *env, char **ret, st
 
 static __attribute__((noreturn)) void child_fail(int errfd, int stage, int fd)
 {
-	struct child_report r = { .stage = stage, .err = errno, .fd = fd };
+	struct child_report r = {.stage = stage, .err = errno, .fd = fd};
 	ssize_t n;
 
 	do
@@ -132,10 +132,9 @@ static __attribute__((noreturn)) void child_fail(int errfd, int stage, int fd)
 	_exit(127);
 }
 
-static __attribute__((noreturn)) void child_run(const char *path, const char *const argv[],
-						 const char *const *env, const struct spawn_opts *o,
-						 const int *src, int *tmp, size_t nfds, int errfd,
-						 const sigset_t *empty)
+static __attribute__((noreturn)) void child_run(const char *path, const char *const argv[], const char *const *env,
+						const struct spawn_opts *o, const int *src, int *tmp, size_t nfds,
+						int errfd, const sigset_t *empty)
 {
 	struct sigaction dfl;
 	int base = 3;
@@ -185,8 +184,8 @@ static __attribute__((noreturn)) void child_run(const char *path, const char *co
 
 /* ---- in the parent ---- */
 
-static int report_child_failure(const struct child_report *r, const char *path,
-				const struct spawn_opts *o, struct skiff_err **err)
+static int report_child_failure(const struct child_report *r, const char *path, const struct spawn_opts *o,
+				struct skiff_err **err)
 {
 	switch (r->stage) {
 	case STAGE_SETSID:
@@ -212,7 +211,7 @@ int spawn(const char *const argv[], const struct spawn_opts *opts, pid_t *ret_pi
 	cleanup_close int devnull = -1;
 	cleanup_close int errpipe_r = -1;
 	cleanup_close int errpipe_w = -1;
-	const int std[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	const int std[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
 	struct child_report report;
 	sigset_t all, old, empty;
 	size_t nfds;
@@ -225,8 +224,7 @@ int spawn(const char *const argv[], const struct spawn_opts *opts, pid_t *ret_pi
 	if (!ret_pid)
 		return err_makex(err, EINVAL, "exec %s: no place for the pid", argv[0]);
 	if (o->n_extra_fds > 4096 || (o->n_extra_fds && !o->extra_fds))
-		return err_makex(err, EINVAL, "exec %s: bad extra fd list (%zu fds)", argv[0],
-				 o->n_extra_fds);
+		return err_makex(err, EINVAL, "exec %s: bad extra fd list (%zu fds)", argv[0], o->n_extra_fds);
 	nfds = 3 + o->n_extra_fds;
 	src = xcalloc(nfds, sizeof(*src));
 	tmp = xcalloc(nfds, sizeof(*tmp));
@@ -241,8 +239,7 @@ int spawn(const char *const argv[], const struct spawn_opts *opts, pid_t *ret_pi
 		} else if (std[i] == SPAWN_INHERIT) {
 			src[i] = -1;
 		} else if (std[i] < 0 || fcntl(std[i], F_GETFD) < 0) {
-			return err_makex(err, EBADF, "exec %s: fd %d for fd %zu is not open", argv[0],
-					 std[i], i);
+			return err_makex(err, EBADF, "exec %s: fd %d for fd %zu is not open", argv[0], std[i], i);
 		} else {
 			src[i] = std[i];
 		}
@@ -314,8 +311,8 @@ static char *first_line(const char *s)
 	return xstrndup(s, n > 200 ? 200 : n);
 }
 
-int run_capture(const char *const argv[], const struct spawn_opts *opts, struct strbuf *out,
-		struct strbuf *errout, int *ret_status, struct skiff_err **err)
+int run_capture(const char *const argv[], const struct spawn_opts *opts, struct strbuf *out, struct strbuf *errout,
+		int *ret_status, struct skiff_err **err)
 {
 	struct spawn_opts o = SPAWN_OPTS_INIT;
 	cleanup_close int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
@@ -354,8 +351,8 @@ int run_capture(const char *const argv[], const struct spawn_opts *opts, struct 
 	close(TAKE_FD(out_w));
 	close(TAKE_FD(err_w));
 
-	pfd[0] = (struct pollfd){ .fd = out_r, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = err_r, .events = POLLIN };
+	pfd[0] = (struct pollfd){.fd = out_r, .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = err_r, .events = POLLIN};
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -393,8 +390,7 @@ int run_capture(const char *const argv[], const struct spawn_opts *opts, struct 
 		if (status != 0) {
 			cleanup_free char *line = first_line(errout->buf);
 			if (*line)
-				return err_makex(err, EIO, "%s exited with status %d: %s", argv[0],
-						 status, line);
+				return err_makex(err, EIO, "%s exited with status %d: %s", argv[0], status, line);
 			return err_makex(err, EIO, "%s exited with status %d", argv[0], status);
 		}
 		return 0;

@@ -26,7 +26,7 @@
 
 struct spawn_opts {
 	const char *const *env; /* NULL: inherit environ */
-	const char *cwd;        /* NULL: inherit */
+	const char *cwd;	/* NULL: inherit */
 	/* fd to dup onto 0/1/2, or SPAWN_DEVNULL, or SPAWN_INHERIT */
 	int stdin_fd, stdout_fd, stderr_fd;
 	/* Extra fds to pass: extra_fds[i] becomes fd 3+i in the child (as podman's
@@ -39,9 +39,11 @@ struct spawn_opts {
 
 /* All inherited, no extra fds. A zeroed struct would dup fd 0 onto 1 and 2:
  * always start from this. */
-#define SPAWN_OPTS_INIT                                                                  \
-	{ .env = NULL, .cwd = NULL, .stdin_fd = SPAWN_INHERIT, .stdout_fd = SPAWN_INHERIT, \
-	  .stderr_fd = SPAWN_INHERIT, .extra_fds = NULL, .n_extra_fds = 0, .new_session = false }
+#define SPAWN_OPTS_INIT                                                                                                \
+	{                                                                                                              \
+		.env = NULL, .cwd = NULL, .stdin_fd = SPAWN_INHERIT, .stdout_fd = SPAWN_INHERIT,                       \
+		.stderr_fd = SPAWN_INHERIT, .extra_fds = NULL, .n_extra_fds = 0, .new_session = false                  \
+	}
 
 /*
  * Start argv[0] with arguments argv (NULL-terminated). argv[0] without a '/'
@@ -69,8 +71,8 @@ int spawn_wait(pid_t pid, int *ret_status);
  * status is not an error; with ret_status NULL a non-zero status is an EIO
  * error naming the program and quoting the start of its stderr.
  */
-int run_capture(const char *const argv[], const struct spawn_opts *opts, struct strbuf *out,
-		struct strbuf *errout, int *ret_status, struct skiff_err **err);
+int run_capture(const char *const argv[], const struct spawn_opts *opts, struct strbuf *out, struct strbuf *errout,
+		int *ret_status, struct skiff_err **err);
 
 /* pidfd_open(pid, 0) by syscall, whatever the libc: a CLOEXEC fd, or -1 with
  * errno (ENOSYS before Linux 5.3, ESRCH when pid is gone). */

@@ -14,7 +14,10 @@ struct strbuf {
 	char *buf;
 };
 
-#define STRBUF_INIT { .alloc = 0, .len = 0, .buf = strbuf_empty }
+#define STRBUF_INIT                                                                                                    \
+	{                                                                                                              \
+		.alloc = 0, .len = 0, .buf = strbuf_empty                                                              \
+	}
 
 void strbuf_init(struct strbuf *sb, size_t hint);
 void strbuf_release(struct strbuf *sb);

@@ -10,10 +10,13 @@ struct strv {
 	size_t len, alloc;
 };
 
-#define STRV_INIT { NULL, 0, 0 }
+#define STRV_INIT                                                                                                      \
+	{                                                                                                              \
+		NULL, 0, 0                                                                                             \
+	}
 
-void strv_push(struct strv *sv, const char *s);      /* copies s */
-void strv_push_take(struct strv *sv, char *s);       /* takes ownership of s */
+void strv_push(struct strv *sv, const char *s); /* copies s */
+void strv_push_take(struct strv *sv, char *s);	/* takes ownership of s */
 void strv_pushf(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool strv_contains(const struct strv *sv, const char *s);
 /* Remove the element at index i (freeing it). */

@@ -142,8 +142,7 @@ static const char *chdesc(const struct parser *ps, char buf[32])
 
 static bool is_bare(int c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-	       c == '-';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Append key part s to a message, quoted unless it is bare, shortened if long. */
@@ -194,13 +193,20 @@ static char *msg_key(char *const *parts, size_t n)
 const char *toml_type_name(enum toml_type type)
 {
 	switch (type) {
-	case TOML_TABLE: return "table";
-	case TOML_ARRAY: return "array";
-	case TOML_STRING: return "string";
-	case TOML_INT: return "integer";
-	case TOML_FLOAT: return "float";
-	case TOML_BOOL: return "boolean";
-	case TOML_DATETIME: return "datetime";
+	case TOML_TABLE:
+		return "table";
+	case TOML_ARRAY:
+		return "array";
+	case TOML_STRING:
+		return "string";
+	case TOML_INT:
+		return "integer";
+	case TOML_FLOAT:
+		return "float";
+	case TOML_BOOL:
+		return "boolean";
+	case TOML_DATETIME:
+		return "datetime";
 	}
 	return "unknown";
 }
@@ -209,13 +215,20 @@ const char *toml_type_name(enum toml_type type)
 static const char *a_type(enum toml_type type)
 {
 	switch (type) {
-	case TOML_ARRAY: return "an array";
-	case TOML_INT: return "an integer";
-	case TOML_TABLE: return "a table";
-	case TOML_STRING: return "a string";
-	case TOML_FLOAT: return "a float";
-	case TOML_BOOL: return "a boolean";
-	case TOML_DATETIME: return "a datetime";
+	case TOML_ARRAY:
+		return "an array";
+	case TOML_INT:
+		return "an integer";
+	case TOML_TABLE:
+		return "a table";
+	case TOML_STRING:
+		return "a string";
+	case TOML_FLOAT:
+		return "a float";
+	case TOML_BOOL:
+		return "a boolean";
+	case TOML_DATETIME:
+		return "a datetime";
 	}
 	return "a value";
 }
@@ -434,15 +447,40 @@ static int parse_escape(struct parser *ps, struct strbuf *sb)
 	uint32_t cp = 0;
 
 	switch (c) {
-	case 'b': strbuf_addch(sb, '\b'); ps->p++; return 0;
-	case 't': strbuf_addch(sb, '\t'); ps->p++; return 0;
-	case 'n': strbuf_addch(sb, '\n'); ps->p++; return 0;
-	case 'f': strbuf_addch(sb, '\f'); ps->p++; return 0;
-	case 'r': strbuf_addch(sb, '\r'); ps->p++; return 0;
-	case '"': strbuf_addch(sb, '"'); ps->p++; return 0;
-	case '\\': strbuf_addch(sb, '\\'); ps->p++; return 0;
-	case 'u': ndigits = 4; break;
-	case 'U': ndigits = 8; break;
+	case 'b':
+		strbuf_addch(sb, '\b');
+		ps->p++;
+		return 0;
+	case 't':
+		strbuf_addch(sb, '\t');
+		ps->p++;
+		return 0;
+	case 'n':
+		strbuf_addch(sb, '\n');
+		ps->p++;
+		return 0;
+	case 'f':
+		strbuf_addch(sb, '\f');
+		ps->p++;
+		return 0;
+	case 'r':
+		strbuf_addch(sb, '\r');
+		ps->p++;
+		return 0;
+	case '"':
+		strbuf_addch(sb, '"');
+		ps->p++;
+		return 0;
+	case '\\':
+		strbuf_addch(sb, '\\');
+		ps->p++;
+		return 0;
+	case 'u':
+		ndigits = 4;
+		break;
+	case 'U':
+		ndigits = 8;
+		break;
 	default:
 		return perr(ps, "invalid escape sequence in string: \\ followed by %s", chdesc(ps, buf));
 	}
@@ -627,7 +665,7 @@ static bool digits(const char **s, int n, int *v)
 
 static bool parse_date(const char **s)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, m, d;
 
 	if (!digits(s, 4, &y) || *(*s)++ != '-' || !digits(s, 2, &m) || *(*s)++ != '-' || !digits(s, 2, &d))
@@ -1033,8 +1071,7 @@ static int parse_header(struct parser *ps)
 	if (parse_key(ps, &parts) < 0)
 		return -1;
 	if (!starts(ps, aot ? "]]" : "]"))
-		return perr(ps, "expected '%s' to close the table header, found %s", aot ? "]]" : "]",
-			    chdesc(ps, buf));
+		return perr(ps, "expected '%s' to close the table header, found %s", aot ? "]]" : "]", chdesc(ps, buf));
 	ps->p += aot ? 2 : 1;
 
 	cleanup_free char *k = msg_key(parts.v, parts.len);
@@ -1057,8 +1094,7 @@ static int parse_header(struct parser *ps)
 			return perr(ps, "table [%s]: %s is an inline table (line %zu) and cannot be extended", k, at,
 				    sub->line);
 		} else {
-			return perr(ps, "table [%s]: %s is already %s (line %zu)", k, at, a_type(sub->type),
-				    sub->line);
+			return perr(ps, "table [%s]: %s is already %s (line %zu)", k, at, a_type(sub->type), sub->line);
 		}
 	}
 	const char *last = parts.v[parts.len - 1];
@@ -1137,7 +1173,7 @@ static int parse_document(struct parser *ps)
 
 int toml_parse(const char *buf, size_t len, struct toml **ret, struct skiff_err **err)
 {
-	struct parser ps = { .p = buf ? buf : "", .line = 1, .err = err };
+	struct parser ps = {.p = buf ? buf : "", .line = 1, .err = err};
 	cleanup_toml struct toml *root = NULL;
 
 	ps.end = ps.p + (buf ? len : 0);

@@ -45,27 +45,27 @@ enum toml_type {
 
 struct toml {
 	enum toml_type type;
-	size_t line;      /* where the value, or the table's header, was written (1-based; root: 0) */
-	unsigned depth;   /* internal */
-	unsigned flags;   /* internal: how a table or array was defined */
+	size_t line;	/* where the value, or the table's header, was written (1-based; root: 0) */
+	unsigned depth; /* internal */
+	unsigned flags; /* internal: how a table or array was defined */
 	union {
 		struct {
 			char *s; /* NUL-terminated, valid UTF-8, no NUL inside */
 			size_t len;
-		} str;           /* TOML_STRING, TOML_DATETIME */
-		int64_t i;       /* TOML_INT */
-		double d;        /* TOML_FLOAT */
-		bool b;          /* TOML_BOOL */
+		} str;	   /* TOML_STRING, TOML_DATETIME */
+		int64_t i; /* TOML_INT */
+		double d;  /* TOML_FLOAT */
+		bool b;	   /* TOML_BOOL */
 		struct {
 			struct toml **items;
 			size_t len, alloc;
-		} arr;           /* TOML_ARRAY */
+		} arr; /* TOML_ARRAY */
 		struct {
 			char **keys; /* in document order */
 			struct toml **vals;
 			size_t len, alloc;
 			size_t *index, index_cap; /* internal hash index */
-		} tab;           /* TOML_TABLE */
+		} tab;				  /* TOML_TABLE */
 	} u;
 };
 

@@ -17,15 +17,15 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Ensure the array *arr (element size sz) has room for want elements; *alloc is its capacity. */
-#define ALLOC_GROW(arr, want, alloc)                                                   \
-	do {                                                                           \
-		if ((want) > (alloc)) {                                                \
-			size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc) * 2;          \
-			if (alloc_grow_n_ < (want))                                    \
-				alloc_grow_n_ = (want);                                \
-			(arr) = xreallocarray((arr), alloc_grow_n_, sizeof(*(arr)));   \
-			(alloc) = alloc_grow_n_;                                       \
-		}                                                                      \
+#define ALLOC_GROW(arr, want, alloc)                                                                                   \
+	do {                                                                                                           \
+		if ((want) > (alloc)) {                                                                                \
+			size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc)*2;                                            \
+			if (alloc_grow_n_ < (want))                                                                    \
+				alloc_grow_n_ = (want);                                                                \
+			(arr) = xreallocarray((arr), alloc_grow_n_, sizeof(*(arr)));                                   \
+			(alloc) = alloc_grow_n_;                                                                       \
+		}                                                                                                      \
 	} while (0)
 
 #endif

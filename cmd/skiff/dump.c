@@ -52,7 +52,7 @@ static struct json *dump_opts(const struct cli_opt *opts)
 
 	for (const struct cli_opt *o = opts; o && o->type != OPT_END; o++) {
 		struct json *j = json_new_object();
-		char shortname[2] = { o->short_name, '\0' };
+		char shortname[2] = {o->short_name, '\0'};
 
 		json_object_set_string(j, "long", o->long_name);
 		json_object_set_string(j, "short", o->short_name ? shortname : NULL);
@@ -71,11 +71,8 @@ static struct json *dump_flags(unsigned flags)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{ CMD_HIDDEN, "hidden" },
-		{ CMD_GROUP, "group" },
-		{ NEED_STORE, "need-store" },
-		{ NEED_USERNS, "need-userns" },
-		{ NEED_CONFIG, "need-config" },
+		{CMD_HIDDEN, "hidden"},	      {CMD_GROUP, "group"},	    {NEED_STORE, "need-store"},
+		{NEED_USERNS, "need-userns"}, {NEED_CONFIG, "need-config"},
 	};
 	struct json *arr = json_new_array();
 

@@ -25,19 +25,23 @@ static struct {
 } ls;
 
 static const struct cli_opt ls_opts[] = {
-	{ "all", 'a', OPT_BOOL, &ls.all, NULL, "Show all images (default hides intermediate images)", 0 },
-	{ "digests", 0, OPT_BOOL, &ls.digests, NULL, "Show digests", 0 },
-	{ "filter", 'f', OPT_LIST, &ls.filters, "FILTER", "Filter output based on conditions provided (reference, dangling, label, before, since)", 0 },
-	{ "format", 0, OPT_STRING, &ls.format, "FORMAT", "Change the output format to JSON or a Go template", 0 },
-	{ "noheading", 'n', OPT_BOOL, &ls.noheading, NULL, "Do not print column headings", 0 },
-	{ "no-trunc", 0, OPT_BOOL, &ls.no_trunc, NULL, "Do not truncate output", 0 },
-	{ "quiet", 'q', OPT_BOOL, &ls.quiet, NULL, "Display only image IDs", 0 },
-	{ "sort", 0, OPT_STRING, &ls.sort, "KEY", "Sort by created, id, repository, size or tag (default: created)", 0 },
-	{ 0 },
+	{"all", 'a', OPT_BOOL, &ls.all, NULL, "Show all images (default hides intermediate images)", 0},
+	{"digests", 0, OPT_BOOL, &ls.digests, NULL, "Show digests", 0},
+	{"filter", 'f', OPT_LIST, &ls.filters, "FILTER",
+	 "Filter output based on conditions provided (reference, dangling, label, before, since)", 0},
+	{"format", 0, OPT_STRING, &ls.format, "FORMAT", "Change the output format to JSON or a Go template", 0},
+	{"noheading", 'n', OPT_BOOL, &ls.noheading, NULL, "Do not print column headings", 0},
+	{"no-trunc", 0, OPT_BOOL, &ls.no_trunc, NULL, "Do not truncate output", 0},
+	{"quiet", 'q', OPT_BOOL, &ls.quiet, NULL, "Display only image IDs", 0},
+	{"sort", 0, OPT_STRING, &ls.sort, "KEY", "Sort by created, id, repository, size or tag (default: created)", 0},
+	{0},
 };
 
 static const struct header_name image_headers[] = {
-	{ "ID", "IMAGE ID" }, { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" }, { 0 },
+	{"ID", "IMAGE ID"},
+	{"CreatedSince", "CREATED"},
+	{"CreatedAt", "CREATED AT"},
+	{0},
 };
 
 struct row {
@@ -142,7 +146,8 @@ static int parse_filters(struct skiff_ctx *ctx, struct filters *f, struct skiff_
 			else if (!strcmp(v, "false"))
 				f->dangling = 0;
 			else
-				return err_makex(err, EINVAL, "invalid filter \"%s\": dangling must be true or false", fl);
+				return err_makex(err, EINVAL, "invalid filter \"%s\": dangling must be true or false",
+						 fl);
 		} else if (kl == 5 && !strncmp(fl, "label", kl)) {
 			strv_push(&f->labels, v);
 		} else if ((kl == 6 && !strncmp(fl, "before", kl)) || (kl == 5 && !strncmp(fl, "since", kl))) {
@@ -208,8 +213,7 @@ static struct json *row_json(const struct row *r)
 	json_object_set_int(o, "Containers", 0);
 	json_object_set_bool(o, "ReadOnly", false);
 	struct json *labels = NULL;
-	if (!r->img->labels_json ||
-	    json_parse(r->img->labels_json, strlen(r->img->labels_json), &labels, NULL) < 0)
+	if (!r->img->labels_json || json_parse(r->img->labels_json, strlen(r->img->labels_json), &labels, NULL) < 0)
 		labels = json_new_object();
 	json_object_set(o, "Labels", labels);
 	return o;
@@ -251,13 +255,13 @@ static int images_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 	struct store_image **imgs = NULL;
 	struct row *rows = NULL;
 	size_t n = 0, nrows = 0, alloc = 0;
-	struct filters f = { 0 };
+	struct filters f = {0};
 	int rc = -1;
 
 	if (ls.sort && strcmp(ls.sort, "created") && strcmp(ls.sort, "id") && strcmp(ls.sort, "repository") &&
 	    strcmp(ls.sort, "size") && strcmp(ls.sort, "tag"))
-		return err_makex(err, EINVAL, "\"%s\" is not a valid sort key: use created, id, repository, size or tag",
-				 ls.sort);
+		return err_makex(err, EINVAL,
+				 "\"%s\" is not a valid sort key: use created, id, repository, size or tag", ls.sort);
 	if (parse_filters(ctx, &f, err) < 0)
 		goto out;
 	if (argc == 1)
@@ -311,8 +315,10 @@ static int images_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 	} else {
 		for (size_t i = 0; i < nrows; i++)
 			json_array_append(jrows, row_json(&rows[i]));
-		const char *def = ls.digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-					     : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+		const char *def =
+			ls.digests
+				? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+				: "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 		cleanup_free char *noheading_def = NULL;
 		if (ls.noheading && !ls.format)
 			noheading_def = xstrdup(def + 6);
@@ -443,10 +449,10 @@ static struct {
 } rm;
 
 static const struct cli_opt rm_opts[] = {
-	{ "all", 'a', OPT_BOOL, &rm.all, NULL, "Remove all images", 0 },
-	{ "force", 'f', OPT_BOOL, &rm.force, NULL, "Force removal of the image", 0 },
-	{ "ignore", 'i', OPT_BOOL, &rm.ignore, NULL, "Ignore errors if a specified image does not exist", 0 },
-	{ 0 },
+	{"all", 'a', OPT_BOOL, &rm.all, NULL, "Remove all images", 0},
+	{"force", 'f', OPT_BOOL, &rm.force, NULL, "Force removal of the image", 0},
+	{"ignore", 'i', OPT_BOOL, &rm.ignore, NULL, "Ignore errors if a specified image does not exist", 0},
+	{0},
 };
 
 static void print_report(const struct image_rm_report *rep)
@@ -459,7 +465,7 @@ static void print_report(const struct image_rm_report *rep)
 
 static int rmi_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct image_rm_report rep = { STRV_INIT, STRV_INIT };
+	struct image_rm_report rep = {STRV_INIT, STRV_INIT};
 	int status = 0;
 	if (rm.all && argc)
 		return err_makex(err, EINVAL, "when using the --all switch, you may not pass any images names or IDs");
@@ -512,17 +518,19 @@ static struct {
 } prune;
 
 static const struct cli_opt prune_opts[] = {
-	{ "all", 'a', OPT_BOOL, &prune.all, NULL, "Remove all images not in use by containers, not just dangling ones", 0 },
-	{ "force", 'f', OPT_BOOL, &prune.force, NULL, "Do not prompt for confirmation", 0 },
-	{ 0 },
+	{"all", 'a', OPT_BOOL, &prune.all, NULL, "Remove all images not in use by containers, not just dangling ones",
+	 0},
+	{"force", 'f', OPT_BOOL, &prune.force, NULL, "Do not prompt for confirmation", 0},
+	{0},
 };
 
 static int prune_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct image_rm_report rep = { STRV_INIT, STRV_INIT };
+	struct image_rm_report rep = {STRV_INIT, STRV_INIT};
 	if (!prune.force) {
 		char answer[16] = "";
-		fprintf(stderr, "WARNING! This command removes all %s images.\nAre you sure you want to continue? [y/N] ",
+		fprintf(stderr,
+			"WARNING! This command removes all %s images.\nAre you sure you want to continue? [y/N] ",
 			prune.all ? "images not in use by containers" : "dangling");
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return 0;
@@ -547,18 +555,21 @@ const struct cli_impl cli_image_prune = {
 static struct {
 	bool human, no_trunc, quiet;
 	const char *format;
-} hist = { .human = true };
+} hist = {.human = true};
 
 static const struct cli_opt hist_opts[] = {
-	{ "format", 0, OPT_STRING, &hist.format, "FORMAT", "Change the output to JSON or a Go template", 0 },
-	{ "human", 'H', OPT_BOOL, &hist.human, NULL, "Display sizes and dates in human readable format (default true)", 0 },
-	{ "no-trunc", 0, OPT_BOOL, &hist.no_trunc, NULL, "Do not truncate the output", 0 },
-	{ "quiet", 'q', OPT_BOOL, &hist.quiet, NULL, "Display the numeric IDs only", 0 },
-	{ 0 },
+	{"format", 0, OPT_STRING, &hist.format, "FORMAT", "Change the output to JSON or a Go template", 0},
+	{"human", 'H', OPT_BOOL, &hist.human, NULL, "Display sizes and dates in human readable format (default true)",
+	 0},
+	{"no-trunc", 0, OPT_BOOL, &hist.no_trunc, NULL, "Do not truncate the output", 0},
+	{"quiet", 'q', OPT_BOOL, &hist.quiet, NULL, "Display the numeric IDs only", 0},
+	{0},
 };
 
 static const struct header_name hist_headers[] = {
-	{ "CreatedSince", "CREATED" }, { "CreatedBy", "CREATED BY" }, { 0 },
+	{"CreatedSince", "CREATED"},
+	{"CreatedBy", "CREATED BY"},
+	{0},
 };
 
 static int history_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
@@ -575,7 +586,8 @@ static int history_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 	if (hist.quiet) {
 		for (size_t i = 0; i < json_array_len(raw); i++) {
 			char idbuf[80];
-			printf("%s\n", output_id(json_object_get_string(json_array_get(raw, i), "ID"), hist.no_trunc, idbuf));
+			printf("%s\n",
+			       output_id(json_object_get_string(json_array_get(raw, i), "ID"), hist.no_trunc, idbuf));
 		}
 		json_free(raw);
 		return 0;
@@ -634,9 +646,9 @@ static struct {
 } insp;
 
 static const struct cli_opt insp_opts[] = {
-	{ "format", 'f', OPT_STRING, &insp.format, "FORMAT", "Format the output using the given Go template or json", 0 },
-	{ "type", 't', OPT_STRING, &insp.type, "TYPE", "Only inspect objects of this type (image)", 0 },
-	{ 0 },
+	{"format", 'f', OPT_STRING, &insp.format, "FORMAT", "Format the output using the given Go template or json", 0},
+	{"type", 't', OPT_STRING, &insp.type, "TYPE", "Only inspect objects of this type (image)", 0},
+	{0},
 };
 
 static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
@@ -651,7 +663,8 @@ static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 		struct store_image *img = NULL;
 		struct json *j = NULL;
 		struct skiff_err *e = NULL;
-		if (image_lookup(ctx->store, argv[i], &img, &e) < 0 || image_inspect_json(ctx->store, img, &j, &e) < 0) {
+		if (image_lookup(ctx->store, argv[i], &img, &e) < 0 ||
+		    image_inspect_json(ctx->store, img, &j, &e) < 0) {
 			if (err_status(e) == ENOENT)
 				fprintf(stderr, "Error: no such object: \"%s\"\n", argv[i]);
 			else

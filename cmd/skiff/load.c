@@ -15,14 +15,14 @@ static struct {
 } ld;
 
 static const struct cli_opt load_opts[] = {
-	{ "input", 'i', OPT_STRING, &ld.input, "FILE", "Read from specified archive file (default: stdin)", 0 },
-	{ "quiet", 'q', OPT_BOOL, &ld.quiet, NULL, "Suppress the output", 0 },
-	{ 0 },
+	{"input", 'i', OPT_STRING, &ld.input, "FILE", "Read from specified archive file (default: stdin)", 0},
+	{"quiet", 'q', OPT_BOOL, &ld.quiet, NULL, "Suppress the output", 0},
+	{0},
 };
 
 static int load_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct image_load_opts o = { .input = ld.input, .tmpdir = ctx->cfg.tmpdir };
+	struct image_load_opts o = {.input = ld.input, .tmpdir = ctx->cfg.tmpdir};
 	struct strv names = STRV_INIT;
 	if (image_load(ctx->store, &o, &names, err) < 0) {
 		strv_release(&names);
@@ -49,17 +49,20 @@ static struct {
 } sv;
 
 static const struct cli_opt save_opts[] = {
-	{ "compress", 0, OPT_BOOL, &sv.compress, NULL, "Compress tarball image layers when saving to a directory (not supported yet, ignored)", OPT_HIDDEN },
-	{ "format", 0, OPT_STRING, &sv.format, "FORMAT", "Save image to docker-archive, oci-archive or oci-dir (default docker-archive)", 0 },
-	{ "multi-image-archive", 'm', OPT_BOOL, &sv.multi, NULL, "Write several images into one docker-archive", 0 },
-	{ "output", 'o', OPT_STRING, &sv.output, "FILE", "Write to a specified file (default: stdout, which must be redirected)", 0 },
-	{ "quiet", 'q', OPT_BOOL, &sv.quiet, NULL, "Suppress the output", 0 },
-	{ 0 },
+	{"compress", 0, OPT_BOOL, &sv.compress, NULL,
+	 "Compress tarball image layers when saving to a directory (not supported yet, ignored)", OPT_HIDDEN},
+	{"format", 0, OPT_STRING, &sv.format, "FORMAT",
+	 "Save image to docker-archive, oci-archive or oci-dir (default docker-archive)", 0},
+	{"multi-image-archive", 'm', OPT_BOOL, &sv.multi, NULL, "Write several images into one docker-archive", 0},
+	{"output", 'o', OPT_STRING, &sv.output, "FILE",
+	 "Write to a specified file (default: stdout, which must be redirected)", 0},
+	{"quiet", 'q', OPT_BOOL, &sv.quiet, NULL, "Suppress the output", 0},
+	{0},
 };
 
 static int save_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct image_save_opts o = { .output = sv.output, .multi = sv.multi };
+	struct image_save_opts o = {.output = sv.output, .multi = sv.multi};
 	struct strv inputs = STRV_INIT;
 	int rc;
 	if (!sv.format || !strcmp(sv.format, "docker-archive"))
@@ -104,10 +107,11 @@ static struct {
 } im;
 
 static const struct cli_opt import_opts[] = {
-	{ "change", 'c', OPT_LIST, &im.changes, "INSTRUCTION", "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL)", 0 },
-	{ "message", 'm', OPT_STRING, &im.message, "MESSAGE", "Set commit message for imported image", 0 },
-	{ "quiet", 'q', OPT_BOOL, &im.quiet, NULL, "Suppress output", 0 },
-	{ 0 },
+	{"change", 'c', OPT_LIST, &im.changes, "INSTRUCTION",
+	 "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL)", 0},
+	{"message", 'm', OPT_STRING, &im.message, "MESSAGE", "Set commit message for imported image", 0},
+	{"quiet", 'q', OPT_BOOL, &im.quiet, NULL, "Suppress output", 0},
+	{0},
 };
 
 static int import_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)

@@ -10,7 +10,7 @@
 #include "vendor-free/cleanup.h"
 #include "vendor-free/strbuf.h"
 
-#define CMD(name, impl, flags, summary) { name, &impl, flags, summary },
+#define CMD(name, impl, flags, summary) {name, &impl, flags, summary},
 const struct cli_command skiff_commands[] = {
 #include "cmd/skiff/commands.def"
 };
@@ -24,14 +24,18 @@ static struct {
 } g;
 
 const struct cli_opt skiff_global_opts[] = {
-	{ "root", 0, OPT_STRING, &g.root, "PATH", "Path to the root directory in which data, including images, is stored", 0 },
-	{ "runroot", 0, OPT_STRING, &g.runroot, "PATH", "Path to the 'run directory' where all state information is stored", 0 },
-	{ "storage-driver", 0, OPT_STRING, &g.driver, "DRIVER", "Select which storage driver is used to manage storage of images and containers (overlay, vfs)", 0 },
-	{ "storage-opt", 0, OPT_LIST, &g.storage_opts, "OPTION", "Used to pass an option to the storage driver", 0 },
-	{ "tmpdir", 0, OPT_STRING, &g.tmpdir, "PATH", "Path to the tmp directory for big temporary files", 0 },
-	{ "log-level", 0, OPT_STRING, &g.log_level, "LEVEL", "Log messages above specified level (trace, debug, info, warn, error, fatal, panic)", 0 },
-	{ "version", 'v', OPT_BOOL, &g.version, NULL, "Version of skiff", 0 },
-	{ 0 },
+	{"root", 0, OPT_STRING, &g.root, "PATH",
+	 "Path to the root directory in which data, including images, is stored", 0},
+	{"runroot", 0, OPT_STRING, &g.runroot, "PATH",
+	 "Path to the 'run directory' where all state information is stored", 0},
+	{"storage-driver", 0, OPT_STRING, &g.driver, "DRIVER",
+	 "Select which storage driver is used to manage storage of images and containers (overlay, vfs)", 0},
+	{"storage-opt", 0, OPT_LIST, &g.storage_opts, "OPTION", "Used to pass an option to the storage driver", 0},
+	{"tmpdir", 0, OPT_STRING, &g.tmpdir, "PATH", "Path to the tmp directory for big temporary files", 0},
+	{"log-level", 0, OPT_STRING, &g.log_level, "LEVEL",
+	 "Log messages above specified level (trace, debug, info, warn, error, fatal, panic)", 0},
+	{"version", 'v', OPT_BOOL, &g.version, NULL, "Version of skiff", 0},
+	{0},
 };
 
 static const struct cli_command *find_command(int argc, char **argv, int *ret_words)
@@ -142,7 +146,7 @@ static int report(struct skiff_err *e)
 
 int main(int argc, char **argv)
 {
-	struct skiff_ctx ctx = { .argv0 = argv[0] };
+	struct skiff_ctx ctx = {.argv0 = argv[0]};
 	struct skiff_err *err = NULL;
 	bool help = false;
 	char **pos = NULL;
@@ -150,17 +154,19 @@ int main(int argc, char **argv)
 	const struct cli_command *c;
 
 	/* Global flags stop at the command word. */
-	if (cli_parse(skiff_global_opts, argc - 1, argv + 1, CLI_PARSE_STOP_AT_POSITIONAL, &help, &npos, &pos,
-		      &err) < 0)
+	if (cli_parse(skiff_global_opts, argc - 1, argv + 1, CLI_PARSE_STOP_AT_POSITIONAL, &help, &npos, &pos, &err) <
+	    0)
 		return report(err);
 	if (g.log_level) {
-		static const char *const levels[] = { "trace", "debug", "info", "warn", "warning", "error", "fatal", "panic" };
+		static const char *const levels[] = {"trace",	"debug", "info",  "warn",
+						     "warning", "error", "fatal", "panic"};
 		bool ok = false;
 		for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
 			ok |= !strcmp(g.log_level, levels[i]);
 		if (!ok) {
 			free(pos);
-			fprintf(stderr, "Error: log level \"%s\" is not one of trace, debug, info, warn, error, fatal, panic\n",
+			fprintf(stderr,
+				"Error: log level \"%s\" is not one of trace, debug, info, warn, error, fatal, panic\n",
 				g.log_level);
 			return 125;
 		}
@@ -206,7 +212,9 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (nrest > words) {
-			fprintf(stderr, "Error: unrecognized command `skiff %s %s`\nTry 'skiff %s --help' for more information\n",
+			fprintf(stderr,
+				"Error: unrecognized command `skiff %s %s`\nTry 'skiff %s --help' for more "
+				"information\n",
 				c->name, rest[words], c->name);
 		} else {
 			skiff_print_help(stderr, c);
@@ -226,8 +234,8 @@ int main(int argc, char **argv)
 	char **cpos = NULL;
 	int cnpos = 0;
 	bool chelp = false;
-	if (cli_parse(c->impl->opts, nrest - words, rest + words, c->impl->parse_flags, &chelp, &cnpos, &cpos,
-		      &err) < 0) {
+	if (cli_parse(c->impl->opts, nrest - words, rest + words, c->impl->parse_flags, &chelp, &cnpos, &cpos, &err) <
+	    0) {
 		free(pos);
 		return report(err);
 	}
@@ -243,8 +251,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Error: `skiff %s` requires at least %d argument%s\n", c->name,
 				c->impl->min_args, c->impl->min_args == 1 ? "" : "s");
 		else
-			fprintf(stderr, "Error: `skiff %s` accepts at most %d argument%s\n", c->name,
-				c->impl->max_args, c->impl->max_args == 1 ? "" : "s");
+			fprintf(stderr, "Error: `skiff %s` accepts at most %d argument%s\n", c->name, c->impl->max_args,
+				c->impl->max_args == 1 ? "" : "s");
 		fprintf(stderr, "See 'skiff %s --help'\n", c->name);
 		rc = 125;
 		goto out;

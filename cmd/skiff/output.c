@@ -25,8 +25,8 @@ void output_json(const struct json *j)
 	strbuf_release(&sb);
 }
 
-int output_rows(const char *format, const char *default_format, const struct json *rows,
-		const struct json *json_rows, const struct header_name *headers, struct skiff_err **err)
+int output_rows(const char *format, const char *default_format, const struct json *rows, const struct json *json_rows,
+		const struct header_name *headers, struct skiff_err **err)
 {
 	struct template *t = NULL;
 	struct strbuf out = STRBUF_INIT;

@@ -14,8 +14,8 @@ struct header_name {
  * rows: a JSON array of objects. format: the user's --format (NULL: default_format).
  * "json" prints json_rows (or rows when NULL) as an indented JSON array.
  */
-int output_rows(const char *format, const char *default_format, const struct json *rows,
-		const struct json *json_rows, const struct header_name *headers, struct skiff_err **err);
+int output_rows(const char *format, const char *default_format, const struct json *rows, const struct json *json_rows,
+		const struct header_name *headers, struct skiff_err **err);
 /* Print one JSON value indented as podman does (4 spaces). */
 void output_json(const struct json *j);
 /* A short ID (12 hex) or the full one. */

@@ -18,8 +18,8 @@ bool skiff_log_debug(const struct skiff_ctx *ctx)
 void skiff_warn(const struct skiff_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
-	if (ctx->log_level && (!strcmp(ctx->log_level, "error") || !strcmp(ctx->log_level, "fatal") ||
-			       !strcmp(ctx->log_level, "panic")))
+	if (ctx->log_level &&
+	    (!strcmp(ctx->log_level, "error") || !strcmp(ctx->log_level, "fatal") || !strcmp(ctx->log_level, "panic")))
 		return;
 	fputs("WARN[0000] ", stderr);
 	va_start(ap, fmt);

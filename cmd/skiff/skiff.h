@@ -31,11 +31,11 @@ struct skiff_ctx {
 
 /* The implementation behind one or more command-table rows. */
 struct cli_impl {
-	const char *usage;       /* after the command name: "[options] IMAGE [IMAGE...]" */
+	const char *usage;	 /* after the command name: "[options] IMAGE [IMAGE...]" */
 	const char *description; /* longer text for --help and the man page */
 	const struct cli_opt *opts;
-	unsigned parse_flags;    /* CLI_PARSE_* */
-	int min_args, max_args;  /* positional count; max -1 = unlimited */
+	unsigned parse_flags;	/* CLI_PARSE_* */
+	int min_args, max_args; /* positional count; max -1 = unlimited */
 	/* Returns the exit status (>= 0), or -1 with *err set (exit 125). */
 	int (*run)(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err);
 };

@@ -17,8 +17,8 @@
 static const char *info_format;
 
 static const struct cli_opt info_opts[] = {
-	{ "format", 'f', OPT_STRING, &info_format, "FORMAT", "Change the output format to JSON or a Go template", 0 },
-	{ 0 },
+	{"format", 'f', OPT_STRING, &info_format, "FORMAT", "Change the output format to JSON or a Go template", 0},
+	{0},
 };
 
 static int info_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
@@ -91,7 +91,8 @@ static int info_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	} else {
 		printf("host:\n  arch: %s\n  hostname: %s\n  kernel: %s\n  os: linux\n  rootless: %s\n", spec_goarch(),
 		       u.nodename, u.release, ctx->cfg.rootless ? "true" : "false");
-		printf("store:\n  configFile: %s\n  graphDriverName: %s\n  graphRoot: %s\n  imageStore:\n    number: %llu\n"
+		printf("store:\n  configFile: %s\n  graphDriverName: %s\n  graphRoot: %s\n  imageStore:\n    number: "
+		       "%llu\n"
 		       "  runRoot: %s\n",
 		       ctx->cfg.storage_conf ? ctx->cfg.storage_conf : "", ctx->cfg.driver, ctx->cfg.graphroot,
 		       (unsigned long long)nimages, ctx->cfg.runroot);
@@ -112,13 +113,13 @@ const struct cli_impl cli_info = {
 static bool check_repair;
 
 static const struct cli_opt check_opts[] = {
-	{ "repair", 'r', OPT_BOOL, &check_repair, NULL, "Remove inconsistent images and layers", 0 },
-	{ 0 },
+	{"repair", 'r', OPT_BOOL, &check_repair, NULL, "Remove inconsistent images and layers", 0},
+	{0},
 };
 
 static int check_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct store_check_report rep = { STRV_INIT, 0 };
+	struct store_check_report rep = {STRV_INIT, 0};
 	if (store_check(ctx->store, check_repair, &rep, err) < 0) {
 		strv_release(&rep.problems);
 		return -1;
@@ -145,17 +146,16 @@ const struct cli_impl cli_system_check = {
 static bool reset_force;
 
 static const struct cli_opt reset_opts[] = {
-	{ "force", 'f', OPT_BOOL, &reset_force, NULL, "Do not prompt for confirmation", 0 },
-	{ 0 },
+	{"force", 'f', OPT_BOOL, &reset_force, NULL, "Do not prompt for confirmation", 0},
+	{0},
 };
 
 static int reset_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
 	if (!reset_force) {
 		char answer[16] = "";
-		fprintf(stderr,
-			"WARNING! This will remove:\n        - all images\n        - all build cache\n"
-			"Are you sure you want to continue? [y/N] ");
+		fprintf(stderr, "WARNING! This will remove:\n        - all images\n        - all build cache\n"
+				"Are you sure you want to continue? [y/N] ");
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return 0;
 	}
@@ -174,12 +174,12 @@ static const char *df_format;
 static bool df_verbose;
 
 static const struct cli_opt df_opts[] = {
-	{ "format", 0, OPT_STRING, &df_format, "FORMAT", "Pretty-print with a Go template or json", 0 },
-	{ "verbose", 'v', OPT_BOOL, &df_verbose, NULL, "Show detailed information on disk usage", 0 },
-	{ 0 },
+	{"format", 0, OPT_STRING, &df_format, "FORMAT", "Pretty-print with a Go template or json", 0},
+	{"verbose", 'v', OPT_BOOL, &df_verbose, NULL, "Show detailed information on disk usage", 0},
+	{0},
 };
 
-static const struct header_name df_headers[] = { { "TotalCount", "TOTAL" }, { 0 } };
+static const struct header_name df_headers[] = {{"TotalCount", "TOTAL"}, {0}};
 
 static int df_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
@@ -188,7 +188,7 @@ static int df_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 	if (store_usage(ctx->store, &u, err) < 0)
 		return -1;
 	struct json *rows = json_new_array();
-	static const char *const types[] = { "Images", "Containers", "Local Volumes" };
+	static const char *const types[] = {"Images", "Containers", "Local Volumes"};
 	for (int i = 0; i < 3; i++) {
 		struct json *r = json_new_object();
 		uint64_t total = i == 0 ? u.images : 0, bytes = i == 0 ? u.images_size : 0;
@@ -227,7 +227,7 @@ static int unshare_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 		return err_make(err, errno, "setenv");
 	fflush(stdout);
 	if (argc == 0) {
-		char *sh[] = { (char *)(shell && *shell ? shell : "/bin/sh"), NULL };
+		char *sh[] = {(char *)(shell && *shell ? shell : "/bin/sh"), NULL};
 		argv = sh;
 	}
 	execvp(argv[0], argv);

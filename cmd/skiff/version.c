@@ -12,8 +12,8 @@
 static const char *format;
 
 static const struct cli_opt opts[] = {
-	{ "format", 'f', OPT_STRING, &format, "FORMAT", "Change the output format to JSON or a Go template", 0 },
-	{ 0 },
+	{"format", 'f', OPT_STRING, &format, "FORMAT", "Change the output format to JSON or a Go template", 0},
+	{0},
 };
 
 static int run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)

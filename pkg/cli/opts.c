@@ -69,8 +69,8 @@ static int set_value(const struct cli_opt *o, const char *flagname, char *val, s
 	return err_makex(err, EINVAL, "internal: bad option type");
 }
 
-int cli_parse(const struct cli_opt *opts, int argc, char **argv, unsigned flags, bool *help,
-	      int *ret_npos, char ***ret_pos, struct skiff_err **err)
+int cli_parse(const struct cli_opt *opts, int argc, char **argv, unsigned flags, bool *help, int *ret_npos,
+	      char ***ret_pos, struct skiff_err **err)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof(char *));
 	int npos = 0;
@@ -120,7 +120,7 @@ int cli_parse(const struct cli_opt *opts, int argc, char **argv, unsigned flags,
 		/* a group of short flags: -aq, -o FILE, -oFILE */
 		for (char *p = a + 1; *p; p++) {
 			const struct cli_opt *o = find_short(opts, *p);
-			char flagname[3] = { '-', *p, '\0' };
+			char flagname[3] = {'-', *p, '\0'};
 			if (!o) {
 				if (*p == 'h') {
 					*help = true;

@@ -17,7 +17,7 @@ enum cli_opt_type {
 };
 
 enum {
-	OPT_HIDDEN = 1 << 0,   /* accepted, not listed in help */
+	OPT_HIDDEN = 1 << 0, /* accepted, not listed in help */
 };
 
 struct cli_opt {
@@ -40,8 +40,8 @@ enum {
  * Positionals are collected, in order, into *positional (pointers into argv, not owned).
  * --help/-h set *help. Errors: EINVAL "unknown flag: --x", "flag needs an argument: -f".
  */
-int cli_parse(const struct cli_opt *opts, int argc, char **argv, unsigned flags, bool *help,
-	      int *ret_npos, char ***ret_pos, struct skiff_err **err);
+int cli_parse(const struct cli_opt *opts, int argc, char **argv, unsigned flags, bool *help, int *ret_npos,
+	      char ***ret_pos, struct skiff_err **err);
 
 /* Print "Options:" lines for help. */
 void cli_print_opts(FILE *f, const struct cli_opt *opts);

@@ -70,7 +70,7 @@ struct tw_cell {
 
 struct tw_line {
 	size_t first, n; /* cells[first .. first+n) */
-	bool newline;    /* ended by '\n' or '\f' (the last line may not be) */
+	bool newline;	 /* ended by '\n' or '\f' (the last line may not be) */
 	bool formfeed;
 };
 
@@ -97,7 +97,7 @@ static void add_cell(struct tw *t, size_t start)
 static void add_line(struct tw *t, size_t first, bool newline, bool formfeed)
 {
 	ALLOC_GROW(t->lines, t->nlines + 1, t->lines_alloc);
-	t->lines[t->nlines++] = (struct tw_line){ first, t->ncells - first, newline, formfeed };
+	t->lines[t->nlines++] = (struct tw_line){first, t->ncells - first, newline, formfeed};
 }
 
 static void split(struct tw *t, const char *s, size_t len)
@@ -142,7 +142,7 @@ static void split(struct tw *t, const char *s, size_t len)
 
 void tabwrite_opts(const char *text, size_t len, size_t minwidth, size_t padding, struct strbuf *out)
 {
-	struct tw t = { .text = STRBUF_INIT };
+	struct tw t = {.text = STRBUF_INIT};
 	size_t *widths = NULL, nblocks = 0, blocks_alloc = 0;
 	size_t *open = NULL, nopen = 0, open_alloc = 0;
 

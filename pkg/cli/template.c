@@ -21,7 +21,7 @@
 #include "vendor-free/strv.h"
 #include "vendor-free/xalloc.h"
 
-#define MAX_DEPTH 100     /* nested if/range/with and parentheses */
+#define MAX_DEPTH 100 /* nested if/range/with and parentheses */
 
 /* ---- the tree ---- */
 
@@ -32,11 +32,11 @@ struct pipe;
 struct arg {
 	enum arg_type type;
 	size_t pos, end;
-	char *var;              /* A_VAR: "$" or "$name" */
+	char *var;		    /* A_VAR: "$" or "$name" */
 	const struct tmpl_func *fn; /* A_FUNC */
-	struct json *value;     /* A_CONST, A_NIL */
-	struct pipe *pipe;      /* A_PIPE */
-	struct strv fields;     /* .A.B after the operand */
+	struct json *value;	    /* A_CONST, A_NIL */
+	struct pipe *pipe;	    /* A_PIPE */
+	struct strv fields;	    /* .A.B after the operand */
 };
 
 struct cmd {
@@ -67,7 +67,8 @@ struct node {
 	struct nodes body, alt; /* alt: the {{else}} part */
 };
 
-struct template {
+struct template
+{
 	bool table;
 	char *src; /* normalised format */
 	size_t len;
@@ -151,8 +152,8 @@ static void where(const struct template *t, size_t pos, size_t *line, size_t *co
 	}
 }
 
-__attribute__((format(printf, 4, 0)))
-static int verr_at(const struct template *t, struct skiff_err **err, size_t pos, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int verr_at(const struct template *t, struct skiff_err **err, size_t pos,
+							 const char *fmt, va_list ap)
 {
 	cleanup_free char *msg = xvasprintf(fmt, ap);
 	size_t line, col;
@@ -211,7 +212,7 @@ static size_t norm_action(struct norm *n, const char *s, size_t i)
 
 char *template_normalize(const char *fmt, bool *ret_table, size_t **ret_map)
 {
-	struct norm n = { .sb = STRBUF_INIT };
+	struct norm n = {.sb = STRBUF_INIT};
 	bool table = false;
 	size_t i = 0, end = strlen(fmt);
 
@@ -257,15 +258,14 @@ struct parser {
 	struct template *t;
 	const char *s;
 	size_t len, i;
-	bool trim_next; /* the last action ended with " -}}" */
+	bool trim_next;	 /* the last action ended with " -}}" */
 	size_t close_at; /* where the last closing delimiter (and its space) began */
 	int depth;
 	struct strv vars;
 	struct skiff_err **err;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int perr(struct parser *p, size_t pos, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int perr(struct parser *p, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -368,8 +368,8 @@ static struct node *add_node(struct nodes *l, enum node_type type, size_t pos)
 	return n;
 }
 
-static const char *const keywords[] = { "if", "else", "end", "range", "with", "define",
-					"template", "block", "break", "continue" };
+static const char *const keywords[] = {"if",	 "else",     "end",   "range", "with",
+				       "define", "template", "block", "break", "continue"};
 
 static bool is_keyword(const char *w)
 {
@@ -418,9 +418,15 @@ static int parse_escape(struct parser *p, char quote, struct strbuf *sb)
 			return 0;
 		}
 	switch (c) {
-	case 'x': digits = 2; break;
-	case 'u': digits = 4; break;
-	case 'U': digits = 8; break;
+	case 'x':
+		digits = 2;
+		break;
+	case 'u':
+		digits = 4;
+		break;
+	case 'U':
+		digits = 8;
+		break;
 	default:
 		if (c >= '0' && c <= '7') {
 			v = (uint32_t)(c - '0');
@@ -484,8 +490,7 @@ static int parse_number(struct parser *p, struct arg *a)
 	if (at(p, p->i) == '+' || at(p, p->i) == '-')
 		p->i++;
 	while (is_alnum(at(p, p->i)) || at(p, p->i) == '.' ||
-	       ((at(p, p->i) == '+' || at(p, p->i) == '-') && at(p, p->i - 1) &&
-		strchr("eEpP", at(p, p->i - 1))))
+	       ((at(p, p->i) == '+' || at(p, p->i) == '-') && at(p, p->i - 1) && strchr("eEpP", at(p, p->i - 1))))
 		p->i++;
 	tok = xstrndup(p->s + start, p->i - start);
 	errno = 0;
@@ -554,8 +559,7 @@ static int parse_operand(struct parser *p, struct cmd *cmd)
 			strbuf_add(&sb, p->s + p->i, n ? n : 1);
 			p->i += n ? n : 1;
 		}
-		if (r == 0 && (at(p, p->i) != '\'' || !sb.len ||
-			       text_utf8_len(sb.buf, sb.len) != sb.len))
+		if (r == 0 && (at(p, p->i) != '\'' || !sb.len || text_utf8_len(sb.buf, sb.len) != sb.len))
 			r = perr(p, a->pos, "malformed character constant");
 		if (r == 0) {
 			p->i++;
@@ -664,8 +668,8 @@ static int check_pipeline(struct parser *p, const struct pipe *pp)
 		if (a0->type == A_NIL)
 			return perr(p, a0->pos, "nil is not a command");
 		if (a0->type != A_FUNC && n > 0)
-			return perr(p, a0->pos, "can't give argument to non-function %.*s",
-				    (int)(a0->end - a0->pos), p->s + a0->pos);
+			return perr(p, a0->pos, "can't give argument to non-function %.*s", (int)(a0->end - a0->pos),
+				    p->s + a0->pos);
 		for (size_t j = 1; j < c->nargs; j++)
 			if (c->args[j]->type == A_FUNC && check_arity(p, c->args[j], 0) < 0)
 				return -1;
@@ -674,8 +678,7 @@ static int check_pipeline(struct parser *p, const struct pipe *pp)
 }
 
 /* Parse "[$a[, $b] :=|=] cmd | cmd ...", stopping before "}}" or ")". */
-static int parse_pipeline(struct parser *p, size_t pos, size_t maxvars, bool paren, const char *ctx,
-			  struct pipe **slot)
+static int parse_pipeline(struct parser *p, size_t pos, size_t maxvars, bool paren, const char *ctx, struct pipe **slot)
 {
 	struct pipe *pp = *slot = xzalloc(sizeof(*pp));
 	size_t j = p->i;
@@ -757,8 +760,8 @@ static void set_source(struct parser *p, struct node *n, size_t from)
 }
 
 /* {{if|range|with pipeline}} list [{{else [if|with ...]}} list] {{end}} */
-static int parse_control(struct parser *p, enum node_type type, size_t pos, size_t src,
-			 const char *kw, struct nodes *out)
+static int parse_control(struct parser *p, enum node_type type, size_t pos, size_t src, const char *kw,
+			 struct nodes *out)
 {
 	struct node *n = add_node(out, type, pos);
 	size_t mark = p->vars.len, spos = pos, end;
@@ -768,8 +771,7 @@ static int parse_control(struct parser *p, enum node_type type, size_t pos, size
 
 	if (++p->depth > MAX_DEPTH)
 		return perr(p, pos, "nesting too deep (more than %d levels)", MAX_DEPTH);
-	if (parse_pipeline(p, pos, type == N_RANGE ? 2 : 1, false, kw, &n->pipe) < 0 ||
-	    expect_close(p, pos, kw) < 0)
+	if (parse_pipeline(p, pos, type == N_RANGE ? 2 : 1, false, kw, &n->pipe) < 0 || expect_close(p, pos, kw) < 0)
 		return -1;
 	set_source(p, n, src);
 	if (parse_list(p, &n->body, &stop, &spos) < 0)
@@ -852,8 +854,7 @@ static int parse_action(struct parser *p, size_t pos, struct nodes *out, enum st
 		p->i = save;
 	}
 	struct node *n = add_node(out, N_ACTION, pos);
-	if (parse_pipeline(p, pos, 1, false, "command", &n->pipe) < 0 ||
-	    expect_close(p, pos, "command") < 0)
+	if (parse_pipeline(p, pos, 1, false, "command", &n->pipe) < 0 || expect_close(p, pos, "command") < 0)
 		return -1;
 	set_source(p, n, src);
 	return 0;
@@ -899,7 +900,7 @@ static int parse_list(struct parser *p, struct nodes *out, enum stop *ret_stop, 
 int template_parse(const char *fmt, struct template **ret, struct skiff_err **err)
 {
 	struct template *t = xzalloc(sizeof(*t));
-	struct parser p = { .t = t, .err = err };
+	struct parser p = {.t = t, .err = err};
 	enum stop stop;
 	size_t spos = 0;
 	int r;
@@ -939,8 +940,7 @@ struct exec {
 	struct tmpl_arena arena;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int xerr(struct exec *x, size_t pos, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int xerr(struct exec *x, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -952,7 +952,7 @@ static int xerr(struct exec *x, size_t pos, const char *fmt, ...)
 static void push_var(struct exec *x, const char *name, const struct json *v)
 {
 	ALLOC_GROW(x->vars, x->nvars + 1, x->vars_alloc);
-	x->vars[x->nvars++] = (struct var){ name, v };
+	x->vars[x->nvars++] = (struct var){name, v};
 }
 
 static struct var *find_var(struct exec *x, const char *name)
@@ -982,8 +982,8 @@ static int fields_of(struct exec *x, const struct json *v, const struct arg *a, 
 	return 0;
 }
 
-static int call(struct exec *x, const struct json *dot, const struct arg *fa, struct arg *const *args,
-		size_t nargs, const struct json *piped, bool has_piped, const struct json **ret);
+static int call(struct exec *x, const struct json *dot, const struct arg *fa, struct arg *const *args, size_t nargs,
+		const struct json *piped, bool has_piped, const struct json **ret);
 
 static int eval_arg(struct exec *x, const struct json *dot, const struct arg *a, const struct json **ret)
 {
@@ -1017,8 +1017,8 @@ static int eval_arg(struct exec *x, const struct json *dot, const struct arg *a,
 	return fields_of(x, v, a, ret);
 }
 
-static int call(struct exec *x, const struct json *dot, const struct arg *fa, struct arg *const *args,
-		size_t nargs, const struct json *piped, bool has_piped, const struct json **ret)
+static int call(struct exec *x, const struct json *dot, const struct arg *fa, struct arg *const *args, size_t nargs,
+		const struct json *piped, bool has_piped, const struct json **ret)
 {
 	const struct tmpl_func *f = fa->fn;
 	size_t n = nargs + (has_piped ? 1 : 0);
@@ -1036,7 +1036,7 @@ static int call(struct exec *x, const struct json *dot, const struct arg *fa, st
 			return 0;
 		}
 	}
-	struct tmpl_call c = { .name = f->name, .arena = &x->arena, .err = x->err };
+	struct tmpl_call c = {.name = f->name, .arena = &x->arena, .err = x->err};
 	if (f->fn(&c, argv, n, ret) < 0) {
 		size_t line, col;
 		where(x->t, fa->pos, &line, &col);
@@ -1094,9 +1094,10 @@ static int exec_range(struct exec *x, const struct json *dot, const struct node 
 			kv = tmpl_sorted_members(v);
 		for (size_t i = 0; i < count && r == 0; i++) {
 			const struct json *elem = kv ? kv[i].v : v->u.arr.items[i];
-			const struct json *vals[2] = { elem, NULL };
+			const struct json *vals[2] = {elem, NULL};
 			if (pp->nvars == 2) {
-				vals[0] = kv ? tmpl_keep(&x->arena, json_new_string(kv[i].k)) : tmpl_keep(&x->arena, json_new_int((int64_t)i));
+				vals[0] = kv ? tmpl_keep(&x->arena, json_new_string(kv[i].k))
+					     : tmpl_keep(&x->arena, json_new_int((int64_t)i));
 				vals[1] = elem;
 			}
 			for (size_t k = 0; k < pp->nvars; k++) {
@@ -1164,10 +1165,9 @@ static int exec_list(struct exec *x, const struct json *dot, const struct nodes 
 	return 0;
 }
 
-int template_execute(const struct template *t, const struct json *data, struct strbuf *out,
-		     struct skiff_err **err)
+int template_execute(const struct template *t, const struct json *data, struct strbuf *out, struct skiff_err **err)
 {
-	struct exec x = { .t = t, .root = data, .err = err };
+	struct exec x = {.t = t, .root = data, .err = err};
 	size_t saved = out->len;
 	int r = exec_list(&x, data, &t->root, out);
 
@@ -1230,8 +1230,7 @@ static const struct arg *first_field(const struct pipe *pp)
 	return NULL;
 }
 
-void template_header(const struct template *t, template_header_fn *header_for, void *ud,
-		     struct strbuf *out)
+void template_header(const struct template *t, template_header_fn *header_for, void *ud, struct strbuf *out)
 {
 	for (size_t i = 0; i < t->root.len; i++) {
 		const struct node *n = t->root.v[i];
@@ -1266,9 +1265,8 @@ void template_header(const struct template *t, template_header_fn *header_for, v
 	}
 }
 
-int template_render(const struct template *t, const struct json *rows, bool header,
-		    template_header_fn *header_for, void *ud, struct strbuf *out,
-		    struct skiff_err **err)
+int template_render(const struct template *t, const struct json *rows, bool header, template_header_fn *header_for,
+		    void *ud, struct strbuf *out, struct skiff_err **err)
 {
 	struct strbuf buf = STRBUF_INIT;
 

@@ -74,8 +74,7 @@ bool template_is_table(const struct template *t);
  * left as it was and *err says where: "template: 1:3: error calling index: index out
  * of range: 5", "template: 1:9: can't evaluate field X in type string".
  */
-int template_execute(const struct template *t, const struct json *data, struct strbuf *out,
-		     struct skiff_err **err);
+int template_execute(const struct template *t, const struct json *data, struct strbuf *out, struct skiff_err **err);
 
 /*
  * Append the table header: the template's top-level text as is, and for each top-level
@@ -86,8 +85,7 @@ int template_execute(const struct template *t, const struct json *data, struct s
  * upper-cased ("{{json .}}" -> "JSON ."); declarations give nothing.
  */
 typedef const char *template_header_fn(const char *field, void *ud);
-void template_header(const struct template *t, template_header_fn *header_for, void *ud,
-		     struct strbuf *out);
+void template_header(const struct template *t, template_header_fn *header_for, void *ud, struct strbuf *out);
 
 /* podman's header for a Go field name: "CreatedAt" -> "CREATED AT", "ID" -> "ID". */
 void template_default_header(const char *field, struct strbuf *out);
@@ -97,8 +95,7 @@ void template_default_header(const char *field, struct strbuf *out);
  * in table mode preceded by the header (when header is true) and aligned with
  * tabwrite(). Appends to out; on error out is left as it was.
  */
-int template_render(const struct template *t, const struct json *rows, bool header,
-		    template_header_fn *header_for, void *ud, struct strbuf *out,
-		    struct skiff_err **err);
+int template_render(const struct template *t, const struct json *rows, bool header, template_header_fn *header_for,
+		    void *ud, struct strbuf *out, struct skiff_err **err);
 
 #endif

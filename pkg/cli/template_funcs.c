@@ -59,7 +59,7 @@ void tmpl_put_utf8(struct strbuf *sb, uint32_t r)
 
 uint32_t tmpl_utf8_decode(const char *s, size_t n)
 {
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
 	uint32_t r = (unsigned char)s[0] & lead_mask[n];
 
 	for (size_t k = 1; k < n; k++)
@@ -74,12 +74,18 @@ const char *tmpl_type_name(const struct json *j)
 	if (!j)
 		return "<nil>";
 	switch (j->type) {
-	case JSON_NULL: return "<nil>";
-	case JSON_BOOL: return "bool";
-	case JSON_NUMBER: return j->u.num.is_int ? "int" : "float64";
-	case JSON_STRING: return "string";
-	case JSON_ARRAY: return "[]interface {}";
-	case JSON_OBJECT: return "map[string]interface {}";
+	case JSON_NULL:
+		return "<nil>";
+	case JSON_BOOL:
+		return "bool";
+	case JSON_NUMBER:
+		return j->u.num.is_int ? "int" : "float64";
+	case JSON_STRING:
+		return "string";
+	case JSON_ARRAY:
+		return "[]interface {}";
+	case JSON_OBJECT:
+		return "map[string]interface {}";
 	}
 	return "?";
 }
@@ -94,12 +100,18 @@ bool tmpl_truth(const struct json *j)
 	if (!j)
 		return false;
 	switch (j->type) {
-	case JSON_NULL: return false;
-	case JSON_BOOL: return j->u.b;
-	case JSON_NUMBER: return j->u.num.is_int ? j->u.num.i != 0 : j->u.num.d != 0;
-	case JSON_STRING: return j->u.str.len > 0;
-	case JSON_ARRAY: return j->u.arr.len > 0;
-	case JSON_OBJECT: return j->u.obj.len > 0;
+	case JSON_NULL:
+		return false;
+	case JSON_BOOL:
+		return j->u.b;
+	case JSON_NUMBER:
+		return j->u.num.is_int ? j->u.num.i != 0 : j->u.num.d != 0;
+	case JSON_STRING:
+		return j->u.str.len > 0;
+	case JSON_ARRAY:
+		return j->u.arr.len > 0;
+	case JSON_OBJECT:
+		return j->u.obj.len > 0;
 	}
 	return false;
 }
@@ -129,7 +141,7 @@ struct tmpl_kv *tmpl_sorted_members(const struct json *obj)
 	struct tmpl_kv *kv = xcalloc(obj->u.obj.len ? obj->u.obj.len : 1, sizeof(*kv));
 
 	for (size_t i = 0; i < obj->u.obj.len; i++)
-		kv[i] = (struct tmpl_kv){ obj->u.obj.keys[i], obj->u.obj.vals[i] };
+		kv[i] = (struct tmpl_kv){obj->u.obj.keys[i], obj->u.obj.vals[i]};
 	qsort(kv, obj->u.obj.len, sizeof(*kv), kv_cmp);
 	return kv;
 }
@@ -143,7 +155,7 @@ struct spec {
 	char verb[5]; /* the verb's bytes, for %!x(...) */
 };
 
-static const struct spec plain_v = { .verb = "v" };
+static const struct spec plain_v = {.verb = "v"};
 
 static void pad(struct strbuf *out, const char *s, size_t len, const struct spec *sp)
 {
@@ -266,15 +278,33 @@ static void go_quote(struct strbuf *out, const char *s, size_t len)
 			continue;
 		}
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\a': esc = "\\a"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\v': esc = "\\v"; break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\a':
+			esc = "\\a";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		case '\v':
+			esc = "\\v";
+			break;
 		}
 		if (esc)
 			strbuf_addstr(out, esc);
@@ -360,12 +390,12 @@ static void fmt_int(struct strbuf *out, int verb, const struct spec *sp, int64_t
 	case 'x':
 	case 'X':
 	case 'o': {
-		const char conv[] = { 'l', 'l', (char)verb, '\0' };
+		const char conv[] = {'l', 'l', (char)verb, '\0'};
 		if (v >= 0) {
 			c_format(f, sp, conv, true);
 			strbuf_addf(out, f, wid, prec, (unsigned long long)v);
 		} else { /* Go prints the sign and the magnitude */
-			struct spec inner = { .sharp = sp->sharp, .has_prec = sp->has_prec, .prec = sp->prec };
+			struct spec inner = {.sharp = sp->sharp, .has_prec = sp->has_prec, .prec = sp->prec};
 			strbuf_addch(&tmp, '-');
 			c_format(f, &inner, conv, true);
 			strbuf_addf(&tmp, f, 0, prec, (unsigned long long)0 - (unsigned long long)v);
@@ -414,7 +444,7 @@ static void fmt_float(struct strbuf *out, int verb, const struct spec *sp, doubl
 			pad(out, tmp.buf, tmp.len, sp);
 		}
 	} else if ((verb && strchr("eEfFgG", verb)) || verb == 'v') {
-		const char conv[] = { verb == 'v' ? 'g' : (char)verb, '\0' };
+		const char conv[] = {verb == 'v' ? 'g' : (char)verb, '\0'};
 		c_format(f, sp, conv, true);
 		strbuf_addf(out, f, sp->has_wid ? sp->wid : 0, sp->has_prec ? sp->prec : 6, d);
 	} else {
@@ -499,7 +529,7 @@ static void go_sprintf(struct strbuf *out, const char *f, size_t n, const struct
 	size_t argi = 0, i = 0;
 
 	while (i < n) {
-		struct spec sp = { 0 };
+		struct spec sp = {0};
 		size_t vlen;
 
 		if (f[i] != '%') {
@@ -595,8 +625,8 @@ static void go_json(struct strbuf *out, const struct json *j)
 			size_t before = out->len;
 			go_float(out, j->u.num.d, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f');
 			/* Go writes e-07 as e-7 */
-			if (out->len - before >= 4 && out->buf[out->len - 4] == 'e' &&
-			    out->buf[out->len - 3] == '-' && out->buf[out->len - 2] == '0') {
+			if (out->len - before >= 4 && out->buf[out->len - 4] == 'e' && out->buf[out->len - 3] == '-' &&
+			    out->buf[out->len - 2] == '0') {
 				out->buf[out->len - 2] = out->buf[out->len - 1];
 				strbuf_setlen(out, out->len - 1);
 			}
@@ -620,9 +650,14 @@ static void go_json(struct strbuf *out, const struct json *j)
 				strbuf_add(out, s + i, n);
 				i += n;
 			} else {
-				const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-					: c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-					: c == '\f' ? "\\f" : NULL;
+				const char *e = c == '"'    ? "\\\""
+						: c == '\\' ? "\\\\"
+						: c == '\n' ? "\\n"
+						: c == '\r' ? "\\r"
+						: c == '\t' ? "\\t"
+						: c == '\b' ? "\\b"
+						: c == '\f' ? "\\f"
+							    : NULL;
 				if (e)
 					strbuf_addstr(out, e);
 				else if (c < 0x20)
@@ -647,7 +682,7 @@ static void go_json(struct strbuf *out, const struct json *j)
 	case JSON_OBJECT:
 		strbuf_addch(out, '{');
 		for (size_t i = 0; i < j->u.obj.len; i++) {
-			struct json key = { .type = JSON_STRING };
+			struct json key = {.type = JSON_STRING};
 			if (i)
 				strbuf_addch(out, ',');
 			key.u.str.s = j->u.obj.keys[i];
@@ -661,7 +696,6 @@ static void go_json(struct strbuf *out, const struct json *j)
 	}
 }
 
-
 void tmpl_print_value(struct strbuf *out, const struct json *j)
 {
 	fmt_value(out, 'v', &plain_v, j);
@@ -669,8 +703,7 @@ void tmpl_print_value(struct strbuf *out, const struct json *j)
 
 /* ---- functions ---- */
 
-__attribute__((format(printf, 2, 3)))
-static int ferr(struct tmpl_call *x, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int ferr(struct tmpl_call *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -770,8 +803,8 @@ static int fn_join(struct tmpl_call *x, const struct json **argv, size_t argc, c
 		const struct json *e = l->u.arr.items[i];
 		if (!e || e->type != JSON_STRING) {
 			strbuf_release(&sb);
-			return ferr(x, "wrong type for value; expected []string; got element %zu of type %s",
-				    i, tmpl_type_name(e));
+			return ferr(x, "wrong type for value; expected []string; got element %zu of type %s", i,
+				    tmpl_type_name(e));
 		}
 		if (i)
 			strbuf_add(&sb, sep, seplen);
@@ -807,8 +840,7 @@ static int fn_pad(struct tmpl_call *x, const struct json **argv, size_t argc, co
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (need_str(x, argv[0], &s, &len) < 0 || need_int(x, argv[1], &pre) < 0 ||
-	    need_int(x, argv[2], &post) < 0)
+	if (need_str(x, argv[0], &s, &len) < 0 || need_int(x, argv[1], &pre) < 0 || need_int(x, argv[2], &post) < 0)
 		return -1;
 	if (pre < 0 || post < 0 || pre > MAX_WIDTH || post > MAX_WIDTH)
 		return ferr(x, "pad count out of range (0 to %d)", MAX_WIDTH);
@@ -1000,28 +1032,14 @@ static int fn_compare(struct tmpl_call *x, const struct json **argv, size_t argc
 }
 
 static const struct tmpl_func funcs[] = {
-	{ "and", 1, -1, NULL },
-	{ "eq", 2, -1, fn_compare },
-	{ "ge", 2, 2, fn_compare },
-	{ "gt", 2, 2, fn_compare },
-	{ "index", 1, -1, fn_index },
-	{ "join", 2, 2, fn_join },
-	{ "json", 1, 1, fn_json },
-	{ "le", 2, 2, fn_compare },
-	{ "len", 1, 1, fn_len },
-	{ "lower", 1, 1, fn_lower },
-	{ "lt", 2, 2, fn_compare },
-	{ "ne", 2, 2, fn_compare },
-	{ "not", 1, 1, fn_not },
-	{ "or", 1, -1, NULL },
-	{ "pad", 3, 3, fn_pad },
-	{ "print", 0, -1, fn_print },
-	{ "printf", 1, -1, fn_printf },
-	{ "println", 0, -1, fn_print },
-	{ "split", 2, 2, fn_split },
-	{ "title", 1, 1, fn_title },
-	{ "truncate", 2, 2, fn_truncate },
-	{ "upper", 1, 1, fn_upper },
+	{"and", 1, -1, NULL},	    {"eq", 2, -1, fn_compare},	  {"ge", 2, 2, fn_compare},
+	{"gt", 2, 2, fn_compare},   {"index", 1, -1, fn_index},	  {"join", 2, 2, fn_join},
+	{"json", 1, 1, fn_json},    {"le", 2, 2, fn_compare},	  {"len", 1, 1, fn_len},
+	{"lower", 1, 1, fn_lower},  {"lt", 2, 2, fn_compare},	  {"ne", 2, 2, fn_compare},
+	{"not", 1, 1, fn_not},	    {"or", 1, -1, NULL},	  {"pad", 3, 3, fn_pad},
+	{"print", 0, -1, fn_print}, {"printf", 1, -1, fn_printf}, {"println", 0, -1, fn_print},
+	{"split", 2, 2, fn_split},  {"title", 1, 1, fn_title},	  {"truncate", 2, 2, fn_truncate},
+	{"upper", 1, 1, fn_upper},
 };
 
 const struct tmpl_func *tmpl_func_find(const char *name)
@@ -1031,4 +1049,3 @@ const struct tmpl_func *tmpl_func_find(const char *name)
 			return &funcs[k];
 	return NULL;
 }
-

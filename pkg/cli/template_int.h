@@ -32,12 +32,11 @@ struct tmpl_call {
 
 /* Arguments and result: NULL is a missing value ("<no value>"). The result may be an
  * argument, a part of one, or a value kept in the arena. */
-typedef int tmpl_func_fn(struct tmpl_call *c, const struct json **argv, size_t argc,
-			 const struct json **ret);
+typedef int tmpl_func_fn(struct tmpl_call *c, const struct json **argv, size_t argc, const struct json **ret);
 
 struct tmpl_func {
 	const char *name;
-	int min, max;    /* number of arguments; max < 0: no limit */
+	int min, max;	  /* number of arguments; max < 0: no limit */
 	tmpl_func_fn *fn; /* NULL for "and" and "or", which the executor evaluates lazily */
 };
 
@@ -46,7 +45,7 @@ const struct tmpl_func *tmpl_func_find(const char *name);
 /* Go's type name for a decoded JSON value ("string", "int", "[]interface {}"). */
 const char *tmpl_type_name(const struct json *j);
 bool tmpl_is_nil(const struct json *j); /* missing or JSON null */
-bool tmpl_truth(const struct json *j);  /* text/template's truth */
+bool tmpl_truth(const struct json *j);	/* text/template's truth */
 /* Append j as Go's fmt.Print does (%v); a missing value prints <nil>. */
 void tmpl_print_value(struct strbuf *out, const struct json *j);
 

@@ -243,8 +243,8 @@ static int storage_file_read(struct storage_file *f, const struct toml *doc, str
 	if (read_str(storage, "driver", &f->driver, &f->driver_line, err) < 0 ||
 	    read_str(storage, "graphroot", &f->graphroot, NULL, err) < 0 ||
 	    read_str(storage, "runroot", &f->runroot, NULL, err) < 0 ||
-	    read_str(storage, "rootless_storage_path", &f->rootless_storage_path, &f->rootless_storage_path_line,
-		     err) < 0)
+	    read_str(storage, "rootless_storage_path", &f->rootless_storage_path, &f->rootless_storage_path_line, err) <
+		    0)
 		return -1;
 	if (require_absolute(storage, "graphroot", f->graphroot, err) < 0 ||
 	    require_absolute(storage, "runroot", f->runroot, err) < 0)
@@ -419,7 +419,8 @@ static int pick_graphroot(struct skiff_config *c, const struct config_overrides 
 			return err_wrap(err, "%s: line %zu: rootless_storage_path", f->path,
 					f->rootless_storage_path_line);
 		if (p[0] != '/')
-			return err_makex(err, EINVAL, "%s: line %zu: rootless_storage_path must be an absolute path, not \"%s\"",
+			return err_makex(err, EINVAL,
+					 "%s: line %zu: rootless_storage_path must be an absolute path, not \"%s\"",
 					 f->path, f->rootless_storage_path_line, p);
 		c->graphroot = path_tidy(p);
 		return 0;
@@ -463,9 +464,9 @@ static int pick_runroot(struct skiff_config *c, const struct config_overrides *o
 int config_load_host(struct skiff_config *cfg, const struct config_overrides *ov, const struct config_host *host,
 		     struct skiff_err **err)
 {
-	const struct config_overrides none = { 0 };
-	struct skiff_config c = { .rootless = host->rootless, .uid = host->uid };
-	struct storage_file f = { 0 };
+	const struct config_overrides none = {0};
+	struct skiff_config c = {.rootless = host->rootless, .uid = host->uid};
+	struct storage_file f = {0};
 	const char *tmp;
 	int r = -1;
 

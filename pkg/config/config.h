@@ -14,23 +14,23 @@
 
 /* What the command line says; NULL/empty means "not given". */
 struct config_overrides {
-	const char *root;            /* --root */
-	const char *runroot;         /* --runroot */
-	const char *storage_driver;  /* --storage-driver */
+	const char *root;		 /* --root */
+	const char *runroot;		 /* --runroot */
+	const char *storage_driver;	 /* --storage-driver */
 	const struct strv *storage_opts; /* --storage-opt (repeatable) */
-	const char *tmpdir;          /* --tmpdir */
+	const char *tmpdir;		 /* --tmpdir */
 };
 
 struct skiff_config {
-	bool rootless;          /* geteuid() != 0 on the host */
-	uid_t uid;              /* the invoking user's host uid */
-	char *graphroot;        /* rootful /var/lib/skiff; rootless $XDG_DATA_HOME/skiff or ~/.local/share/skiff */
-	char *runroot;          /* rootful /run/skiff; rootless $XDG_RUNTIME_DIR/skiff, else /tmp/skiff-run-UID */
-	char *driver;           /* "overlay" (default) or "vfs" */
-	struct strv driver_opts;/* storage options, "overlay.mount_program=..." etc. */
-	char *tmpdir;           /* for big temporary files; default /var/tmp */
-	char *storage_conf;     /* the storage.conf file that was read, or NULL */
-	char *runtime_dir;      /* rootless: the XDG runtime dir used (pause.pid lives under runroot) */
+	bool rootless;		 /* geteuid() != 0 on the host */
+	uid_t uid;		 /* the invoking user's host uid */
+	char *graphroot;	 /* rootful /var/lib/skiff; rootless $XDG_DATA_HOME/skiff or ~/.local/share/skiff */
+	char *runroot;		 /* rootful /run/skiff; rootless $XDG_RUNTIME_DIR/skiff, else /tmp/skiff-run-UID */
+	char *driver;		 /* "overlay" (default) or "vfs" */
+	struct strv driver_opts; /* storage options, "overlay.mount_program=..." etc. */
+	char *tmpdir;		 /* for big temporary files; default /var/tmp */
+	char *storage_conf;	 /* the storage.conf file that was read, or NULL */
+	char *runtime_dir;	 /* rootless: the XDG runtime dir used (pause.pid lives under runroot) */
 };
 
 /*

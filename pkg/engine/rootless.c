@@ -21,8 +21,7 @@
 #include "vendor-free/strbuf.h"
 #include "vendor-free/xalloc.h"
 
-int rootless_read_ranges(const char *path, const char *user, uid_t uid, struct id_range *ret,
-			 struct skiff_err **err)
+int rootless_read_ranges(const char *path, const char *user, uid_t uid, struct id_range *ret, struct skiff_err **err)
 {
 	cleanup_fclose FILE *f = fopen(path, "re");
 	char line[512];
@@ -181,11 +180,10 @@ static void __attribute__((noreturn)) pause_main(int to_parent, int from_parent)
 		pause();
 }
 
-static int run_map_tool(const char *tool, pid_t pid, unsigned long id, const struct id_range *r,
-			struct skiff_err **err)
+static int run_map_tool(const char *tool, pid_t pid, unsigned long id, const struct id_range *r, struct skiff_err **err)
 {
 	char spid[32], sid[32], sstart[32], scount[32];
-	const char *argv[] = { tool, spid, "0", sid, "1", "1", sstart, scount, NULL };
+	const char *argv[] = {tool, spid, "0", sid, "1", "1", sstart, scount, NULL};
 	struct strbuf out = STRBUF_INIT, errout = STRBUF_INIT;
 	int status = 0, rc;
 
@@ -226,8 +224,7 @@ static int map_ids(const struct skiff_config *cfg, pid_t pid, char **ret_warning
 
 	if (rootless_read_ranges("/etc/subuid", user, cfg->uid, &ur, &e) == 0 &&
 	    rootless_read_ranges("/etc/subgid", user, cfg->uid, &gr, &e) == 0 &&
-	    run_map_tool("newuidmap", pid, cfg->uid, &ur, &e) == 0 &&
-	    run_map_tool("newgidmap", pid, gid, &gr, &e) == 0)
+	    run_map_tool("newuidmap", pid, cfg->uid, &ur, &e) == 0 && run_map_tool("newgidmap", pid, gid, &gr, &e) == 0)
 		return 0;
 	/* Single-id fallback: only our own uid and gid exist in the namespace. */
 	char map[64];
@@ -244,8 +241,7 @@ static int map_ids(const struct skiff_config *cfg, pid_t pid, char **ret_warning
 	return write_proc(pid, "gid_map", map, err);
 }
 
-static int create_pause(const struct skiff_config *cfg, const char *pidfile, char **ret_warning,
-			struct skiff_err **err)
+static int create_pause(const struct skiff_config *cfg, const char *pidfile, char **ret_warning, struct skiff_err **err)
 {
 	int up[2], down[2];
 	pid_t pid;

@@ -19,8 +19,7 @@ struct id_range {
 };
 
 /* Parse an /etc/subuid-format file for user (name or numeric uid). ENOENT when no range. */
-int rootless_read_ranges(const char *path, const char *user, uid_t uid, struct id_range *ret,
-			 struct skiff_err **err);
+int rootless_read_ranges(const char *path, const char *user, uid_t uid, struct id_range *ret, struct skiff_err **err);
 
 /*
  * Make the calling process root in the rootless user namespace, creating the pause

@@ -31,7 +31,8 @@ int image_open_input(const char *path, const char *tmpdir, int *ret_fd, struct s
 			return err_make(err, errno, "read stdin");
 		if (isatty(fd)) {
 			close(fd);
-			return err_makex(err, EINVAL, "cannot read an archive from a terminal: use -i or redirect stdin");
+			return err_makex(err, EINVAL,
+					 "cannot read an archive from a terminal: use -i or redirect stdin");
 		}
 	}
 	if (lseek(fd, 0, SEEK_CUR) >= 0) {
@@ -136,8 +137,7 @@ static bool input_is_id(const struct store_image *img, const char *input)
 	return strlen(p) >= 3 && strncmp(img->id, p, strlen(p)) == 0;
 }
 
-static int delete_image(struct store *s, struct store_image *img, struct image_rm_report *rep,
-			struct skiff_err **err)
+static int delete_image(struct store *s, struct store_image *img, struct image_rm_report *rep, struct skiff_err **err)
 {
 	for (size_t i = 0; i < img->names.len; i++)
 		strv_push(&rep->untagged, img->names.v[i]);
@@ -171,9 +171,10 @@ int image_remove(struct store *s, const char *input, bool force, struct image_rm
 		}
 	}
 	if (input_is_id(img, input) && img->names.len > 1 && !force) {
-		rc = err_makex(err, EBUSY,
-			       "unable to delete image \"%s\" by ID with more than one tag (%s, ...): please force removal",
-			       img->id, img->names.v[0]);
+		rc = err_makex(
+			err, EBUSY,
+			"unable to delete image \"%s\" by ID with more than one tag (%s, ...): please force removal",
+			img->id, img->names.v[0]);
 		store_image_free(img);
 		return rc;
 	}

@@ -35,17 +35,18 @@ int image_load(struct store *s, const struct image_load_opts *o, struct strv *re
 enum image_save_format { SAVE_DOCKER_ARCHIVE, SAVE_OCI_ARCHIVE, SAVE_OCI_DIR };
 struct image_save_opts {
 	enum image_save_format format;
-	const char *output;  /* file or directory (oci-dir); NULL/"-" for stdout (archives only) */
-	bool multi;          /* docker-archive with several images */
+	const char *output; /* file or directory (oci-dir); NULL/"-" for stdout (archives only) */
+	bool multi;	    /* docker-archive with several images */
 };
 /* inputs: what the user named (names keep their tag in the archive; IDs save untagged). */
 int image_save(struct store *s, const struct image_save_opts *o, const struct strv *inputs, struct skiff_err **err);
 
 struct image_import_opts {
-	const char *input;       /* tarball path or "-" for stdin */
-	const char *reference;   /* optional name */
-	const struct strv *changes; /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL */
-	const char *message;     /* history comment */
+	const char *input;	    /* tarball path or "-" for stdin */
+	const char *reference;	    /* optional name */
+	const struct strv *changes; /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR,
+				       VOLUME, STOPSIGNAL */
+	const char *message;	    /* history comment */
 	const char *tmpdir;
 };
 int image_import(struct store *s, const struct image_import_opts *o, char **ret_id, struct skiff_err **err);

@@ -142,7 +142,8 @@ static int apply_change(struct spec_image_config *c, const char *change, struct 
 		for (size_t i = 0; i < ports.len; i++) {
 			if (!*ports.v[i])
 				continue;
-			cleanup_free char *port = strchr(ports.v[i], '/') ? xstrdup(ports.v[i]) : xasprintf("%s/tcp", ports.v[i]);
+			cleanup_free char *port =
+				strchr(ports.v[i], '/') ? xstrdup(ports.v[i]) : xasprintf("%s/tcp", ports.v[i]);
 			if (!strv_contains(&c->config.exposed_ports, port))
 				strv_push(&c->config.exposed_ports, port);
 		}
@@ -158,8 +159,10 @@ static int apply_change(struct spec_image_config *c, const char *change, struct 
 				strv_push(&c->config.volumes, vols.v[i]);
 		strv_release(&vols);
 	} else {
-		return err_makex(err, EINVAL, "invalid change \"%s\": %s is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, "
-				 "STOPSIGNAL, USER, VOLUME, WORKDIR", change, key[0] ? key : "(empty)");
+		return err_makex(err, EINVAL,
+				 "invalid change \"%s\": %s is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, "
+				 "STOPSIGNAL, USER, VOLUME, WORKDIR",
+				 change, key[0] ? key : "(empty)");
 	}
 	if (rc < 0)
 		return err_wrap(err, "invalid change \"%s\"", change);
@@ -188,7 +191,7 @@ int image_import(struct store *s, const struct image_import_opts *o, char **ret_
 	if (image_open_input(o->input, o->tmpdir, &fd, err) < 0)
 		return err_wrap(err, "import");
 	h = store_hold_new(s);
-	struct store_layer_src src = { .read = read_fd, .ud = &fd };
+	struct store_layer_src src = {.read = read_fd, .ud = &fd};
 	if (store_layer_create_unknown(s, h, NULL, &src, &layer_id, &diff_id, err) < 0)
 		goto out;
 	struct store_layer_info info;

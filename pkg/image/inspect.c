@@ -12,7 +12,7 @@
 static struct json *time_json(const struct spec_time *t)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct spec_time zero = { .set = true };
+	struct spec_time zero = {.set = true};
 	if (spec_time_format(t->set ? t : &zero, &sb, NULL) < 0)
 		strbuf_addstr(&sb, "0001-01-01T00:00:00Z");
 	struct json *j = json_new_string(sb.buf);
@@ -65,8 +65,10 @@ int image_inspect_json(struct store *s, const struct store_image *img, struct js
 	}
 	json_object_set(o, "RepoDigests", rd);
 	json_object_set_string(o, "Parent", img->parent ? img->parent : "");
-	json_object_set_string(o, "Comment", cfg->n_history && cfg->history[cfg->n_history - 1].comment
-						     ? cfg->history[cfg->n_history - 1].comment : "");
+	json_object_set_string(o, "Comment",
+			       cfg->n_history && cfg->history[cfg->n_history - 1].comment
+				       ? cfg->history[cfg->n_history - 1].comment
+				       : "");
 	json_object_set(o, "Created", time_json(&cfg->created));
 	dom_cfg = json_object_get(cfg->dom, "config");
 	json_object_set(o, "Config", dom_cfg && dom_cfg->type == JSON_OBJECT ? json_clone(dom_cfg) : json_new_object());

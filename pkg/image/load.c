@@ -35,11 +35,11 @@ struct afile {
 };
 
 struct layer_job {
-	char *path;      /* in the archive */
-	char *id;        /* chain id */
-	char *parent;    /* parent chain id */
+	char *path;   /* in the archive */
+	char *id;     /* chain id */
+	char *parent; /* parent chain id */
 	char *diff_id;
-	char *digest;    /* expected blob digest (OCI), may be NULL */
+	char *digest;	  /* expected blob digest (OCI), may be NULL */
 	bool verify_only; /* the layer exists: only check the blob matches its digest */
 	bool done;
 };
@@ -48,7 +48,7 @@ struct plan_image {
 	char *config;
 	size_t config_len;
 	struct spec_image_config *cfg;
-	char *manifest;  /* OCI: the archive's manifest; docker-archive: generated after unpacking */
+	char *manifest; /* OCI: the archive's manifest; docker-archive: generated after unpacking */
 	size_t manifest_len;
 	char *manifest_type;
 	struct strv names;
@@ -127,7 +127,7 @@ static int pass1(struct load *l, struct skiff_err **err)
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
-		struct afile f = { .path = clean_path(archive_entry_pathname(e)), .size = archive_entry_size(e) };
+		struct afile f = {.path = clean_path(archive_entry_pathname(e)), .size = archive_entry_size(e)};
 		if (keep_small(f.path, f.size) && l->kept_total + (size_t)f.size <= SMALL_TOTAL_MAX) {
 			f.data = xmalloc((size_t)f.size + 1);
 			la_ssize_t n = archive_read_data(a, f.data, (size_t)f.size);
@@ -173,8 +173,8 @@ static struct plan_image *add_image(struct load *l)
 }
 
 /* Plan the layers of pi: one job per (path, chain id) not yet in the store. */
-static int plan_layers(struct load *l, struct plan_image *pi, const struct strv *paths,
-		       const struct strv *digests, struct skiff_err **err)
+static int plan_layers(struct load *l, struct plan_image *pi, const struct strv *paths, const struct strv *digests,
+		       struct skiff_err **err)
 {
 	char id[65];
 	const char *parent = NULL;
@@ -220,8 +220,7 @@ static int plan_layers(struct load *l, struct plan_image *pi, const struct strv 
 	return 0;
 }
 
-static int parse_config(struct plan_image *pi, const char *data, size_t len, const char *what,
-			struct skiff_err **err)
+static int parse_config(struct plan_image *pi, const char *data, size_t len, const char *what, struct skiff_err **err)
 {
 	pi->config = xmalloc(len + 1);
 	memcpy(pi->config, data, len);
@@ -297,8 +296,7 @@ static struct afile *blob_file(struct load *l, const struct spec_descriptor *d, 
 	return f;
 }
 
-static int plan_oci_manifest(struct load *l, const struct spec_descriptor *d, const char *name,
-			     struct skiff_err **err)
+static int plan_oci_manifest(struct load *l, const struct spec_descriptor *d, const char *name, struct skiff_err **err)
 {
 	cleanup_spec_manifest struct spec_manifest *m = NULL;
 	struct strv paths = STRV_INIT, digests = STRV_INIT;
@@ -392,7 +390,8 @@ static int verify_blob(struct archive *a, const struct layer_job *j, struct skif
 		return err_makex(err, EINVAL, "read %s: %s", j->path, archive_error_string(a));
 	digester_final(d, got);
 	if (strcmp(got, j->digest) != 0)
-		return err_makex(err, EINVAL, "layer %s: digest mismatch: expected %s, got %s", j->path, j->digest, got);
+		return err_makex(err, EINVAL, "layer %s: digest mismatch: expected %s, got %s", j->path, j->digest,
+				 got);
 	return 0;
 }
 
@@ -432,7 +431,7 @@ static int pass2(struct load *l, struct skiff_err **err)
 				progress++;
 				continue;
 			}
-			struct reader rd = { a };
+			struct reader rd = {a};
 			struct store_layer_src src = {
 				.read = read_outer,
 				.ud = &rd,
@@ -558,7 +557,7 @@ static void load_release(struct load *l)
 
 int image_load(struct store *s, const struct image_load_opts *o, struct strv *ret_names, struct skiff_err **err)
 {
-	struct load l = { .s = s, .fd = -1 };
+	struct load l = {.s = s, .fd = -1};
 	struct afile *f;
 	int rc = -1;
 	const char *what = (o->input && strcmp(o->input, "-")) ? o->input : "stdin";

@@ -151,8 +151,10 @@ static int check_tag(const char *s, size_t len, struct span tag, struct skiff_er
 		ok = is_word(tag.p[i]) || tag.p[i] == '.' || tag.p[i] == '-';
 	if (!ok) {
 		cleanup_free char *q = quote(tag);
-		return fail(err, s, len, "invalid tag %s: a tag is letters, digits, '_', '.' and '-', "
-			    "not starting with '.' or '-'", q);
+		return fail(err, s, len,
+			    "invalid tag %s: a tag is letters, digits, '_', '.' and '-', "
+			    "not starting with '.' or '-'",
+			    q);
 	}
 	if (tag.n > REF_TAG_MAX)
 		return fail(err, s, len, "tag too long (%zu characters, at most %d)", tag.n, REF_TAG_MAX);
@@ -183,7 +185,7 @@ static int check_digest(const char *s, size_t len, struct span d, struct skiff_e
 		i++;
 	}
 	if (alg_n != 6 || memcmp(d.p, "sha256", 6) != 0) {
-		cleanup_free char *alg = quote((struct span){ d.p, alg_n });
+		cleanup_free char *alg = quote((struct span){d.p, alg_n});
 		return fail(err, s, len, "unsupported digest algorithm %s (only sha256 is supported)", alg);
 	}
 	const char *hex = colon + 1;
@@ -292,7 +294,7 @@ static int check_path(const char *s, size_t len, struct span path, struct skiff_
 			cleanup_free char *q = quote(path);
 			return fail(err, s, len, "repository name %s has an empty component", q);
 		}
-		if (check_component(s, len, (struct span){ path.p + start, end - start }, err) < 0)
+		if (check_component(s, len, (struct span){path.p + start, end - start}, err) < 0)
 			return -1;
 		if (!slash)
 			return 0;
@@ -303,8 +305,8 @@ static int check_path(const char *s, size_t len, struct span path, struct skiff_
 /* Split and validate s by the grammar; no normalisation. */
 static int parse_raw(const char *s, size_t len, struct raw_ref *ret, struct skiff_err **err)
 {
-	struct raw_ref r = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
-	struct span name = { s, len };
+	struct raw_ref r = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+	struct span name = {s, len};
 
 	if (len == 0)
 		return fail(err, s, len, "empty reference");
@@ -323,7 +325,7 @@ static int parse_raw(const char *s, size_t len, struct raw_ref *ret, struct skif
 	/* name [":" tag] ["@" digest]: the digest follows the first '@' ... */
 	const char *at = memchr(s, '@', len);
 	if (at) {
-		r.digest = (struct span){ at + 1, len - (size_t)(at - s) - 1 };
+		r.digest = (struct span){at + 1, len - (size_t)(at - s) - 1};
 		name.n = (size_t)(at - s);
 		if (check_digest(s, len, r.digest, err) < 0)
 			return -1;
@@ -333,7 +335,7 @@ static int parse_raw(const char *s, size_t len, struct raw_ref *ret, struct skif
 	const char *seg = last ? last + 1 : name.p;
 	const char *colon = memchr(seg, ':', name.n - (size_t)(seg - name.p));
 	if (colon) {
-		r.tag = (struct span){ colon + 1, name.n - (size_t)(colon - name.p) - 1 };
+		r.tag = (struct span){colon + 1, name.n - (size_t)(colon - name.p) - 1};
 		name.n = (size_t)(colon - name.p);
 	}
 	if (name.n == 0)
@@ -346,13 +348,13 @@ static int parse_raw(const char *s, size_t len, struct raw_ref *ret, struct skif
 	r.path = name;
 	const char *slash = memchr(name.p, '/', name.n);
 	if (slash) {
-		struct span first = { name.p, (size_t)(slash - name.p) };
+		struct span first = {name.p, (size_t)(slash - name.p)};
 		bool upper = false;
 		for (size_t i = 0; i < first.n; i++)
 			upper = upper || is_upper(first.p[i]);
 		if (span_eq(first, "localhost") || span_has(first, '.') || span_has(first, ':') || upper) {
 			r.domain = first;
-			r.path = (struct span){ slash + 1, name.n - first.n - 1 };
+			r.path = (struct span){slash + 1, name.n - first.n - 1};
 			if (check_domain(s, len, r.domain, err) < 0)
 				return -1;
 		}
@@ -365,8 +367,8 @@ static int parse_raw(const char *s, size_t len, struct raw_ref *ret, struct skif
 
 enum { NORM_DEFAULT_TAG = 1 };
 
-static int normalise(const char *s, size_t len, const struct raw_ref *raw, int flags,
-		     struct image_ref **ret, struct skiff_err **err)
+static int normalise(const char *s, size_t len, const struct raw_ref *raw, int flags, struct image_ref **ret,
+		     struct skiff_err **err)
 {
 	struct image_ref *r;
 	const char *domain = REF_DEFAULT_DOMAIN;
@@ -377,8 +379,8 @@ static int normalise(const char *s, size_t len, const struct raw_ref *raw, int f
 		domain = raw->domain.p;
 		domain_n = raw->domain.n;
 	}
-	library = domain_n == strlen(REF_DEFAULT_DOMAIN) &&
-		  memcmp(domain, REF_DEFAULT_DOMAIN, domain_n) == 0 && !span_has(raw->path, '/');
+	library = domain_n == strlen(REF_DEFAULT_DOMAIN) && memcmp(domain, REF_DEFAULT_DOMAIN, domain_n) == 0 &&
+		  !span_has(raw->path, '/');
 	size_t name_n = domain_n + 1 + (library ? LIBRARY_PREFIX_LEN : 0) + raw->path.n;
 	if (name_n > REF_NAME_MAX)
 		return fail(err, s, len, "repository name must not be more than %d characters (it is %zu)",
@@ -488,8 +490,7 @@ char *ref_familiar_name(const struct image_ref *r)
 	if (strcmp(r->domain, REF_DEFAULT_DOMAIN) != 0)
 		return ref_name(r);
 	/* "library/x" -> "x", but "library/a/b" stays (not an official image) */
-	if (strncmp(r->path, LIBRARY_PREFIX, LIBRARY_PREFIX_LEN) == 0 &&
-	    !strchr(r->path + LIBRARY_PREFIX_LEN, '/'))
+	if (strncmp(r->path, LIBRARY_PREFIX, LIBRARY_PREFIX_LEN) == 0 && !strchr(r->path + LIBRARY_PREFIX_LEN, '/'))
 		return xstrdup(r->path + LIBRARY_PREFIX_LEN);
 	return xstrdup(r->path);
 }
@@ -533,8 +534,7 @@ enum ref_match_rank ref_match(const char *stored, const char *input, unsigned fl
 	if (ref_parse(stored, &st, NULL) < 0)
 		return REF_MATCH_NONE;
 	len = strlen(input);
-	if (parse_raw(input, len, &raw, NULL) < 0 ||
-	    normalise(input, len, &raw, NORM_DEFAULT_TAG, &in, NULL) < 0)
+	if (parse_raw(input, len, &raw, NULL) < 0 || normalise(input, len, &raw, NORM_DEFAULT_TAG, &in, NULL) < 0)
 		return REF_MATCH_NONE;
 
 	if (in->digest) {

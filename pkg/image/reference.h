@@ -34,10 +34,10 @@
 #define REF_DEFAULT_TAG "latest"
 
 struct image_ref {
-	char *domain;         /* "docker.io", "quay.io", "localhost:5000", "[::1]:5000"; never NULL */
-	char *path;           /* "library/busybox", "org/app"; never NULL */
-	char *tag;            /* "latest", "1.2"; NULL when only a digest was given */
-	char *digest;         /* "sha256:<64 hex>" or NULL */
+	char *domain;	      /* "docker.io", "quay.io", "localhost:5000", "[::1]:5000"; never NULL */
+	char *path;	      /* "library/busybox", "org/app"; never NULL */
+	char *tag;	      /* "latest", "1.2"; NULL when only a digest was given */
+	char *digest;	      /* "sha256:<64 hex>" or NULL */
 	bool tag_implicit;    /* tag is "latest" because the input named neither tag nor digest */
 	bool domain_implicit; /* the input had no domain (a short name): docker.io was filled in */
 };

@@ -21,8 +21,8 @@
 /* Where files go: a tar archive or a directory. */
 struct sink {
 	struct archive *a; /* archive mode */
-	int dirfd;         /* directory mode */
-	int fd;            /* current file in directory mode */
+	int dirfd;	   /* directory mode */
+	int fd;		   /* current file in directory mode */
 	struct strv written;
 };
 
@@ -164,7 +164,8 @@ static int save_docker(struct store *s, struct sink *k, struct saved *v, size_t 
 			store_layer_info_release(&info);
 		}
 	}
-	if (spec_archive_manifest_generate(am, &out, err) < 0 || sink_file(k, "manifest.json", out.buf, out.len, err) < 0)
+	if (spec_archive_manifest_generate(am, &out, err) < 0 ||
+	    sink_file(k, "manifest.json", out.buf, out.len, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -229,7 +230,7 @@ out:
 int image_save(struct store *s, const struct image_save_opts *o, const struct strv *inputs, struct skiff_err **err)
 {
 	struct saved *v = NULL;
-	struct sink k = { .dirfd = -1, .fd = -1 };
+	struct sink k = {.dirfd = -1, .fd = -1};
 	int outfd = -1, rc = -1;
 	bool to_stdout = !o->output || !strcmp(o->output, "-");
 	cleanup_free char *tmpname = NULL;

@@ -365,7 +365,7 @@ static const yajl_callbacks callbacks = {
 
 int json_parse(const char *buf, size_t len, struct json **ret, struct skiff_err **err)
 {
-	struct parse_ctx c = { 0 };
+	struct parse_ctx c = {0};
 	yajl_handle h = yajl_alloc(&callbacks, NULL, &c);
 	yajl_status st;
 	int rc = 0;
@@ -433,7 +433,9 @@ void json_quote(const char *s, size_t len, struct strbuf *out)
 		case '\f':
 			strbuf_addstr(out, "\\f");
 			break;
-		case '<': case '>': case '&':
+		case '<':
+		case '>':
+		case '&':
 			/* Go's encoding/json escapes these; podman output does too. */
 			strbuf_addstr(out, "\\u00");
 			strbuf_addch(out, hex[ch >> 4]);

@@ -20,7 +20,7 @@ struct json {
 	union {
 		bool b;
 		struct {
-			bool is_int;  /* integral and fits int64 */
+			bool is_int; /* integral and fits int64 */
 			int64_t i;
 			double d;
 		} num;
@@ -43,7 +43,11 @@ struct json {
 /* Parse len bytes. Max nesting depth 512. On failure: EINVAL with "offset N: reason". */
 int json_parse(const char *buf, size_t len, struct json **ret, struct skiff_err **err);
 void json_free(struct json *j);
-static inline void json_freep(struct json **p) { if (*p) json_free(*p); }
+static inline void json_freep(struct json **p)
+{
+	if (*p)
+		json_free(*p);
+}
 #define cleanup_json __attribute__((cleanup(json_freep)))
 
 /* Constructors (never fail). */

@@ -20,16 +20,16 @@ static const struct {
 	enum spec_compression comp;
 	bool nondistributable;
 } layer_types[] = {
-	{ SPEC_MT_OCI_LAYER, SPEC_FORMAT_OCI, SPEC_COMPRESSION_NONE, false },
-	{ SPEC_MT_OCI_LAYER_GZIP, SPEC_FORMAT_OCI, SPEC_COMPRESSION_GZIP, false },
-	{ SPEC_MT_OCI_LAYER_ZSTD, SPEC_FORMAT_OCI, SPEC_COMPRESSION_ZSTD, false },
-	{ SPEC_MT_OCI_LAYER_ND, SPEC_FORMAT_OCI, SPEC_COMPRESSION_NONE, true },
-	{ SPEC_MT_OCI_LAYER_ND_GZIP, SPEC_FORMAT_OCI, SPEC_COMPRESSION_GZIP, true },
-	{ SPEC_MT_OCI_LAYER_ND_ZSTD, SPEC_FORMAT_OCI, SPEC_COMPRESSION_ZSTD, true },
-	{ SPEC_MT_DOCKER_LAYER, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_NONE, false },
-	{ SPEC_MT_DOCKER_LAYER_GZIP, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_GZIP, false },
-	{ SPEC_MT_DOCKER_FOREIGN_LAYER, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_NONE, true },
-	{ SPEC_MT_DOCKER_FOREIGN_LAYER_GZIP, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_GZIP, true },
+	{SPEC_MT_OCI_LAYER, SPEC_FORMAT_OCI, SPEC_COMPRESSION_NONE, false},
+	{SPEC_MT_OCI_LAYER_GZIP, SPEC_FORMAT_OCI, SPEC_COMPRESSION_GZIP, false},
+	{SPEC_MT_OCI_LAYER_ZSTD, SPEC_FORMAT_OCI, SPEC_COMPRESSION_ZSTD, false},
+	{SPEC_MT_OCI_LAYER_ND, SPEC_FORMAT_OCI, SPEC_COMPRESSION_NONE, true},
+	{SPEC_MT_OCI_LAYER_ND_GZIP, SPEC_FORMAT_OCI, SPEC_COMPRESSION_GZIP, true},
+	{SPEC_MT_OCI_LAYER_ND_ZSTD, SPEC_FORMAT_OCI, SPEC_COMPRESSION_ZSTD, true},
+	{SPEC_MT_DOCKER_LAYER, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_NONE, false},
+	{SPEC_MT_DOCKER_LAYER_GZIP, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_GZIP, false},
+	{SPEC_MT_DOCKER_FOREIGN_LAYER, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_NONE, true},
+	{SPEC_MT_DOCKER_FOREIGN_LAYER_GZIP, SPEC_FORMAT_DOCKER, SPEC_COMPRESSION_GZIP, true},
 };
 
 static int layer_type_index(const char *mt)
@@ -122,8 +122,7 @@ int spec_media_type_format(const char *mt)
 		return (int)layer_types[i].fmt;
 	if (streq(mt, SPEC_MT_OCI_INDEX) || streq(mt, SPEC_MT_OCI_MANIFEST) || streq(mt, SPEC_MT_OCI_CONFIG))
 		return SPEC_FORMAT_OCI;
-	if (streq(mt, SPEC_MT_DOCKER_LIST) || streq(mt, SPEC_MT_DOCKER_MANIFEST) ||
-	    streq(mt, SPEC_MT_DOCKER_CONFIG))
+	if (streq(mt, SPEC_MT_DOCKER_LIST) || streq(mt, SPEC_MT_DOCKER_MANIFEST) || streq(mt, SPEC_MT_DOCKER_CONFIG))
 		return SPEC_FORMAT_DOCKER;
 	return -1;
 }
@@ -226,7 +225,7 @@ static bool leap_year(int64_t y)
 
 static int days_in_month(int64_t y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	return m == 2 && leap_year(y) ? 29 : days[m - 1];
 }
 
@@ -249,8 +248,8 @@ int spec_time_parse(const char *s, struct spec_time *ret, struct skiff_err **err
 
 	if (!s)
 		return err_makex(err, EINVAL, "invalid time: missing");
-	if (strnlen(s, 20) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':')
+	if (strnlen(s, 20) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+	    s[16] != ':')
 		goto bad;
 	year = digits(s, 4);
 	mon = digits(s + 5, 2);
@@ -258,8 +257,8 @@ int spec_time_parse(const char *s, struct spec_time *ret, struct skiff_err **err
 	hour = digits(s + 11, 2);
 	min = digits(s + 14, 2);
 	sec = digits(s + 17, 2);
-	if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour < 0 ||
-	    hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59)
+	if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour < 0 || hour > 23 ||
+	    min < 0 || min > 59 || sec < 0 || sec > 59)
 		goto bad;
 	p = s + 19;
 	if (*p == '.') {
@@ -321,8 +320,8 @@ int spec_time_format(const struct spec_time *t, struct strbuf *out, struct skiff
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		return err_makex(err, EINVAL, "time: year %lld outside 0000-9999", (long long)y);
-	strbuf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, m, d, (int)(rem / 3600),
-		    (int)(rem / 60 % 60), (int)(rem % 60));
+	strbuf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+		    (int)(rem % 60));
 	if (t->nsec) {
 		char frac[16];
 		int n = 9;
@@ -339,7 +338,7 @@ int spec_time_format(const struct spec_time *t, struct strbuf *out, struct skiff
 struct spec_time spec_time_now(void)
 {
 	struct timespec ts;
-	struct spec_time t = { 0 };
+	struct spec_time t = {0};
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		abort(); /* cannot fail with a valid clock and pointer */
 	t.sec = ts.tv_sec;
@@ -416,18 +415,18 @@ const char *spec_goarch_from_uname(const char *machine, const char **ret_variant
 	static const struct {
 		const char *name, *arch, *variant;
 	} map[] = {
-		{ "x86_64", "amd64", NULL },   { "amd64", "amd64", NULL },     { "x86-64", "amd64", NULL },
-		{ "i386", "386", NULL },       { "i486", "386", NULL },        { "i586", "386", NULL },
-		{ "i686", "386", NULL },       { "386", "386", NULL },         { "x86", "386", NULL },
-		{ "aarch64", "arm64", "v8" },  { "arm64", "arm64", "v8" },     { "armv8l", "arm", "v8" },
-		{ "armv7l", "arm", "v7" },     { "armv7", "arm", "v7" },       { "armhf", "arm", "v7" },
-		{ "arm", "arm", "v7" },        { "armv6l", "arm", "v6" },      { "armv6", "arm", "v6" },
-		{ "armel", "arm", "v6" },      { "armv5tel", "arm", "v5" },    { "armv5l", "arm", "v5" },
-		{ "ppc64le", "ppc64le", NULL }, { "ppc64el", "ppc64le", NULL }, { "ppc64", "ppc64", NULL },
-		{ "s390x", "s390x", NULL },    { "riscv64", "riscv64", NULL }, { "loongarch64", "loong64", NULL },
-		{ "loong64", "loong64", NULL }, { "mips64", "mips64", NULL },  { "mips64el", "mips64le", NULL },
-		{ "mips64le", "mips64le", NULL }, { "mips", "mips", NULL },    { "mipsel", "mipsle", NULL },
-		{ "mipsle", "mipsle", NULL },
+		{"x86_64", "amd64", NULL},	{"amd64", "amd64", NULL},     {"x86-64", "amd64", NULL},
+		{"i386", "386", NULL},		{"i486", "386", NULL},	      {"i586", "386", NULL},
+		{"i686", "386", NULL},		{"386", "386", NULL},	      {"x86", "386", NULL},
+		{"aarch64", "arm64", "v8"},	{"arm64", "arm64", "v8"},     {"armv8l", "arm", "v8"},
+		{"armv7l", "arm", "v7"},	{"armv7", "arm", "v7"},	      {"armhf", "arm", "v7"},
+		{"arm", "arm", "v7"},		{"armv6l", "arm", "v6"},      {"armv6", "arm", "v6"},
+		{"armel", "arm", "v6"},		{"armv5tel", "arm", "v5"},    {"armv5l", "arm", "v5"},
+		{"ppc64le", "ppc64le", NULL},	{"ppc64el", "ppc64le", NULL}, {"ppc64", "ppc64", NULL},
+		{"s390x", "s390x", NULL},	{"riscv64", "riscv64", NULL}, {"loongarch64", "loong64", NULL},
+		{"loong64", "loong64", NULL},	{"mips64", "mips64", NULL},   {"mips64el", "mips64le", NULL},
+		{"mips64le", "mips64le", NULL}, {"mips", "mips", NULL},	      {"mipsel", "mipsle", NULL},
+		{"mipsle", "mipsle", NULL},
 	};
 	if (!machine)
 		return NULL;
@@ -506,8 +505,7 @@ int specj_string(const struct json *obj, const char *key, bool required, char **
 	return 0;
 }
 
-int specj_strv(const struct json *obj, const char *key, bool allow_string, struct strv *out,
-	       struct skiff_err **err)
+int specj_strv(const struct json *obj, const char *key, bool allow_string, struct strv *out, struct skiff_err **err)
 {
 	struct json *v = json_object_get(obj, key);
 	cleanup_strv struct strv sv = STRV_INIT;
@@ -541,7 +539,7 @@ int specj_strv(const struct json *obj, const char *key, bool allow_string, struc
 int specj_map(const struct json *obj, const char *key, struct spec_map *out, struct skiff_err **err)
 {
 	struct json *v = json_object_get(obj, key);
-	struct spec_map m = { 0 };
+	struct spec_map m = {0};
 
 	if (absent(v))
 		return 0;
@@ -666,8 +664,7 @@ int specj_digest_check(const char *s, struct skiff_err **err)
 
 /* ---- descriptors ---- */
 
-int specj_media_type(const struct json *obj, const char *key, bool required, char **ret,
-		     struct skiff_err **err)
+int specj_media_type(const struct json *obj, const char *key, bool required, char **ret, struct skiff_err **err)
 {
 	cleanup_free char *mt = NULL;
 	if (specj_string(obj, key, required, &mt, err) < 0)
@@ -1034,8 +1031,7 @@ static int parse_archive_image(const struct json *j, struct spec_archive_image *
 	return 0;
 }
 
-int spec_archive_manifest_parse(const char *buf, size_t len, struct spec_archive_manifest **ret,
-				struct skiff_err **err)
+int spec_archive_manifest_parse(const char *buf, size_t len, struct spec_archive_manifest **ret, struct skiff_err **err)
 {
 	cleanup_json struct json *j = NULL;
 	__attribute__((cleanup(spec_archive_manifest_freep))) struct spec_archive_manifest *am = NULL;
@@ -1080,8 +1076,7 @@ static int gen_archive_image(const struct spec_archive_image *im, struct json *o
 	json_object_set(o, "Layers", a);
 	specj_add_string(o, "Parent", im->parent);
 	if (im->n_layer_sources) {
-		cleanup_free const struct spec_layer_source **sorted =
-			xcalloc(im->n_layer_sources, sizeof(*sorted));
+		cleanup_free const struct spec_layer_source **sorted = xcalloc(im->n_layer_sources, sizeof(*sorted));
 		struct json *ls = json_new_object();
 		json_object_set(o, "LayerSources", ls);
 		for (size_t i = 0; i < im->n_layer_sources; i++) {
@@ -1100,8 +1095,7 @@ static int gen_archive_image(const struct spec_archive_image *im, struct json *o
 	return 0;
 }
 
-int spec_archive_manifest_generate(const struct spec_archive_manifest *am, struct strbuf *out,
-				   struct skiff_err **err)
+int spec_archive_manifest_generate(const struct spec_archive_manifest *am, struct strbuf *out, struct skiff_err **err)
 {
 	cleanup_json struct json *doc = json_new_array();
 
@@ -1138,8 +1132,8 @@ int spec_docker_repositories_generate(const struct spec_repo_tag *tags, size_t n
 		if (!tags[i].tag || !*tags[i].tag)
 			return err_makex(err, EINVAL, "repositories: %s: empty tag", tags[i].repo);
 		if (!tags[i].id || !digest_hex_valid(tags[i].id))
-			return err_makex(err, EINVAL, "repositories: %s:%s: invalid layer id \"%.80s\"",
-					 tags[i].repo, tags[i].tag, tags[i].id ? tags[i].id : "");
+			return err_makex(err, EINVAL, "repositories: %s:%s: invalid layer id \"%.80s\"", tags[i].repo,
+					 tags[i].tag, tags[i].id ? tags[i].id : "");
 	}
 	if (n) {
 		sorted = xcalloc(n, sizeof(*sorted));

@@ -68,8 +68,12 @@
 #define SPEC_ANNOTATION_CONTAINERD_NAME "io.containerd.image.name"
 
 enum spec_format { SPEC_FORMAT_OCI, SPEC_FORMAT_DOCKER };
-enum spec_compression { SPEC_COMPRESSION_UNKNOWN = -1, SPEC_COMPRESSION_NONE, SPEC_COMPRESSION_GZIP,
-			SPEC_COMPRESSION_ZSTD };
+enum spec_compression {
+	SPEC_COMPRESSION_UNKNOWN = -1,
+	SPEC_COMPRESSION_NONE,
+	SPEC_COMPRESSION_GZIP,
+	SPEC_COMPRESSION_ZSTD
+};
 
 /* True when mt is syntactically a media type (RFC 6838 "type/subtype", no parameters). */
 bool spec_media_type_valid(const char *mt);
@@ -81,9 +85,9 @@ enum spec_compression spec_layer_compression(const char *mt);
 bool spec_layer_nondistributable(const char *mt);
 /* The (distributable) layer type for fmt and c; NULL when fmt has none (Docker + zstd). */
 const char *spec_layer_media_type(enum spec_format fmt, enum spec_compression c);
-bool spec_media_type_is_index(const char *mt);    /* OCI index or Docker manifest list */
+bool spec_media_type_is_index(const char *mt);	  /* OCI index or Docker manifest list */
 bool spec_media_type_is_manifest(const char *mt); /* OCI manifest or Docker schema2 manifest */
-bool spec_media_type_is_config(const char *mt);   /* OCI or Docker image config */
+bool spec_media_type_is_config(const char *mt);	  /* OCI or Docker image config */
 /* Format of a manifest/index/config/layer media type; -1 when it is neither OCI nor Docker. */
 int spec_media_type_format(const char *mt);
 
@@ -139,26 +143,26 @@ const char *spec_goarch_from_uname(const char *machine, const char **ret_variant
 
 struct spec_platform {
 	char *architecture; /* required */
-	char *os;           /* required */
+	char *os;	    /* required */
 	char *os_version;
 	struct strv os_features;
 	char *variant;
 };
 
 struct spec_descriptor {
-	char *media_type;            /* required */
-	char *digest;                /* required, "sha256:<hex>" */
-	int64_t size;                /* required, >= 0 */
+	char *media_type; /* required */
+	char *digest;	  /* required, "sha256:<hex>" */
+	int64_t size;	  /* required, >= 0 */
 	struct strv urls;
 	struct spec_map annotations;
-	char *data;                  /* OCI 1.1 embedded data, base64 as in the document */
+	char *data;			/* OCI 1.1 embedded data, base64 as in the document */
 	struct spec_platform *platform; /* NULL when absent */
 	char *artifact_type;
 };
 
 /* Replace media type, digest and size (validated; EINVAL naming the bad one). */
-int spec_descriptor_set(struct spec_descriptor *d, const char *media_type, const char *digest,
-			int64_t size, struct skiff_err **err);
+int spec_descriptor_set(struct spec_descriptor *d, const char *media_type, const char *digest, int64_t size,
+			struct skiff_err **err);
 /* Deep copy; dst must be zeroed or released. */
 void spec_descriptor_copy(struct spec_descriptor *dst, const struct spec_descriptor *src);
 /* Free what d owns and zero it (d itself is not freed). */
@@ -177,13 +181,13 @@ struct spec_descriptor_list {
 /* ---- image manifest (OCI) / schema2 manifest (Docker) ---- */
 
 struct spec_manifest {
-	char *media_type;     /* always set after parse (OCI manifest when the document has none) */
+	char *media_type; /* always set after parse (OCI manifest when the document has none) */
 	char *artifact_type;
 	struct spec_descriptor config;
 	struct spec_descriptor_list layers;
 	struct spec_descriptor *subject; /* NULL when absent */
 	struct spec_map annotations;
-	struct json *dom;                /* the parsed document; NULL for built ones */
+	struct json *dom;		 /* the parsed document; NULL for built ones */
 	char digest[DIGEST_STR_LEN + 1]; /* of the bytes parsed; "" for built ones */
 };
 
@@ -195,12 +199,12 @@ int spec_manifest_validate_image(const struct spec_manifest *m, struct skiff_err
 /* A new empty manifest of fmt: mediaType set, config.media_type set to fmt's config type. */
 struct spec_manifest *spec_manifest_new(enum spec_format fmt);
 /* Append a layer descriptor (validated). */
-int spec_manifest_add_layer(struct spec_manifest *m, const char *media_type, const char *digest,
-			    int64_t size, struct skiff_err **err);
+int spec_manifest_add_layer(struct spec_manifest *m, const char *media_type, const char *digest, int64_t size,
+			    struct skiff_err **err);
 /* Validate and append compact JSON to out; ret_digest (may be NULL) gets its digest.
  * Docker schema2 manifests cannot carry artifactType, subject or annotations (EINVAL). */
-int spec_manifest_generate(const struct spec_manifest *m, struct strbuf *out,
-			   char ret_digest[DIGEST_STR_LEN + 1], struct skiff_err **err);
+int spec_manifest_generate(const struct spec_manifest *m, struct strbuf *out, char ret_digest[DIGEST_STR_LEN + 1],
+			   struct skiff_err **err);
 enum spec_format spec_manifest_format(const struct spec_manifest *m);
 void spec_manifest_free(struct spec_manifest *m);
 
@@ -220,13 +224,12 @@ int spec_index_parse(const char *buf, size_t len, struct spec_index **ret, struc
 struct spec_index *spec_index_new(enum spec_format fmt);
 /* Append an entry; platform (may be NULL) is copied. Returns the new descriptor (valid
  * until the next append) so the caller can add annotations, or NULL with *err set. */
-struct spec_descriptor *spec_index_add(struct spec_index *idx, const char *media_type, const char *digest,
-				       int64_t size, const struct spec_platform *platform,
-				       struct skiff_err **err);
+struct spec_descriptor *spec_index_add(struct spec_index *idx, const char *media_type, const char *digest, int64_t size,
+				       const struct spec_platform *platform, struct skiff_err **err);
 /* The first entry whose org.opencontainers.image.ref.name is ref; NULL when none. */
 const struct spec_descriptor *spec_index_find_ref(const struct spec_index *idx, const char *ref);
-int spec_index_generate(const struct spec_index *idx, struct strbuf *out,
-			char ret_digest[DIGEST_STR_LEN + 1], struct skiff_err **err);
+int spec_index_generate(const struct spec_index *idx, struct strbuf *out, char ret_digest[DIGEST_STR_LEN + 1],
+			struct skiff_err **err);
 enum spec_format spec_index_format(const struct spec_index *idx);
 void spec_index_free(struct spec_index *idx);
 
@@ -244,7 +247,7 @@ struct spec_container_config {
 	struct strv env;
 	struct strv entrypoint;
 	struct strv cmd;
-	struct strv volumes;       /* keys of the Volumes object */
+	struct strv volumes; /* keys of the Volumes object */
 	char *working_dir;
 	struct spec_map labels;
 	char *stop_signal;
@@ -279,15 +282,14 @@ struct spec_image_config {
 	 * kept on parse and written after the known keys on generate; NULL if none.
 	 * Clear it (json_free + NULL) to drop them. */
 	struct json *extra;
-	struct json *dom;                /* the parsed document as it came; NULL for built ones */
+	struct json *dom;		 /* the parsed document as it came; NULL for built ones */
 	char digest[DIGEST_STR_LEN + 1]; /* of the bytes parsed; "" for built ones */
 };
 
 /* Parse and validate: rootfs.type "layers", diff_ids digests, types of every known field
  * (null is accepted as absent, as Go does; Entrypoint/Cmd/Shell may be a single string,
  * as Docker's strslice). architecture and os are not required (old Docker images). */
-int spec_image_config_parse(const char *buf, size_t len, struct spec_image_config **ret,
-			    struct skiff_err **err);
+int spec_image_config_parse(const char *buf, size_t len, struct spec_image_config **ret, struct skiff_err **err);
 /* A new config for this host: architecture spec_goarch() (+ variant), os "linux". */
 struct spec_image_config *spec_image_config_new(void);
 int spec_image_config_add_diff_id(struct spec_image_config *c, const char *diff_id, struct skiff_err **err);
@@ -303,8 +305,8 @@ void spec_history_release(struct spec_history *h);
 
 /* EINVAL unless the manifest's layer count equals the config's diff_ids count and, when
  * check_history and the config has history, the number of non-empty history entries. */
-int spec_check_layer_counts(const struct spec_manifest *m, const struct spec_image_config *c,
-			    bool check_history, struct skiff_err **err);
+int spec_check_layer_counts(const struct spec_manifest *m, const struct spec_image_config *c, bool check_history,
+			    struct skiff_err **err);
 
 /* ---- docker-archive (docker save/load) ---- */
 
@@ -314,9 +316,9 @@ struct spec_layer_source {
 };
 
 struct spec_archive_image {
-	char *config;         /* path in the archive, "<hex>.json" or "blobs/sha256/<hex>" */
+	char *config;	       /* path in the archive, "<hex>.json" or "blobs/sha256/<hex>" */
 	struct strv repo_tags; /* "docker.io/library/busybox:latest" or "busybox:latest" */
-	struct strv layers;   /* paths in the archive, bottom first */
+	struct strv layers;    /* paths in the archive, bottom first */
 	char *parent;
 	struct spec_layer_source *layer_sources;
 	size_t n_layer_sources, alloc_layer_sources;
@@ -334,15 +336,14 @@ int spec_archive_manifest_parse(const char *buf, size_t len, struct spec_archive
 struct spec_archive_manifest *spec_archive_manifest_new(void);
 /* Append a zeroed image entry and return it (valid until the next append). */
 struct spec_archive_image *spec_archive_manifest_add(struct spec_archive_manifest *am);
-int spec_archive_manifest_generate(const struct spec_archive_manifest *am, struct strbuf *out,
-				   struct skiff_err **err);
+int spec_archive_manifest_generate(const struct spec_archive_manifest *am, struct strbuf *out, struct skiff_err **err);
 void spec_archive_manifest_free(struct spec_archive_manifest *am);
 
 /* The legacy `repositories` file: {"repo":{"tag":"<layer id>"}}. */
 struct spec_repo_tag {
 	const char *repo; /* "busybox" */
 	const char *tag;  /* "latest" */
-	const char *id;   /* 64 hex digits: the top layer's v1 id */
+	const char *id;	  /* 64 hex digits: the top layer's v1 id */
 };
 int spec_docker_repositories_generate(const struct spec_repo_tag *tags, size_t n, struct strbuf *out,
 				      struct skiff_err **err);
@@ -358,9 +359,21 @@ void spec_oci_layout_generate(struct strbuf *out);
 /* Check an oci-layout file: an object with imageLayoutVersion "1.0.0". */
 int spec_oci_layout_check(const char *buf, size_t len, struct skiff_err **err);
 
-static inline void spec_manifest_freep(struct spec_manifest **p) { if (*p) spec_manifest_free(*p); }
-static inline void spec_index_freep(struct spec_index **p) { if (*p) spec_index_free(*p); }
-static inline void spec_image_config_freep(struct spec_image_config **p) { if (*p) spec_image_config_free(*p); }
+static inline void spec_manifest_freep(struct spec_manifest **p)
+{
+	if (*p)
+		spec_manifest_free(*p);
+}
+static inline void spec_index_freep(struct spec_index **p)
+{
+	if (*p)
+		spec_index_free(*p);
+}
+static inline void spec_image_config_freep(struct spec_image_config **p)
+{
+	if (*p)
+		spec_image_config_free(*p);
+}
 static inline void spec_archive_manifest_freep(struct spec_archive_manifest **p)
 {
 	if (*p)

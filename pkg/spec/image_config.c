@@ -11,12 +11,13 @@
 #include "vendor-free/xalloc.h"
 
 static const char *const top_keys[] = {
-	"created", "author", "architecture", "os", "os.version", "os.features", "variant", "config", "rootfs", "history",
+	"created",     "author",  "architecture", "os",	    "os.version",
+	"os.features", "variant", "config",	  "rootfs", "history",
 };
 
 static const char *const config_keys[] = {
-	"User",   "ExposedPorts", "Env",        "Entrypoint",  "Cmd",         "Volumes", "WorkingDir",
-	"Labels", "StopSignal",   "ArgsEscaped", "Healthcheck", "OnBuild", "Shell",
+	"User",	  "ExposedPorts", "Env",	 "Entrypoint",	"Cmd",	   "Volumes", "WorkingDir",
+	"Labels", "StopSignal",	  "ArgsEscaped", "Healthcheck", "OnBuild", "Shell",
 };
 
 static bool is_known(const char *key, const char *const *known, size_t n)
@@ -200,7 +201,7 @@ static int parse_history(const struct json *j, struct spec_image_config *c, stru
 	if (j->type != JSON_ARRAY)
 		return err_makex(err, EINVAL, "history: expected an array, got %s", specj_type_name(j));
 	for (size_t i = 0; i < j->u.arr.len; i++) {
-		struct spec_history h = { 0 };
+		struct spec_history h = {0};
 		if (parse_history_entry(j->u.arr.items[i], &h, err) < 0) {
 			spec_history_release(&h);
 			return err_wrap(err, "history[%zu]", i);
@@ -368,8 +369,7 @@ static int check_healthcheck(const struct spec_healthcheck *hc, struct skiff_err
 {
 	if (!hc)
 		return 0;
-	if (hc->interval < 0 || hc->timeout < 0 || hc->start_period < 0 || hc->start_interval < 0 ||
-	    hc->retries < 0)
+	if (hc->interval < 0 || hc->timeout < 0 || hc->start_period < 0 || hc->start_interval < 0 || hc->retries < 0)
 		return err_makex(err, EINVAL, "config: Healthcheck: negative duration or retries");
 	return 0;
 }

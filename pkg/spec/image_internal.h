@@ -13,8 +13,7 @@ int specj_expect_object(const struct json *j, const char *what, struct skiff_err
  * type is EINVAL naming key. Strings with NUL bytes are rejected. */
 int specj_string(const struct json *obj, const char *key, bool required, char **ret, struct skiff_err **err);
 /* Array of strings (or, with allow_string, a single string); appended to an empty *out. */
-int specj_strv(const struct json *obj, const char *key, bool allow_string, struct strv *out,
-	       struct skiff_err **err);
+int specj_strv(const struct json *obj, const char *key, bool allow_string, struct strv *out, struct skiff_err **err);
 /* Object of strings. */
 int specj_map(const struct json *obj, const char *key, struct spec_map *out, struct skiff_err **err);
 /* Object whose values are empty objects (or null): its keys. */
@@ -25,8 +24,7 @@ int specj_int(const struct json *obj, const char *key, bool required, int64_t *r
 int specj_bool(const struct json *obj, const char *key, bool *ret, struct skiff_err **err);
 int specj_time(const struct json *obj, const char *key, struct spec_time *ret, struct skiff_err **err);
 /* A string that must be a valid media type (spec_media_type_valid). */
-int specj_media_type(const struct json *obj, const char *key, bool required, char **ret,
-		     struct skiff_err **err);
+int specj_media_type(const struct json *obj, const char *key, bool required, char **ret, struct skiff_err **err);
 /* schemaVersion must be the integer 2. */
 int specj_schema_version(const struct json *obj, struct skiff_err **err);
 /* A descriptor object into *out (zeroed by the caller; released on failure). */

@@ -11,7 +11,7 @@
 #include "vendor-free/xalloc.h"
 
 static const char *const known_types[] = {
-	SPEC_MT_OCI_INDEX,     SPEC_MT_OCI_MANIFEST,    SPEC_MT_DOCKER_LIST,
+	SPEC_MT_OCI_INDEX,	 SPEC_MT_OCI_MANIFEST,	 SPEC_MT_DOCKER_LIST,
 	SPEC_MT_DOCKER_MANIFEST, SPEC_MT_DOCKER_SCHEMA1, SPEC_MT_DOCKER_SCHEMA1_SIGNED,
 };
 
@@ -95,7 +95,7 @@ void spec_manifest_free(struct spec_manifest *m)
 enum spec_format spec_manifest_format(const struct spec_manifest *m)
 {
 	return m->media_type && strcmp(m->media_type, SPEC_MT_DOCKER_MANIFEST) == 0 ? SPEC_FORMAT_DOCKER
-										     : SPEC_FORMAT_OCI;
+										    : SPEC_FORMAT_OCI;
 }
 
 static int parse_subject(const struct json *j, struct spec_descriptor **ret, struct skiff_err **err)
@@ -115,8 +115,8 @@ static int parse_subject(const struct json *j, struct spec_descriptor **ret, str
 }
 
 /* An array of descriptors; absent or null is empty unless required (then only null is). */
-static int parse_descriptor_array(const struct json *j, const char *key, bool required,
-				  struct spec_descriptor_list *l, struct skiff_err **err)
+static int parse_descriptor_array(const struct json *j, const char *key, bool required, struct spec_descriptor_list *l,
+				  struct skiff_err **err)
 {
 	struct json *a = json_object_get(j, key);
 
@@ -205,7 +205,7 @@ struct spec_manifest *spec_manifest_new(enum spec_format fmt)
 int spec_manifest_add_layer(struct spec_manifest *m, const char *media_type, const char *digest, int64_t size,
 			    struct skiff_err **err)
 {
-	struct spec_descriptor d = { 0 };
+	struct spec_descriptor d = {0};
 	if (spec_descriptor_set(&d, media_type, digest, size, err) < 0)
 		return err_wrap(err, "manifest: layer");
 	*spec_descriptor_list_add(&m->layers) = d;
@@ -234,7 +234,9 @@ static int check_common(enum spec_format fmt, const char *artifact_type, const s
 {
 	if (fmt == SPEC_FORMAT_DOCKER && (artifact_type || subject || annotations->len))
 		return err_makex(err, EINVAL, "%s: Docker schema2 has no artifactType, subject or annotations",
-				 artifact_type ? "artifactType" : subject ? "subject" : "annotations");
+				 artifact_type ? "artifactType"
+				 : subject     ? "subject"
+					       : "annotations");
 	if (artifact_type && !spec_media_type_valid(artifact_type))
 		return err_makex(err, EINVAL, "artifactType: invalid media type \"%.128s\"", artifact_type);
 	if (subject && spec_descriptor_check(subject, err) < 0)
@@ -290,7 +292,7 @@ void spec_index_free(struct spec_index *idx)
 enum spec_format spec_index_format(const struct spec_index *idx)
 {
 	return idx->media_type && strcmp(idx->media_type, SPEC_MT_DOCKER_LIST) == 0 ? SPEC_FORMAT_DOCKER
-										     : SPEC_FORMAT_OCI;
+										    : SPEC_FORMAT_OCI;
 }
 
 static int parse_index(const struct json *j, struct spec_index *idx, struct skiff_err **err)
@@ -337,10 +339,10 @@ struct spec_index *spec_index_new(enum spec_format fmt)
 	return idx;
 }
 
-struct spec_descriptor *spec_index_add(struct spec_index *idx, const char *media_type, const char *digest,
-				       int64_t size, const struct spec_platform *platform, struct skiff_err **err)
+struct spec_descriptor *spec_index_add(struct spec_index *idx, const char *media_type, const char *digest, int64_t size,
+				       const struct spec_platform *platform, struct skiff_err **err)
 {
-	struct spec_descriptor d = { 0 };
+	struct spec_descriptor d = {0};
 	struct spec_descriptor *slot;
 
 	if (spec_descriptor_set(&d, media_type, digest, size, err) < 0) {
@@ -349,8 +351,7 @@ struct spec_descriptor *spec_index_add(struct spec_index *idx, const char *media
 	}
 	if (platform) {
 		d.platform = spec_platform_copy(platform);
-		if (!d.platform->architecture || !*d.platform->architecture || !d.platform->os ||
-		    !*d.platform->os) {
+		if (!d.platform->architecture || !*d.platform->architecture || !d.platform->os || !*d.platform->os) {
 			spec_descriptor_release(&d);
 			err_makex(err, EINVAL, "index: entry %s: platform needs architecture and os", digest);
 			return NULL;

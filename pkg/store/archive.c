@@ -274,8 +274,8 @@ static long fd_read(void *ud, void *buf, size_t n)
 	return r < 0 ? -(long)errno : (long)r;
 }
 
-int archive_apply(int blob_fd, int dirfd, const struct archive_apply_opts *opts,
-		  struct archive_apply_result *ret, struct skiff_err **err)
+int archive_apply(int blob_fd, int dirfd, const struct archive_apply_opts *opts, struct archive_apply_result *ret,
+		  struct skiff_err **err)
 {
 	return archive_apply_read(fd_read, &blob_fd, dirfd, opts, ret, err);
 }

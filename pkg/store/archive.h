@@ -64,22 +64,22 @@ enum archive_whiteout_mode {
 };
 
 struct archive_apply_opts {
-	int whiteout_mode;           /* enum archive_whiteout_mode */
-	bool userns_xattrs;          /* running in a user namespace: user.overlay.* xattrs, no trusted.* */
-	bool ignore_owners;          /* do not chown (tests as non-root) */
+	int whiteout_mode;	     /* enum archive_whiteout_mode */
+	bool userns_xattrs;	     /* running in a user namespace: user.overlay.* xattrs, no trusted.* */
+	bool ignore_owners;	     /* do not chown (tests as non-root) */
 	const char *expected_digest; /* "sha256:..." of the blob as read, or NULL */
 	const char *expected_diffid; /* "sha256:..." of the uncompressed tar, or NULL */
-	int tarsplit_fd;             /* write the tar-split here (at its offset); -1: none (set it:
-	                              * 0 is a valid fd) */
+	int tarsplit_fd;	     /* write the tar-split here (at its offset); -1: none (set it:
+				      * 0 is a valid fd) */
 };
 
 struct archive_apply_result {
 	char diffid[DIGEST_STR_LEN + 1]; /* sha256 of the uncompressed tar */
 	char digest[DIGEST_STR_LEN + 1]; /* sha256 of the blob as read */
-	uint64_t size;                   /* uncompressed tar size */
-	uint64_t compressed_size;        /* blob size */
-	uint64_t entries;                /* tar entries applied (whiteouts included) */
-	uint64_t skipped_devices;        /* device nodes skipped: mknod not permitted */
+	uint64_t size;			 /* uncompressed tar size */
+	uint64_t compressed_size;	 /* blob size */
+	uint64_t entries;		 /* tar entries applied (whiteouts included) */
+	uint64_t skipped_devices;	 /* device nodes skipped: mknod not permitted */
 };
 
 /* Source of blob bytes: returns the number of bytes read (at most n), 0 at the end, or
@@ -93,8 +93,8 @@ typedef int (*archive_write_fn)(void *ud, const void *buf, size_t n);
  * or "diffID digest mismatch: expected X, got Y" (the tar). Bad entries are EINVAL
  * 'layer entry "PATH": ...' (path escapes the layer root, parent is a symlink, ...);
  * a corrupt stream is EINVAL naming the problem (truncated gzip input, ...). */
-int archive_apply(int blob_fd, int dirfd, const struct archive_apply_opts *opts,
-		  struct archive_apply_result *ret, struct skiff_err **err);
+int archive_apply(int blob_fd, int dirfd, const struct archive_apply_opts *opts, struct archive_apply_result *ret,
+		  struct skiff_err **err);
 /* The same, reading the blob through read(ud, ...). */
 int archive_apply_read(archive_read_fn read, void *ud, int dirfd, const struct archive_apply_opts *opts,
 		       struct archive_apply_result *ret, struct skiff_err **err);
@@ -104,10 +104,9 @@ int archive_apply_read(archive_read_fn read, void *ud, int dirfd, const struct a
  * The tar's sha256 must equal expected_diffid (or, when NULL, the one the tar-split
  * records): otherwise EINVAL "layer content changed: ...", and what was written is
  * wrong, so the caller discards it. A malformed tar-split is EINVAL "corrupt tar-split". */
-int archive_tarsplit_write(int dirfd, int tarsplit_fd, int out_fd, const char *expected_diffid,
-			   struct skiff_err **err);
+int archive_tarsplit_write(int dirfd, int tarsplit_fd, int out_fd, const char *expected_diffid, struct skiff_err **err);
 /* The same, writing through write(ud, ...). */
-int archive_tarsplit_write_cb(int dirfd, int tarsplit_fd, archive_write_fn write, void *ud,
-			      const char *expected_diffid, struct skiff_err **err);
+int archive_tarsplit_write_cb(int dirfd, int tarsplit_fd, archive_write_fn write, void *ud, const char *expected_diffid,
+			      struct skiff_err **err);
 
 #endif

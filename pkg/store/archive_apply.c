@@ -31,9 +31,9 @@ struct ent {
 	struct apply_ctx *c;
 	struct archive_entry *e;
 	const char *name; /* as in the tar, for messages */
-	char *path;       /* clean, relative */
-	char *base;       /* its last component */
-	int parentfd;     /* O_PATH fd of its directory, or -1 */
+	char *path;	  /* clean, relative */
+	char *base;	  /* its last component */
+	int parentfd;	  /* O_PATH fd of its directory, or -1 */
 };
 
 static void ent_release(struct ent *x)
@@ -46,7 +46,7 @@ static void ent_release(struct ent *x)
 
 /* 'layer entry "NAME": ...' with (errno_status > 0: strerror appended) */
 __attribute__((format(printf, 4, 5))) static int eerr(struct skiff_err **err, const char *name, int status,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
 	va_list ap;
@@ -57,7 +57,7 @@ __attribute__((format(printf, 4, 5))) static int eerr(struct skiff_err **err, co
 }
 
 __attribute__((format(printf, 4, 5))) static int eerrx(struct skiff_err **err, const char *name, int status,
-							const char *fmt, ...)
+						       const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
 	va_list ap;
@@ -181,7 +181,8 @@ static int owner_at(struct ent *x, int fd, const char *base, struct skiff_err **
 		rc = fchownat(x->parentfd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW);
 	if (rc < 0 && errno == EINVAL) /* the id is not mapped in this user namespace */
 		return err_makex(err, EINVAL,
-				 "potentially insufficient UIDs or GIDs available in user namespace (requested %lld:%lld for /%s): "
+				 "potentially insufficient UIDs or GIDs available in user namespace (requested "
+				 "%lld:%lld for /%s): "
 				 "check /etc/subuid and /etc/subgid",
 				 (long long)uid, (long long)gid, x->path);
 	if (rc < 0)
@@ -490,7 +491,8 @@ static int prune(struct apply_ctx *c, int dfd, const char *dir, const char *name
 			continue;
 		}
 		if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-			cleanup_close int sub = openat(dfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int sub =
+				openat(dfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				return eerr(err, name, errno, "open %s", child);
 			if (prune(c, sub, child, name, err) < 0)
@@ -562,7 +564,7 @@ static int do_whiteout(struct ent *x, const char *victim, struct skiff_err **err
 
 int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct skiff_err **err)
 {
-	struct ent x = { .c = c, .e = e, .parentfd = -1 };
+	struct ent x = {.c = c, .e = e, .parentfd = -1};
 	const char *link, *base;
 	int rc = -1;
 

@@ -42,7 +42,7 @@ static int copy_xattrs(int srcfd, int dstfd, const char *path, struct skiff_err 
 
 static int copy_meta_fd(int fd, const struct stat *st, const char *path, struct skiff_err **err)
 {
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	if (fchown(fd, st->st_uid, st->st_gid) < 0)
 		return err_make(err, errno, "chown %s", path);
 	if (fchmod(fd, st->st_mode & 07777) < 0)
@@ -54,8 +54,7 @@ static int copy_meta_fd(int fd, const struct stat *st, const char *path, struct 
 
 static int copy_dir(struct copy *c, int srcdir, int dstdir, const char *rel, struct skiff_err **err);
 
-static int copy_entry(struct copy *c, int srcdir, int dstdir, const char *name, const char *rel,
-		      struct skiff_err **err)
+static int copy_entry(struct copy *c, int srcdir, int dstdir, const char *name, const char *rel, struct skiff_err **err)
 {
 	struct stat st;
 	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -96,7 +95,7 @@ static int copy_entry(struct copy *c, int srcdir, int dstdir, const char *name, 
 	if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX + 1];
 		ssize_t n = readlinkat(srcdir, name, target, PATH_MAX);
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
 		if (n < 0)
 			return err_make(err, errno, "readlink %s", rel);
 		target[n] = '\0';
@@ -143,7 +142,7 @@ static int copy_dir(struct copy *c, int srcdir, int dstdir, const char *rel, str
 
 int store_copy_tree(int srcfd, int dstfd, struct skiff_err **err)
 {
-	struct copy c = { .srcroot = srcfd, .dstroot = dstfd, .links = HASHMAP_INIT };
+	struct copy c = {.srcroot = srcfd, .dstroot = dstfd, .links = HASHMAP_INIT};
 	struct stat st;
 	int rc = copy_dir(&c, srcfd, dstfd, "", err);
 	if (rc == 0 && fstat(srcfd, &st) == 0)

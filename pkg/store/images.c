@@ -139,7 +139,8 @@ int store_image_list(struct store *s, struct store_image ***ret, size_t *ret_n, 
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct store_image *img = find_image(byid, n, (const char *)sqlite3_column_text(st, 0));
 			if (img)
-				strv_push(k == 0 ? &img->names : &img->layers, (const char *)sqlite3_column_text(st, 1));
+				strv_push(k == 0 ? &img->names : &img->layers,
+					  (const char *)sqlite3_column_text(st, 1));
 		}
 		sqlite3_finalize(st);
 		st = NULL;
@@ -386,8 +387,8 @@ int store_image_commit(struct store *s, const struct store_image_new *in, char *
 		}
 		for (size_t i = 0; in->layers && i < in->layers->len; i++) {
 			cleanup_stmt sqlite3_stmt *l = NULL;
-			if (db_prepare(s, "INSERT INTO image_layers(image_id, idx, layer_id) VALUES (?,?,?)", &l,
-				       err) < 0)
+			if (db_prepare(s, "INSERT INTO image_layers(image_id, idx, layer_id) VALUES (?,?,?)", &l, err) <
+			    0)
 				goto fail;
 			sqlite3_bind_text(l, 1, id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(l, 2, (int64_t)i);

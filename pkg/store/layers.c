@@ -136,7 +136,7 @@ int store_layer_info(struct store *s, const char *id, struct store_layer_info *r
 	memset(ret, 0, sizeof(*ret));
 	for (int i = 0; i < 4; i++) {
 		const unsigned char *t = sqlite3_column_text(st, i);
-		char **f[] = { &ret->id, &ret->parent, &ret->diff_id, &ret->compressed_digest };
+		char **f[] = {&ret->id, &ret->parent, &ret->diff_id, &ret->compressed_digest};
 		*f[i] = t ? xstrdup((const char *)t) : NULL;
 	}
 	ret->size = (uint64_t)sqlite3_column_int64(st, 4);
@@ -183,9 +183,9 @@ int store_layer_remove_content(struct store *s, const char *id, struct skiff_err
 
 struct staging {
 	char name[128];
-	int fd;       /* staging dir */
-	int difffd;   /* staging/diff */
-	int splitfd;  /* staging/tar-split.gz */
+	int fd;	     /* staging dir */
+	int difffd;  /* staging/diff */
+	int splitfd; /* staging/tar-split.gz */
 };
 
 static int staging_new(struct store *s, const char *hint, struct staging *st, struct skiff_err **err)
@@ -264,10 +264,11 @@ static int insert_layer(struct store *s, const char *id, const char *parent, con
 			const struct archive_apply_result *res, struct skiff_err **err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
-	if (db_prepare(s,
-		       "INSERT INTO layers(id, parent, diff_id, compressed_digest, compressed_size, size, state, created)"
-		       " VALUES (?,?,?,?,?,?,?,?)",
-		       &st, err) < 0)
+	if (db_prepare(
+		    s,
+		    "INSERT INTO layers(id, parent, diff_id, compressed_digest, compressed_size, size, state, created)"
+		    " VALUES (?,?,?,?,?,?,?,?)",
+		    &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (parent)
@@ -292,7 +293,8 @@ static int complete_layer(struct store *s, const char *id, const struct archive_
 			  struct skiff_err **err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
-	if (db_prepare(s, "UPDATE layers SET state = 0, compressed_digest = ?, compressed_size = ?, size = ? WHERE id = ?",
+	if (db_prepare(s,
+		       "UPDATE layers SET state = 0, compressed_digest = ?, compressed_size = ?, size = ? WHERE id = ?",
 		       &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, res->digest, -1, SQLITE_STATIC);
@@ -308,7 +310,7 @@ int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *
 		       const char *diff_id, const struct store_layer_src *src, bool *ret_created,
 		       struct skiff_err **err)
 {
-	struct staging stg = { .fd = -1, .difffd = -1, .splitfd = -1 };
+	struct staging stg = {.fd = -1, .difffd = -1, .splitfd = -1};
 	struct archive_apply_result res;
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
 	int state;
@@ -364,7 +366,7 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 			       const struct store_layer_src *src, char **ret_id, char **ret_diff_id,
 			       struct skiff_err **err)
 {
-	struct staging stg = { .fd = -1, .difffd = -1, .splitfd = -1 };
+	struct staging stg = {.fd = -1, .difffd = -1, .splitfd = -1};
 	struct archive_apply_result res;
 	char id[65];
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
@@ -445,8 +447,7 @@ int store_gc_layers(struct store *s, struct skiff_err **err)
 
 	if (db_begin(s, err) < 0)
 		return -1;
-	if (db_prepare(s,
-		       "SELECT id FROM layers WHERE state = 0 AND id NOT IN (SELECT layer_id FROM image_layers)",
+	if (db_prepare(s, "SELECT id FROM layers WHERE state = 0 AND id NOT IN (SELECT layer_id FROM image_layers)",
 		       &st, err) < 0)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -51,7 +51,8 @@ int store_check(struct store *s, bool repair, struct store_check_report *ret, st
 	st = NULL;
 	/* Images whose layers are missing or broken. */
 	if (db_prepare(s,
-		       "SELECT DISTINCT il.image_id, il.layer_id FROM image_layers il LEFT JOIN layers l ON l.id = il.layer_id"
+		       "SELECT DISTINCT il.image_id, il.layer_id FROM image_layers il LEFT JOIN layers l ON l.id = "
+		       "il.layer_id"
 		       " WHERE l.id IS NULL OR l.state != 0",
 		       &st, err) < 0) {
 		rc = -1;

@@ -11,13 +11,13 @@ enum { LAYER_COMPLETE = 0, LAYER_INCOMPLETE = 1, LAYER_DELETING = 2 };
 
 struct store {
 	char *graphroot, *runroot, *driver;
-	int rootfd;     /* graphroot */
-	int layersfd;   /* graphroot/layers */
-	int tmpfd;      /* graphroot/tmp */
-	int locksfd;    /* graphroot/locks */
+	int rootfd;		      /* graphroot */
+	int layersfd;		      /* graphroot/layers */
+	int tmpfd;		      /* graphroot/tmp */
+	int locksfd;		      /* graphroot/locks */
 	struct skiff_lock store_lock; /* locks/store, held shared while open */
 	bool userns;
-	bool empty;     /* read-only open of a store that does not exist yet */
+	bool empty; /* read-only open of a store that does not exist yet */
 	sqlite3 *db;
 };
 

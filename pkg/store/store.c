@@ -119,9 +119,10 @@ static int migrate(struct store *s, struct skiff_err **err)
 	if (v == SCHEMA_VERSION)
 		return 0;
 	if (v > SCHEMA_VERSION)
-		return err_makex(err, EPROTO,
-				 "store %s has schema version %d, newer than this skiff understands (%d): upgrade skiff",
-				 s->graphroot, v, SCHEMA_VERSION);
+		return err_makex(
+			err, EPROTO,
+			"store %s has schema version %d, newer than this skiff understands (%d): upgrade skiff",
+			s->graphroot, v, SCHEMA_VERSION);
 	if (db_begin(s, err) < 0)
 		return -1;
 	/* Re-read inside the write transaction: another process may have migrated. */
@@ -153,10 +154,11 @@ static int check_driver(struct store *s, struct skiff_err **err)
 		if (rc == SQLITE_ROW) {
 			have = (const char *)sqlite3_column_text(sel, 0);
 			if (strcmp(have, s->driver) != 0)
-				return err_makex(err, EINVAL,
-						 "database storage driver \"%s\" does not match the requested driver \"%s\": "
-						 "use --storage-driver %s, or `skiff system reset` to start over",
-						 have, s->driver, have);
+				return err_makex(
+					err, EINVAL,
+					"database storage driver \"%s\" does not match the requested driver \"%s\": "
+					"use --storage-driver %s, or `skiff system reset` to start over",
+					have, s->driver, have);
 			return 0;
 		}
 		if (rc != SQLITE_DONE)
@@ -250,8 +252,8 @@ int store_open(const struct store_opts *opts, struct store **ret, struct skiff_e
 		goto fail;
 
 	dbpath = xasprintf("%s/skiff.db", s->graphroot);
-	if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		err_makex(err, EIO, "open database %s: %s", dbpath, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}

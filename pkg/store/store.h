@@ -26,10 +26,10 @@ struct store;
 struct store_opts {
 	const char *graphroot;
 	const char *runroot;
-	const char *driver;   /* "overlay" or "vfs" */
-	bool userns;          /* content is written inside a user namespace (rootless) */
-	bool recover;         /* may remove leftovers (needs to own the content: root or in the userns) */
-	bool readonly_ok;     /* a missing store is fine: behave as empty (no directories created) */
+	const char *driver; /* "overlay" or "vfs" */
+	bool userns;	    /* content is written inside a user namespace (rootless) */
+	bool recover;	    /* may remove leftovers (needs to own the content: root or in the userns) */
+	bool readonly_ok;   /* a missing store is fine: behave as empty (no directories created) */
 };
 
 int store_open(const struct store_opts *opts, struct store **ret, struct skiff_err **err);
@@ -42,17 +42,17 @@ bool store_userns(const struct store *s);
 /* ---- images ---- */
 
 struct store_image {
-	char *id;            /* 64 hex: the config digest */
+	char *id;	     /* 64 hex: the config digest */
 	struct strv names;   /* full references, oldest first */
-	char *digest;        /* manifest digest "sha256:..." (may be NULL) */
+	char *digest;	     /* manifest digest "sha256:..." (may be NULL) */
 	char *manifest_type; /* media type of the stored manifest */
 	int64_t created;     /* from the config, unix seconds (0 unknown) */
 	int64_t created_nsec;
-	int64_t added;       /* when it entered this store, unix seconds */
-	uint64_t size;       /* sum of the layers' uncompressed sizes */
-	struct strv layers;  /* layer ids, bottom first */
-	char *parent;        /* parent image id (builds), may be NULL */
-	char *labels_json;   /* config.Labels as JSON text (for filters), may be NULL */
+	int64_t added;	    /* when it entered this store, unix seconds */
+	uint64_t size;	    /* sum of the layers' uncompressed sizes */
+	struct strv layers; /* layer ids, bottom first */
+	char *parent;	    /* parent image id (builds), may be NULL */
+	char *labels_json;  /* config.Labels as JSON text (for filters), may be NULL */
 };
 
 void store_image_free(struct store_image *img);
@@ -74,9 +74,9 @@ int store_image_add_name(struct store *s, const char *id, const char *name, stru
 int store_image_remove_name(struct store *s, const char *id, const char *name, struct skiff_err **err);
 
 struct store_image_new {
-	const char *config;        /* raw bytes; the image id is their sha256 */
+	const char *config; /* raw bytes; the image id is their sha256 */
 	size_t config_len;
-	const char *manifest;      /* raw bytes, may be NULL */
+	const char *manifest; /* raw bytes, may be NULL */
 	size_t manifest_len;
 	const char *manifest_type;
 	const struct strv *layers; /* layer ids bottom first, all complete and held by the caller */
@@ -117,8 +117,8 @@ typedef long (*store_read_fn)(void *ud, void *buf, size_t n);
 struct store_layer_src {
 	store_read_fn read;
 	void *ud;
-	const char *expected_diff_id;  /* verified when set */
-	const char *expected_digest;   /* of the blob as read; verified when set */
+	const char *expected_diff_id; /* verified when set */
+	const char *expected_digest;  /* of the blob as read; verified when set */
 };
 
 /*

@@ -20,31 +20,31 @@
 
 #define TS_MAGIC "SKIFFTS1"
 #define TS_MAGIC_LEN 8
-#define TS_RAW_MAX (1u << 20)    /* largest 'R' record */
+#define TS_RAW_MAX (1u << 20)	 /* largest 'R' record */
 #define TS_RAW_FLUSH (64u << 10) /* raw bytes are gathered up to this before a record */
 #define BLOCK 512
-#define SPECIAL_MAX (1u << 20)   /* extension headers larger than this are refused (as libarchive does) */
+#define SPECIAL_MAX (1u << 20) /* extension headers larger than this are refused (as libarchive does) */
 #define SIZE_LIMIT (1ull << 62)
 
 enum wstate { W_HEADER, W_SPECIAL, W_BODY, W_PAD, W_TRAILER, W_BROKEN };
 
 struct seg {
-	bool marker;         /* an entry body, supplied later by the extractor */
+	bool marker; /* an entry body, supplied later by the extractor */
 	uint64_t index, body;
-	struct strbuf raw;   /* !marker: raw bytes */
+	struct strbuf raw; /* !marker: raw bytes */
 };
 
 struct tarsplit {
-	gzFile gz;           /* NULL: no output */
-	struct strbuf out;   /* raw bytes not yet written as an 'R' record */
+	gzFile gz;	   /* NULL: no output */
+	struct strbuf out; /* raw bytes not yet written as an 'R' record */
 
 	/* the walker */
 	enum wstate state;
 	unsigned char hdr[BLOCK];
 	size_t hdr_len;
 	uint64_t remaining, pad;
-	uint64_t offset;     /* bytes walked */
-	bool collect;        /* gathering a pax header's payload */
+	uint64_t offset; /* bytes walked */
+	bool collect;	 /* gathering a pax header's payload */
 	struct strbuf pax;
 	bool pax_size_set, pax_sparse;
 	uint64_t pax_size;
@@ -348,12 +348,14 @@ static int walk_header(struct tarsplit *ts, struct skiff_err **err)
 	case 'V': /* GNU volume label: no body */
 		return 0;
 	case 'S':
-		return walker_break(ts, "layer tar: GNU sparse file at offset %llu: sparse files are not supported", at);
+		return walker_break(ts, "layer tar: GNU sparse file at offset %llu: sparse files are not supported",
+				    at);
 	default:
 		break;
 	}
 	if (ts->pax_sparse)
-		return walker_break(ts, "layer tar: pax sparse file at offset %llu: sparse files are not supported", at);
+		return walker_break(ts, "layer tar: pax sparse file at offset %llu: sparse files are not supported",
+				    at);
 	/* header-only types have no body unless pax says otherwise */
 	body = ts->pax_size_set ? ts->pax_size : (type >= '1' && type <= '6') ? 0 : size;
 	ts->pax_size_set = false;
@@ -430,9 +432,10 @@ int tarsplit_feed(struct tarsplit *ts, const void *buf, size_t n, struct skiff_e
 
 static int framing_error(struct skiff_err **err, uint64_t index, uint64_t got, uint64_t want)
 {
-	return err_makex(err, EINVAL,
-			 "layer tar: unsupported framing at entry %llu: the reader took %llu body bytes, the headers say %llu",
-			 (unsigned long long)index + 1, (unsigned long long)got, (unsigned long long)want);
+	return err_makex(
+		err, EINVAL,
+		"layer tar: unsupported framing at entry %llu: the reader took %llu body bytes, the headers say %llu",
+		(unsigned long long)index + 1, (unsigned long long)got, (unsigned long long)want);
 }
 
 int tarsplit_entry_begin(struct tarsplit *ts, uint64_t index, const char *ref_path, struct skiff_err **err)
@@ -508,9 +511,10 @@ int tarsplit_finish(struct tarsplit *ts, uint64_t total, const char *diffid, str
 		return err_makex(err, EINVAL, "%s", ts->broken);
 	if (ts->state != W_TRAILER && !(ts->state == W_HEADER && ts->hdr_len == 0))
 		return err_makex(err, EINVAL, "layer tar is truncated (%s at offset %llu)",
-				 ts->state == W_HEADER ? "inside a header" :
-				 ts->state == W_BODY ? "inside an entry's content" :
-				 ts->state == W_PAD ? "inside padding" : "inside an extension header",
+				 ts->state == W_HEADER ? "inside a header"
+				 : ts->state == W_BODY ? "inside an entry's content"
+				 : ts->state == W_PAD  ? "inside padding"
+						       : "inside an extension header",
 				 (unsigned long long)ts->offset);
 	if (ts->head < ts->nsegs && ts->segs[ts->head].marker)
 		return framing_error(err, ts->segs[ts->head].index, 0, ts->segs[ts->head].body);
@@ -728,8 +732,8 @@ static int reassemble(struct reasm *r, int dirfd, const char *expected, struct s
 	}
 }
 
-int archive_tarsplit_write_cb(int dirfd, int tarsplit_fd, archive_write_fn write, void *ud,
-			      const char *expected_diffid, struct skiff_err **err)
+int archive_tarsplit_write_cb(int dirfd, int tarsplit_fd, archive_write_fn write, void *ud, const char *expected_diffid,
+			      struct skiff_err **err)
 {
 	cleanup_free struct reasm *r = NULL;
 	int dfd, rc;
@@ -760,8 +764,7 @@ static int fd_write(void *ud, const void *buf, size_t n)
 	return write_all(*(int *)ud, buf, n) < 0 ? -(errno ? errno : EIO) : 0;
 }
 
-int archive_tarsplit_write(int dirfd, int tarsplit_fd, int out_fd, const char *expected_diffid,
-			   struct skiff_err **err)
+int archive_tarsplit_write(int dirfd, int tarsplit_fd, int out_fd, const char *expected_diffid, struct skiff_err **err)
 {
 	return archive_tarsplit_write_cb(dirfd, tarsplit_fd, fd_write, &out_fd, expected_diffid, err);
 }

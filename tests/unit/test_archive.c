@@ -132,7 +132,7 @@ struct tent {
 	const char *name;
 	mode_t mode; /* with the S_IF type; 0: a regular 0644 file */
 	const char *data;
-	size_t len; /* 0: strlen(data) */
+	size_t len;	      /* 0: strlen(data) */
 	const char *link;     /* symlink target */
 	const char *hardlink; /* hard link target */
 	int64_t uid, gid;
@@ -341,8 +341,8 @@ static void expect_roundtrip(int dirfd, int tsfd, const struct strbuf *tar, cons
 static off_t last_tarsplit_size;
 
 /* Apply tar (compressed with filter) with a tar-split, check the result, round trip. */
-static void apply_and_roundtrip(int dirfd, const struct strbuf *tar, int filter,
-				const struct archive_apply_opts *base, struct archive_apply_result *r)
+static void apply_and_roundtrip(int dirfd, const struct strbuf *tar, int filter, const struct archive_apply_opts *base,
+				struct archive_apply_result *r)
 {
 	struct strbuf blob = STRBUF_INIT;
 	struct archive_apply_opts o = *base;
@@ -369,8 +369,8 @@ static void apply_and_roundtrip(int dirfd, const struct strbuf *tar, int filter,
 	strbuf_release(&blob);
 }
 
-static void expect_apply_error(int dirfd, const struct strbuf *blob, const struct archive_apply_opts *o,
-			       int status, const char *substr)
+static void expect_apply_error(int dirfd, const struct strbuf *blob, const struct archive_apply_opts *o, int status,
+			       const char *substr)
 {
 	struct skiff_err *err = NULL;
 	struct archive_apply_result r;
@@ -388,7 +388,7 @@ static void expect_apply_error(int dirfd, const struct strbuf *blob, const struc
 /* As non-root the tar's owners cannot be applied: those runs ignore them. */
 #define NONROOT (geteuid() != 0)
 
-static struct archive_apply_opts defaults = { .whiteout_mode = ARCHIVE_WHITEOUT_OVERLAY, .tarsplit_fd = -1 };
+static struct archive_apply_opts defaults = {.whiteout_mode = ARCHIVE_WHITEOUT_OVERLAY, .tarsplit_fd = -1};
 
 /* ---- a typical layer, in every format and compression ---- */
 
@@ -416,28 +416,27 @@ static void check_layer(struct fx *f, int format, int filter)
 		strbuf_release(&ln);
 	}
 	const struct tent ents[] = {
-		{ .name = "./", .mode = S_IFDIR | 0755 },
-		{ .name = "etc/", .mode = S_IFDIR | 0755, .mtime = T0 + 100 },
-		{ .name = "etc/hosts", .data = "127.0.0.1 localhost\n", .mtime = T0 + 5 },
-		{ .name = "etc/empty", .data = NULL },
-		{ .name = "bin/", .mode = S_IFDIR | 0700, .mtime = T0 + 200 },
-		{ .name = "bin/sh", .mode = S_IFREG | 04755, .data = "#!shell" },
-		{ .name = "bin/sh2", .hardlink = "bin/sh", .mode = S_IFREG | 04755 },
-		{ .name = "bin/ls", .mode = S_IFLNK | 0777, .link = "sh" },
-		{ .name = "lib", .mode = S_IFLNK | 0777, .link = "/usr/lib" },
-		{ .name = "big", .data = big.buf, .len = big.len },
-		{ .name = "run/", .mode = S_IFDIR | 01777 },
-		{ .name = "run/fifo", .mode = S_IFIFO | 0600 },
-		{ .name = "dev/", .mode = S_IFDIR | 0755 },
-		{ .name = "dev/null", .mode = S_IFCHR | 0666, .rdev = makedev(1, 3) },
-		{ .name = long_name, .data = "deep" },
-		{ .name = "x/attr", .data = "x", .xname = "user.skiff", .xval = "yes" },
-		{ .name = "._apple", .data = "not metadata" },
-		{ .name = "apple", .data = "fruit" },
+		{.name = "./", .mode = S_IFDIR | 0755},
+		{.name = "etc/", .mode = S_IFDIR | 0755, .mtime = T0 + 100},
+		{.name = "etc/hosts", .data = "127.0.0.1 localhost\n", .mtime = T0 + 5},
+		{.name = "etc/empty", .data = NULL},
+		{.name = "bin/", .mode = S_IFDIR | 0700, .mtime = T0 + 200},
+		{.name = "bin/sh", .mode = S_IFREG | 04755, .data = "#!shell"},
+		{.name = "bin/sh2", .hardlink = "bin/sh", .mode = S_IFREG | 04755},
+		{.name = "bin/ls", .mode = S_IFLNK | 0777, .link = "sh"},
+		{.name = "lib", .mode = S_IFLNK | 0777, .link = "/usr/lib"},
+		{.name = "big", .data = big.buf, .len = big.len},
+		{.name = "run/", .mode = S_IFDIR | 01777},
+		{.name = "run/fifo", .mode = S_IFIFO | 0600},
+		{.name = "dev/", .mode = S_IFDIR | 0755},
+		{.name = "dev/null", .mode = S_IFCHR | 0666, .rdev = makedev(1, 3)},
+		{.name = long_name, .data = "deep"},
+		{.name = "x/attr", .data = "x", .xname = "user.skiff", .xval = "yes"},
+		{.name = "._apple", .data = "not metadata"},
+		{.name = "apple", .data = "fruit"},
 	};
 	build_tar(&tar, format, ents, ARRAY_SIZE(ents));
-	apply_and_roundtrip(f->rootfd, &tar, filter, &defaults,
-			    &r);
+	apply_and_roundtrip(f->rootfd, &tar, filter, &defaults, &r);
 	assert_int_equal(r.entries, ARRAY_SIZE(ents));
 	assert_int_equal(r.skipped_devices, geteuid() == 0 ? 0 : 1);
 	/* file contents are references, not copies: the split is a small fraction of the tar */
@@ -493,7 +492,7 @@ static void check_layer(struct fx *f, int format, int filter)
 	}
 
 	if (format != ARCHIVE_FORMAT_TAR_GNUTAR) { /* GNU tar format has no xattrs */
-		char xv[16] = { 0 };
+		char xv[16] = {0};
 		cleanup_free char *xpath = xasprintf("%s/root/x/attr", f->top);
 		ssize_t xl = lgetxattr(xpath, "user.skiff", xv, sizeof(xv) - 1);
 		if (xl < 0 && errno == ENOTSUP)
@@ -506,10 +505,10 @@ static void check_layer(struct fx *f, int format, int filter)
 	strbuf_release(&big);
 }
 
-#define LAYER_TEST(fmt, filt, tname)                                                   \
-	static void tname(void **state)                                                \
-	{                                                                              \
-		check_layer(*state, fmt, filt);                                        \
+#define LAYER_TEST(fmt, filt, tname)                                                                                   \
+	static void tname(void **state)                                                                                \
+	{                                                                                                              \
+		check_layer(*state, fmt, filt);                                                                        \
 	}
 LAYER_TEST(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, test_layer_pax_plain)
 LAYER_TEST(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, test_layer_pax_gzip)
@@ -527,18 +526,18 @@ static void test_owners(void **state)
 	struct archive_apply_result r;
 	struct stat st;
 	/* security.capability v2: cap_net_raw (13) permitted + effective */
-	static const char cap[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00 };
+	static const char cap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00};
 
 	if (geteuid() != 0) {
 		print_message("skipped: chown needs root (running as uid %u)\n", (unsigned)geteuid());
 		skip();
 	}
 	const struct tent ents[] = {
-		{ .name = "d/", .mode = S_IFDIR | 02750, .uid = 1234, .gid = 5678 },
-		{ .name = "d/suid", .mode = S_IFREG | 06755, .data = "x", .uid = 1234, .gid = 5678 },
-		{ .name = "d/link", .mode = S_IFLNK | 0777, .link = "suid", .uid = 4321, .gid = 8765 },
-		{ .name = "d/big", .data = "x", .uid = 3000000000LL, .gid = 3000000001LL },
-		{ .name = "d/trusted", .data = "t", .xname = "trusted.skiff", .xval = "1" },
+		{.name = "d/", .mode = S_IFDIR | 02750, .uid = 1234, .gid = 5678},
+		{.name = "d/suid", .mode = S_IFREG | 06755, .data = "x", .uid = 1234, .gid = 5678},
+		{.name = "d/link", .mode = S_IFLNK | 0777, .link = "suid", .uid = 4321, .gid = 8765},
+		{.name = "d/big", .data = "x", .uid = 3000000000LL, .gid = 3000000001LL},
+		{.name = "d/trusted", .data = "t", .xname = "trusted.skiff", .xval = "1"},
 	};
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
 	apply_and_roundtrip(f->rootfd, &tar, ARCHIVE_FILTER_GZIP, &defaults, &r);
@@ -555,7 +554,7 @@ static void test_owners(void **state)
 	assert_int_equal(fstatat(f->rootfd, "d/big", &st, 0), 0);
 	assert_int_equal(st.st_uid, 3000000000U);
 	cleanup_free char *tp = xasprintf("%s/root/d/trusted", f->top);
-	char v[8] = { 0 };
+	char v[8] = {0};
 	if (getxattr(tp, "trusted.skiff", v, sizeof(v)) < 0)
 		fail_msg("trusted.skiff not set as root: %s", strerror(errno));
 	assert_string_equal(v, "1");
@@ -587,10 +586,10 @@ static void test_owners(void **state)
 
 	/* ignore_owners: everything is ours */
 	struct strbuf t3 = STRBUF_INIT;
-	const struct tent e3[] = { { .name = "mine", .data = "m", .uid = 77, .gid = 77 } };
+	const struct tent e3[] = {{.name = "mine", .data = "m", .uid = 77, .gid = 77}};
 	build_tar(&t3, ARCHIVE_FORMAT_TAR_USTAR, e3, 1);
 	apply_and_roundtrip(f->rootfd, &t3, ARCHIVE_FILTER_NONE,
-			    &(struct archive_apply_opts){ .ignore_owners = true, .tarsplit_fd = -1 }, &r);
+			    &(struct archive_apply_opts){.ignore_owners = true, .tarsplit_fd = -1}, &r);
 	assert_int_equal(fstatat(f->rootfd, "mine", &st, 0), 0);
 	assert_int_equal(st.st_uid, geteuid());
 	strbuf_release(&t3);
@@ -601,7 +600,7 @@ static void test_owners(void **state)
 static void check_opaque_xattr(struct fx *f, const char *dir, const char *key)
 {
 	cleanup_free char *p = xasprintf("%s/root/%s", f->top, dir);
-	char v[8] = { 0 };
+	char v[8] = {0};
 	if (getxattr(p, key, v, sizeof(v)) < 0)
 		fail_msg("%s on %s: %s", key, dir, strerror(errno));
 	assert_string_equal(v, "y");
@@ -615,13 +614,13 @@ static void test_whiteout_overlay(void **state)
 	struct skiff_err *err = NULL;
 	struct stat st;
 	const struct tent ents[] = {
-		{ .name = ".wh.gone", .data = NULL },
-		{ .name = "d/", .mode = S_IFDIR | 0755 },
-		{ .name = "d/.wh..wh..opq", .data = NULL },
-		{ .name = "d/new", .data = "new" },
-		{ .name = "e/.wh.f", .data = "whiteouts may carry data" },
-		{ .name = ".wh..wh.plnk/123", .data = "aufs" },
-		{ .name = ".wh..wh..opq", .data = NULL },
+		{.name = ".wh.gone", .data = NULL},
+		{.name = "d/", .mode = S_IFDIR | 0755},
+		{.name = "d/.wh..wh..opq", .data = NULL},
+		{.name = "d/new", .data = "new"},
+		{.name = "e/.wh.f", .data = "whiteouts may carry data"},
+		{.name = ".wh..wh.plnk/123", .data = "aufs"},
+		{.name = ".wh..wh..opq", .data = NULL},
 	};
 
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
@@ -662,14 +661,14 @@ static void test_whiteout_overlay_userns_xattr(void **state)
 	struct strbuf tar = STRBUF_INIT;
 	struct archive_apply_result r;
 	const struct tent ents[] = {
-		{ .name = "d/", .mode = S_IFDIR | 0755 },
-		{ .name = "d/.wh..wh..opq", .data = NULL },
-		{ .name = "t", .data = "t", .xname = "trusted.no", .xval = "1" },
+		{.name = "d/", .mode = S_IFDIR | 0755},
+		{.name = "d/.wh..wh..opq", .data = NULL},
+		{.name = "t", .data = "t", .xname = "trusted.no", .xval = "1"},
 	};
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
-	apply_and_roundtrip(f->rootfd, &tar, ARCHIVE_FILTER_NONE,
-			    &(struct archive_apply_opts){ .userns_xattrs = true, .ignore_owners = true, .tarsplit_fd = -1 },
-			    &r);
+	apply_and_roundtrip(
+		f->rootfd, &tar, ARCHIVE_FILTER_NONE,
+		&(struct archive_apply_opts){.userns_xattrs = true, .ignore_owners = true, .tarsplit_fd = -1}, &r);
 	check_opaque_xattr(f, "d", "user.overlay.opaque");
 	cleanup_free char *p = xasprintf("%s/root/d", f->top);
 	char v[4];
@@ -702,21 +701,22 @@ static void test_whiteout_delete(void **state)
 	write_at(f->outfd, "victim", "must survive");
 
 	const struct tent ents[] = {
-		{ .name = ".wh.gone" },
-		{ .name = ".wh.gonedir" },
-		{ .name = ".wh.missing" },
-		{ .name = "nodir/.wh.x" },
-		{ .name = "d/", .mode = S_IFDIR | 0755 },
-		{ .name = "d/new", .data = "new" },
-		{ .name = "d/sub/newfile", .data = "new" }, /* d/sub has no entry of its own */
-		{ .name = "d/.wh..wh..opq" },               /* after this layer's own files */
-		{ .name = "d/later", .data = "later" },
-		{ .name = "escape/.wh.victim" },            /* through a symlink: refused */
+		{.name = ".wh.gone"},
+		{.name = ".wh.gonedir"},
+		{.name = ".wh.missing"},
+		{.name = "nodir/.wh.x"},
+		{.name = "d/", .mode = S_IFDIR | 0755},
+		{.name = "d/new", .data = "new"},
+		{.name = "d/sub/newfile", .data = "new"}, /* d/sub has no entry of its own */
+		{.name = "d/.wh..wh..opq"},		  /* after this layer's own files */
+		{.name = "d/later", .data = "later"},
+		{.name = "escape/.wh.victim"}, /* through a symlink: refused */
 	};
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents) - 1);
 	apply_and_roundtrip(f->rootfd, &tar, ARCHIVE_FILTER_GZIP,
-			    &(struct archive_apply_opts){ .whiteout_mode = ARCHIVE_WHITEOUT_DELETE, .ignore_owners = NONROOT,
-							  .tarsplit_fd = -1 },
+			    &(struct archive_apply_opts){.whiteout_mode = ARCHIVE_WHITEOUT_DELETE,
+							 .ignore_owners = NONROOT,
+							 .tarsplit_fd = -1},
 			    &r);
 	assert_false(exists_at(f->rootfd, "gone"));
 	assert_false(exists_at(f->rootfd, "gonedir"));
@@ -736,8 +736,9 @@ static void test_whiteout_delete(void **state)
 	strbuf_init(&tar, 0);
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, &ents[ARRAY_SIZE(ents) - 1], 1);
 	expect_apply_error(f->rootfd, &tar,
-			   &(struct archive_apply_opts){ .whiteout_mode = ARCHIVE_WHITEOUT_DELETE, .ignore_owners = NONROOT,
-						 .tarsplit_fd = -1 },
+			   &(struct archive_apply_opts){.whiteout_mode = ARCHIVE_WHITEOUT_DELETE,
+							.ignore_owners = NONROOT,
+							.tarsplit_fd = -1},
 			   EINVAL, "layer entry \"escape/.wh.victim\": parent is a symlink");
 	expect_content(f->outfd, "victim", "must survive");
 	strbuf_release(&tar);
@@ -763,55 +764,52 @@ static void test_hostile(void **state)
 
 	write_at(f->outfd, "target", "original");
 
-	hostile(f, (struct tent[]){ { .name = "../x", .data = "x" } }, 1,
+	hostile(f, (struct tent[]){{.name = "../x", .data = "x"}}, 1,
 		"layer entry \"../x\": path escapes the layer root");
-	hostile(f, (struct tent[]){ { .name = "/abs/../../x", .data = "x" } }, 1,
+	hostile(f, (struct tent[]){{.name = "/abs/../../x", .data = "x"}}, 1,
 		"layer entry \"/abs/../../x\": path escapes the layer root");
-	hostile(f, (struct tent[]){ { .name = "a/b/../../../outside/x", .data = "x" } }, 1,
-		"path escapes the layer root");
+	hostile(f, (struct tent[]){{.name = "a/b/../../../outside/x", .data = "x"}}, 1, "path escapes the layer root");
 	hostile(f,
-		(struct tent[]){ { .name = "a", .mode = S_IFLNK | 0777, .link = "/etc" },
-				 { .name = "a/skiff-h4-canary", .data = "pwned" } },
+		(struct tent[]){{.name = "a", .mode = S_IFLNK | 0777, .link = "/etc"},
+				{.name = "a/skiff-h4-canary", .data = "pwned"}},
 		2, "layer entry \"a/skiff-h4-canary\": parent is a symlink");
 	assert_int_equal(access("/etc/skiff-h4-canary", F_OK), -1);
 	hostile(f,
-		(struct tent[]){ { .name = "o", .mode = S_IFLNK | 0777, .link = abs_out },
-				 { .name = "o/sub/x", .data = "pwned" } },
+		(struct tent[]){{.name = "o", .mode = S_IFLNK | 0777, .link = abs_out},
+				{.name = "o/sub/x", .data = "pwned"}},
 		2, "layer entry \"o/sub/x\": parent is a symlink");
 	hostile(f,
-		(struct tent[]){ { .name = "r", .mode = S_IFLNK | 0777, .link = "../outside" },
-				 { .name = "r/x", .mode = S_IFDIR | 0755 } },
+		(struct tent[]){{.name = "r", .mode = S_IFLNK | 0777, .link = "../outside"},
+				{.name = "r/x", .mode = S_IFDIR | 0755}},
 		2, "parent is a symlink");
 	assert_false(exists_at(f->outfd, "x"));
 	assert_false(exists_at(f->outfd, "sub"));
-	hostile(f, (struct tent[]){ { .name = "h", .hardlink = "../../etc/passwd" } }, 1,
+	hostile(f, (struct tent[]){{.name = "h", .hardlink = "../../etc/passwd"}}, 1,
 		"layer entry \"h\": hard link target \"../../etc/passwd\" escapes the layer root");
 	hostile(f,
-		(struct tent[]){ { .name = "a", .mode = S_IFLNK | 0777, .link = "/etc" },
-				 { .name = "h", .hardlink = "a/passwd" } },
+		(struct tent[]){{.name = "a", .mode = S_IFLNK | 0777, .link = "/etc"},
+				{.name = "h", .hardlink = "a/passwd"}},
 		2, "hard link target \"a/passwd\": parent is a symlink");
 	hostile(f,
-		(struct tent[]){ { .name = "s", .mode = S_IFLNK | 0777, .link = abs_target },
-				 { .name = "h", .hardlink = "s" } },
+		(struct tent[]){{.name = "s", .mode = S_IFLNK | 0777, .link = abs_target},
+				{.name = "h", .hardlink = "s"}},
 		2, "hard link target \"s\" is not a regular file");
-	hostile(f, (struct tent[]){ { .name = "h", .hardlink = "nothing" } }, 1,
+	hostile(f, (struct tent[]){{.name = "h", .hardlink = "nothing"}}, 1,
 		"hard link target \"nothing\" does not exist");
-	hostile(f, (struct tent[]){ { .name = "d/.wh..", .data = NULL } }, 1, "invalid whiteout");
-	hostile(f, (struct tent[]){ { .name = ".wh...", .data = NULL } }, 1, "invalid whiteout");
-	hostile(f, (struct tent[]){ { .name = ".", .data = "file over the root" } }, 1,
-		"cannot replace the layer root");
-	hostile(f,
-		(struct tent[]){ { .name = "f", .data = "file" }, { .name = "f/x", .data = "x" } }, 2,
+	hostile(f, (struct tent[]){{.name = "d/.wh..", .data = NULL}}, 1, "invalid whiteout");
+	hostile(f, (struct tent[]){{.name = ".wh...", .data = NULL}}, 1, "invalid whiteout");
+	hostile(f, (struct tent[]){{.name = ".", .data = "file over the root"}}, 1, "cannot replace the layer root");
+	hostile(f, (struct tent[]){{.name = "f", .data = "file"}, {.name = "f/x", .data = "x"}}, 2,
 		"layer entry \"f/x\": parent is not a directory");
 	expect_content(f->outfd, "target", "original");
 
 	/* a regular file over a symlink replaces the link, never writes through it */
 	struct strbuf tar = STRBUF_INIT;
 	const struct tent over[] = {
-		{ .name = "s", .mode = S_IFLNK | 0777, .link = abs_target },
-		{ .name = "s", .data = "replaced" },
-		{ .name = "t", .mode = S_IFLNK | 0777, .link = "../outside/target" },
-		{ .name = "t", .mode = S_IFDIR | 0755 },
+		{.name = "s", .mode = S_IFLNK | 0777, .link = abs_target},
+		{.name = "s", .data = "replaced"},
+		{.name = "t", .mode = S_IFLNK | 0777, .link = "../outside/target"},
+		{.name = "t", .mode = S_IFDIR | 0755},
 	};
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, over, ARRAY_SIZE(over));
 	apply_and_roundtrip(f->rootfd, &tar, ARCHIVE_FILTER_NONE, &defaults, &r);
@@ -831,18 +829,18 @@ static void test_duplicates(void **state)
 	struct archive_apply_result r;
 	struct stat st;
 	const struct tent ents[] = {
-		{ .name = "x", .data = NULL },                       /* file, then a directory */
-		{ .name = "x/", .mode = S_IFDIR | 0750, .mtime = T0 + 1 },
-		{ .name = "x/y", .data = "y" },
-		{ .name = "d/", .mode = S_IFDIR | 0755 },            /* directory, then a file */
-		{ .name = "d/z", .data = NULL },
-		{ .name = "d", .data = NULL },
-		{ .name = "f", .mode = S_IFLNK | 0777, .link = "x" }, /* link, file, link */
-		{ .name = "f", .data = NULL },
-		{ .name = "f", .mode = S_IFLNK | 0777, .link = "final" },
-		{ .name = "m/", .mode = S_IFDIR | 0700, .mtime = T0 + 7 },
-		{ .name = "m/", .mode = S_IFDIR | 0711, .mtime = T0 + 9 }, /* later wins */
-		{ .name = "m/c", .data = "c" },
+		{.name = "x", .data = NULL}, /* file, then a directory */
+		{.name = "x/", .mode = S_IFDIR | 0750, .mtime = T0 + 1},
+		{.name = "x/y", .data = "y"},
+		{.name = "d/", .mode = S_IFDIR | 0755}, /* directory, then a file */
+		{.name = "d/z", .data = NULL},
+		{.name = "d", .data = NULL},
+		{.name = "f", .mode = S_IFLNK | 0777, .link = "x"}, /* link, file, link */
+		{.name = "f", .data = NULL},
+		{.name = "f", .mode = S_IFLNK | 0777, .link = "final"},
+		{.name = "m/", .mode = S_IFDIR | 0700, .mtime = T0 + 7},
+		{.name = "m/", .mode = S_IFDIR | 0711, .mtime = T0 + 9}, /* later wins */
+		{.name = "m/c", .data = "c"},
 	};
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
 	apply_and_roundtrip(f->rootfd, &tar, ARCHIVE_FILTER_ZSTD, &defaults, &r);
@@ -862,7 +860,7 @@ static void test_duplicates(void **state)
 
 	/* documented limitation: content a later entry overwrote cannot be reassembled */
 	struct strbuf t2 = STRBUF_INIT;
-	const struct tent e2[] = { { .name = "o", .data = "first" }, { .name = "o", .data = "second" } };
+	const struct tent e2[] = {{.name = "o", .data = "first"}, {.name = "o", .data = "second"}};
 	struct skiff_err *err = NULL;
 	int tsfd = memfd_create("ts", MFD_CLOEXEC), out = memfd_create("out", MFD_CLOEXEC);
 	build_tar(&t2, ARCHIVE_FORMAT_TAR_USTAR, e2, 2);
@@ -886,8 +884,8 @@ static void test_bad_streams(void **state)
 	struct fx *f = *state;
 	struct strbuf tar = STRBUF_INIT, gz = STRBUF_INIT, zst = STRBUF_INIT, cut = STRBUF_INIT;
 	const struct tent ents[] = {
-		{ .name = "a", .data = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
-		{ .name = "b", .data = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" },
+		{.name = "a", .data = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		{.name = "b", .data = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
 	};
 
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
@@ -944,7 +942,7 @@ static void test_digest_mismatch(void **state)
 {
 	struct fx *f = *state;
 	struct strbuf tar = STRBUF_INIT, gz = STRBUF_INIT;
-	const struct tent ents[] = { { .name = "a", .data = "a" } };
+	const struct tent ents[] = {{.name = "a", .data = "a"}};
 	char good[DIGEST_STR_LEN + 1], good_tar[DIGEST_STR_LEN + 1];
 	const char *bad = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	struct archive_apply_opts o = defaults;
@@ -976,7 +974,7 @@ static void test_tarsplit_tamper(void **state)
 	struct strbuf tar = STRBUF_INIT;
 	struct archive_apply_result r;
 	struct skiff_err *err = NULL;
-	const struct tent ents[] = { { .name = "a", .data = "hello" }, { .name = "b", .data = "world" } };
+	const struct tent ents[] = {{.name = "a", .data = "hello"}, {.name = "b", .data = "world"}};
 	int tsfd = memfd_create("ts", MFD_CLOEXEC), out = memfd_create("out", MFD_CLOEXEC);
 	struct archive_apply_opts o = defaults;
 
@@ -985,14 +983,14 @@ static void test_tarsplit_tamper(void **state)
 	assert_int_equal(apply_blob(&tar, f->rootfd, &o, &r, &err), 0);
 	expect_roundtrip(f->rootfd, tsfd, &tar, r.diffid);
 
-#define EXPECT_TS_ERROR(diffid, substr)                                                        \
-	do {                                                                                   \
-		assert_int_equal(lseek(tsfd, 0, SEEK_SET), 0);                                 \
-		assert_int_equal(ftruncate(out, 0), 0);                                        \
-		assert_int_equal(archive_tarsplit_write(f->rootfd, tsfd, out, diffid, &err), -1); \
-		if (!strstr(err->msg, substr))                                                 \
-			fail_msg("error '%s', want '%s'", err->msg, substr);                   \
-		err_clear(&err);                                                               \
+#define EXPECT_TS_ERROR(diffid, substr)                                                                                \
+	do {                                                                                                           \
+		assert_int_equal(lseek(tsfd, 0, SEEK_SET), 0);                                                         \
+		assert_int_equal(ftruncate(out, 0), 0);                                                                \
+		assert_int_equal(archive_tarsplit_write(f->rootfd, tsfd, out, diffid, &err), -1);                      \
+		if (!strstr(err->msg, substr))                                                                         \
+			fail_msg("error '%s', want '%s'", err->msg, substr);                                           \
+		err_clear(&err);                                                                                       \
 	} while (0)
 
 	/* same size, other content */
@@ -1162,17 +1160,17 @@ static void test_userns(void **state)
 	struct strbuf tar = STRBUF_INIT, tar2 = STRBUF_INIT;
 	int pipefd[2];
 	pid_t pid;
-	char report[1024] = { 0 };
+	char report[1024] = {0};
 	const struct tent ents[] = {
-		{ .name = "dev/", .mode = S_IFDIR | 0755 },
-		{ .name = "dev/null", .mode = S_IFCHR | 0666, .rdev = makedev(1, 3) },
-		{ .name = "dev/sda", .mode = S_IFBLK | 0660, .rdev = makedev(8, 0) },
-		{ .name = ".wh.gone" },
-		{ .name = "o/", .mode = S_IFDIR | 0755 },
-		{ .name = "o/.wh..wh..opq" },
-		{ .name = "file", .data = "x" },
+		{.name = "dev/", .mode = S_IFDIR | 0755},
+		{.name = "dev/null", .mode = S_IFCHR | 0666, .rdev = makedev(1, 3)},
+		{.name = "dev/sda", .mode = S_IFBLK | 0660, .rdev = makedev(8, 0)},
+		{.name = ".wh.gone"},
+		{.name = "o/", .mode = S_IFDIR | 0755},
+		{.name = "o/.wh..wh..opq"},
+		{.name = "file", .data = "x"},
 	};
-	const struct tent ents2[] = { { .name = "owned", .data = "x", .uid = 1234, .gid = 1234 } };
+	const struct tent ents2[] = {{.name = "owned", .data = "x", .uid = 1234, .gid = 1234}};
 
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, ARRAY_SIZE(ents));
 	build_tar(&tar2, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents2, 1);
@@ -1212,8 +1210,8 @@ static void test_userns(void **state)
 			_exit(0);
 		}
 		close(fd);
-		struct archive_apply_opts o = { .whiteout_mode = ARCHIVE_WHITEOUT_OVERLAY, .userns_xattrs = true,
-						.tarsplit_fd = -1 };
+		struct archive_apply_opts o = {
+			.whiteout_mode = ARCHIVE_WHITEOUT_OVERLAY, .userns_xattrs = true, .tarsplit_fd = -1};
 		if (apply_blob(&tar, f->rootfd, &o, &r, &err) < 0)
 			strbuf_addf(&out, "ERR1 %s\n", err->msg);
 		else
@@ -1264,10 +1262,10 @@ static void test_many_files(void **state)
 	for (int i = 0; i < 3000; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "d%d/%0*d", i % 7, 1 + i % 40, i);
-		tar_add(a, &(struct tent){ .name = name, .data = data.buf, .len = (size_t)(i * 37) % 1500 + 1 });
+		tar_add(a, &(struct tent){.name = name, .data = data.buf, .len = (size_t)(i * 37) % 1500 + 1});
 		if (i % 500 == 0) {
 			snprintf(name, sizeof(name), "l%d", i);
-			tar_add(a, &(struct tent){ .name = name, .mode = S_IFLNK | 0777, .link = "d0" });
+			tar_add(a, &(struct tent){.name = name, .mode = S_IFLNK | 0777, .link = "d0"});
 		}
 	}
 	tar_end(a);
@@ -1311,15 +1309,15 @@ static void test_read_callback(void **state)
 	struct strbuf tar = STRBUF_INIT, gz = STRBUF_INIT;
 	struct archive_apply_result r;
 	struct skiff_err *err = NULL;
-	const struct tent ents[] = { { .name = "a", .data = "callback" } };
+	const struct tent ents[] = {{.name = "a", .data = "callback"}};
 
 	build_tar(&tar, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ents, 1);
 	compress(&tar, ARCHIVE_FILTER_GZIP, &gz);
-	struct chunky c = { .buf = gz.buf, .len = gz.len };
+	struct chunky c = {.buf = gz.buf, .len = gz.len};
 	assert_int_equal(archive_apply_read(chunky_read, &c, f->rootfd, &defaults, &r, &err), 0);
 	expect_content(f->rootfd, "a", "callback");
 	assert_int_equal(r.compressed_size, gz.len);
-	struct chunky c2 = { .buf = gz.buf, .len = gz.len, .fail_at = gz.len / 2 };
+	struct chunky c2 = {.buf = gz.buf, .len = gz.len, .fail_at = gz.len / 2};
 	assert_int_equal(archive_apply_read(chunky_read, &c2, f->rootfd, &defaults, &r, &err), -1);
 	assert_int_equal(err->status, ECONNRESET);
 	assert_non_null(strstr(err->msg, "read layer blob"));

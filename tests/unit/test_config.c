@@ -24,7 +24,7 @@ struct fix {
 
 static const char *const env_vars[] = {
 	"CONTAINERS_STORAGE_CONF", "STORAGE_DRIVER",  "STORAGE_OPTS", "TMPDIR", "XDG_CONFIG_HOME",
-	"XDG_DATA_HOME",	   "XDG_RUNTIME_DIR", "USER",	  "HOME",
+	"XDG_DATA_HOME",	   "XDG_RUNTIME_DIR", "USER",	      "HOME",
 };
 
 static char *path_in(struct fix *fx, const char *name)
@@ -65,8 +65,8 @@ static int setup(void **state)
 		unsetenv(env_vars[i]);
 	fx->etc = path_in(fx, "etc-storage.conf");
 	fx->usr = path_in(fx, "usr-storage.conf");
-	fx->rootful = (struct config_host){ false, 0, fx->etc, fx->usr };
-	fx->rootless = (struct config_host){ true, getuid(), fx->etc, fx->usr };
+	fx->rootful = (struct config_host){false, 0, fx->etc, fx->usr};
+	fx->rootless = (struct config_host){true, getuid(), fx->etc, fx->usr};
 	/* rootless defaults need a home */
 	cleanup_free char *home = make_dir(fx, "home");
 	setenv("HOME", home, 1);
@@ -140,7 +140,7 @@ static void test_defaults_rootful(void **state)
 
 	/* empty overrides count as not given */
 	struct strv none = STRV_INIT;
-	struct config_overrides ov = { "", "", "", &none, "" };
+	struct config_overrides ov = {"", "", "", &none, ""};
 	load_ok(&cfg, &ov, &fx->rootful);
 	assert_string_equal(cfg.graphroot, "/var/lib/skiff");
 	assert_string_equal(cfg.driver, "overlay");
@@ -183,7 +183,7 @@ static void test_defaults_rootless(void **state)
 	assert_string_equal(cfg.runroot, "/tmp/skiff-run-4242");
 	assert_string_equal(cfg.runtime_dir, "/tmp/skiff-run-4242");
 	config_release(&cfg);
-	const char *bad_runtime[] = { file, "/nonexistent/run", "relative/run" };
+	const char *bad_runtime[] = {file, "/nonexistent/run", "relative/run"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad_runtime); i++) {
 		setenv("XDG_RUNTIME_DIR", bad_runtime[i], 1);
 		load_ok(&cfg, NULL, &fx->rootless);
@@ -277,7 +277,7 @@ static void test_precedence(void **state)
 	/* relative --root, --runroot, --tmpdir and TMPDIR become absolute */
 	char cwd[4096];
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	struct config_overrides rel = { .root = "./my/root/", .runroot = "run", .tmpdir = "." };
+	struct config_overrides rel = {.root = "./my/root/", .runroot = "run", .tmpdir = "."};
 	load_ok(&cfg, &rel, &fx->rootful);
 	cleanup_free char *want_root = xasprintf("%s/my/root", cwd);
 	cleanup_free char *want_run = xasprintf("%s/run", cwd);
@@ -351,8 +351,8 @@ static void test_rootless_files(void **state)
 	setenv("USER", "alice", 1);
 	load_ok(&cfg, NULL, &fx->rootless);
 	assert_string_equal(cfg.driver, "vfs");
-	cleanup_free char *want = xasprintf("%s/stor/%u/alice/%ux/$UIDX/$OTHER/$", home, (unsigned)getuid(),
-					    (unsigned)getuid());
+	cleanup_free char *want =
+		xasprintf("%s/stor/%u/alice/%ux/$UIDX/$OTHER/$", home, (unsigned)getuid(), (unsigned)getuid());
 	assert_string_equal(cfg.graphroot, want);
 	cleanup_free char *tr = xasprintf("/tmp/skiff-run-%u", (unsigned)getuid());
 	assert_string_equal(cfg.runroot, tr);
@@ -371,8 +371,8 @@ static void test_rootless_files(void **state)
 
 	/* $XDG_CONFIG_HOME moves the user file */
 	cleanup_free char *xdg = path_in(fx, "xdgconf");
-	cleanup_free char *user2 = write_file(fx, "xdgconf/containers/storage.conf",
-					      "[storage]\nrootless_storage_path = \"/r/$USER\"\n");
+	cleanup_free char *user2 =
+		write_file(fx, "xdgconf/containers/storage.conf", "[storage]\nrootless_storage_path = \"/r/$USER\"\n");
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	load_ok(&cfg, NULL, &fx->rootless);
 	assert_string_equal(cfg.storage_conf, user2);
@@ -393,7 +393,7 @@ static void test_rootless_files(void **state)
 	config_release(&cfg);
 
 	/* --root still beats everything */
-	struct config_overrides ov = { .root = "/flag/root" };
+	struct config_overrides ov = {.root = "/flag/root"};
 	load_ok(&cfg, &ov, &fx->rootless);
 	assert_string_equal(cfg.graphroot, "/flag/root");
 	config_release(&cfg);
@@ -412,19 +412,19 @@ static void test_bad_files(void **state)
 		const char *content;
 		const char *want;
 	} cases[] = {
-		{ "[storage]\ndriver = \"vfs\"\ngraphroot = /var/lib\n", "line 3: expected a value, found '/'" },
-		{ "[storage]\n[storage]\n", "line 2: table [storage] defined twice" },
-		{ "[storage\n", "line 1: expected ']'" },
-		{ "[storage]\ndriver = 1\n", "line 2: driver: expected string, got integer" },
-		{ "storage = \"x\"\n", "line 1: storage: expected table, got string" },
-		{ "[storage]\noptions = []\n", "line 2: options: expected table, got array" },
-		{ "[storage.options]\noverlay = 1\n", "line 2: overlay: expected table, got integer" },
-		{ "[storage.options.overlay]\nmount_program = true\n", "line 2: mount_program: expected string" },
-		{ "\n\n[storage]\ngraphroot = \"relative/path\"\n",
-		  "line 4: graphroot must be an absolute path, not \"relative/path\"" },
-		{ "[storage]\nrunroot = \"run\"\n", "line 2: runroot must be an absolute path" },
-		{ "[storage]\n\ndriver = \"btrfs\"\n", "line 3: storage driver \"btrfs\" is not supported" },
-		{ "a = \"\xff\"\n", "line 1: invalid UTF-8" },
+		{"[storage]\ndriver = \"vfs\"\ngraphroot = /var/lib\n", "line 3: expected a value, found '/'"},
+		{"[storage]\n[storage]\n", "line 2: table [storage] defined twice"},
+		{"[storage\n", "line 1: expected ']'"},
+		{"[storage]\ndriver = 1\n", "line 2: driver: expected string, got integer"},
+		{"storage = \"x\"\n", "line 1: storage: expected table, got string"},
+		{"[storage]\noptions = []\n", "line 2: options: expected table, got array"},
+		{"[storage.options]\noverlay = 1\n", "line 2: overlay: expected table, got integer"},
+		{"[storage.options.overlay]\nmount_program = true\n", "line 2: mount_program: expected string"},
+		{"\n\n[storage]\ngraphroot = \"relative/path\"\n",
+		 "line 4: graphroot must be an absolute path, not \"relative/path\""},
+		{"[storage]\nrunroot = \"run\"\n", "line 2: runroot must be an absolute path"},
+		{"[storage]\n\ndriver = \"btrfs\"\n", "line 3: storage driver \"btrfs\" is not supported"},
+		{"a = \"\xff\"\n", "line 1: invalid UTF-8"},
 	};
 	cleanup_free char *path = path_in(fx, "bad.conf");
 	cleanup_free char *prefix = xasprintf("CONTAINERS_STORAGE_CONF: %s: ", path);
@@ -450,7 +450,7 @@ static void test_unknown_driver(void **state)
 {
 	struct fix *fx = *state;
 	struct skiff_config cfg;
-	struct config_overrides ov = { .storage_driver = "zfs" };
+	struct config_overrides ov = {.storage_driver = "zfs"};
 
 	load_err(&ov, &fx->rootful, EINVAL, "--storage-driver: ", "storage driver \"zfs\" is not supported");
 	setenv("STORAGE_DRIVER", "aufs", 1);
@@ -481,7 +481,7 @@ static void test_config_load(void **state)
 	struct skiff_config cfg;
 	struct skiff_err *err = NULL;
 	cleanup_free char *env = write_file(fx, "env.conf", "[storage]\ndriver = \"vfs\"\n");
-	struct config_overrides ov = { .root = "/r", .runroot = "/rr" };
+	struct config_overrides ov = {.root = "/r", .runroot = "/rr"};
 
 	setenv("CONTAINERS_STORAGE_CONF", env, 1);
 	assert_int_equal(config_load(&cfg, &ov, &err), 0);

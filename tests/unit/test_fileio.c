@@ -84,10 +84,10 @@ static void put(int dfd, const char *name, const char *content)
 	assert_int_equal(try_put(dfd, name, content), 0);
 }
 
-#define SKIP_BECAUSE(why)                                                        \
-	do {                                                                     \
-		print_message("skipped: %s\n", why);                             \
-		skip();                                                          \
+#define SKIP_BECAUSE(why)                                                                                              \
+	do {                                                                                                           \
+		print_message("skipped: %s\n", why);                                                                   \
+		skip();                                                                                                \
 	} while (0)
 
 static bool exists(int dfd, const char *name)
@@ -463,17 +463,16 @@ static int make_tree(int dfd)
 {
 	char *path;
 
-	if (mkdirat(dfd, "tree", 0755) < 0 || try_put(dfd, "tree/f1", "1") < 0 ||
-	    mkdirat(dfd, "tree/d", 0755) < 0 || mkdirat(dfd, "tree/d/e", 0755) < 0 ||
-	    try_put(dfd, "tree/d/e/f2", "2") < 0 ||
+	if (mkdirat(dfd, "tree", 0755) < 0 || try_put(dfd, "tree/f1", "1") < 0 || mkdirat(dfd, "tree/d", 0755) < 0 ||
+	    mkdirat(dfd, "tree/d/e", 0755) < 0 || try_put(dfd, "tree/d/e/f2", "2") < 0 ||
 	    symlinkat("../../outside", dfd, "tree/d/to-outside-dir") < 0 ||
-	    symlinkat("../outside/precious", dfd, "tree/to-outside-file") < 0 ||
-	    mkfifoat(dfd, "tree/fifo", 0644) < 0 || mkdirat(dfd, "tree/ro", 0755) < 0 ||
-	    try_put(dfd, "tree/ro/f3", "3") < 0 || mkdirat(dfd, "tree/ro/sub", 0755) < 0 ||
-	    try_put(dfd, "tree/ro/sub/f4", "4") < 0 || fchmodat(dfd, "tree/ro/sub", 0555, 0) < 0 ||
-	    fchmodat(dfd, "tree/ro", 0555, 0) < 0 || mkdirat(dfd, "tree/noperm", 0755) < 0 ||
-	    try_put(dfd, "tree/noperm/f5", "5") < 0 || mkdirat(dfd, "tree/noperm/sub", 0755) < 0 ||
-	    fchmodat(dfd, "tree/noperm/sub", 0000, 0) < 0 || fchmodat(dfd, "tree/noperm", 0000, 0) < 0)
+	    symlinkat("../outside/precious", dfd, "tree/to-outside-file") < 0 || mkfifoat(dfd, "tree/fifo", 0644) < 0 ||
+	    mkdirat(dfd, "tree/ro", 0755) < 0 || try_put(dfd, "tree/ro/f3", "3") < 0 ||
+	    mkdirat(dfd, "tree/ro/sub", 0755) < 0 || try_put(dfd, "tree/ro/sub/f4", "4") < 0 ||
+	    fchmodat(dfd, "tree/ro/sub", 0555, 0) < 0 || fchmodat(dfd, "tree/ro", 0555, 0) < 0 ||
+	    mkdirat(dfd, "tree/noperm", 0755) < 0 || try_put(dfd, "tree/noperm/f5", "5") < 0 ||
+	    mkdirat(dfd, "tree/noperm/sub", 0755) < 0 || fchmodat(dfd, "tree/noperm/sub", 0000, 0) < 0 ||
+	    fchmodat(dfd, "tree/noperm", 0000, 0) < 0)
 		return -1;
 	/* deep nesting */
 	path = xstrdup("tree/deep");
@@ -526,7 +525,7 @@ static void test_rm_rf(void **state)
 	assert_int_equal(rm_rf_at(t->dfd, "never/was", &err), 0);
 
 	/* refused names */
-	const char *bad[] = { "", ".", "..", "/", "//", "a/..", "a/.", "./" };
+	const char *bad[] = {"", ".", "..", "/", "//", "a/..", "a/.", "./"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(rm_rf_at(t->dfd, bad[i], &err), -1);
 		assert_int_equal(err->status, EINVAL);
@@ -554,7 +553,7 @@ static void test_rm_rf_deeper_than_fd_limit(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 100, .rlim_max = 100 };
+		struct rlimit rl = {.rlim_cur = 100, .rlim_max = 100};
 		struct skiff_err *err = NULL;
 		int fd;
 

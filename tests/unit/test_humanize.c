@@ -86,8 +86,7 @@ static void check_dur(int64_t s, const char *want)
 
 static void test_human_duration(void **state)
 {
-	const int64_t min = 60, hour = 3600, day = 24 * hour, week = 7 * day, month = 30 * day,
-		      year = 365 * day;
+	const int64_t min = 60, hour = 3600, day = 24 * hour, week = 7 * day, month = 30 * day, year = 365 * day;
 	(void)state;
 	/* go-units TestHumanDuration */
 	check_dur(0, "Less than a second");
@@ -263,12 +262,9 @@ static void test_parse_size_locale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_human_size),
-		cmocka_unit_test(test_go_units_humansize),
-		cmocka_unit_test(test_human_duration),
-		cmocka_unit_test(test_human_duration_ago),
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_size_locale),
+		cmocka_unit_test(test_human_size),     cmocka_unit_test(test_go_units_humansize),
+		cmocka_unit_test(test_human_duration), cmocka_unit_test(test_human_duration_ago),
+		cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_size_locale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

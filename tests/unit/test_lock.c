@@ -242,7 +242,7 @@ static void test_wait_wakes(void **state)
 	}
 	close(done[1]);
 	/* the child must still be waiting after a while */
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
 	nanosleep(&ts, NULL);
 	int fl = fcntl(done[0], F_GETFL);
 	assert_int_equal(fcntl(done[0], F_SETFL, fl | O_NONBLOCK), 0);

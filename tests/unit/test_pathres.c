@@ -23,9 +23,9 @@
 #include "vendor-free/xalloc.h"
 
 struct fixture {
-	char *top;         /* the temp dir */
-	char *outside;     /* top/outside: must never be reached */
-	int rootfd;        /* top/root */
+	char *top;     /* the temp dir */
+	char *outside; /* top/outside: must never be reached */
+	int rootfd;    /* top/root */
 };
 
 /* rm -rf name in dfd with *at() calls (the tree is deeper than PATH_MAX). */
@@ -107,7 +107,7 @@ static int teardown(void **state)
 /* Read a small file through fd. */
 static void expect_content(int fd, const char *want)
 {
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	assert_true(n >= 0);
 	if (strcmp(buf, want) != 0)
@@ -129,17 +129,16 @@ static void open_fails(struct fixture *f, const char *path, unsigned how, int wa
 	struct skiff_err *err = NULL;
 	int fd = pathres_open(f->rootfd, path, O_RDONLY, 0, how, &err);
 	if (fd >= 0) {
-		char buf[64] = { 0 };
+		char buf[64] = {0};
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 		(void)n;
 		close(fd);
-		fail_msg("pathres_open(%s, %#x) succeeded (read '%s'), want errno %d", path, how, buf,
-			 want_errno);
+		fail_msg("pathres_open(%s, %#x) succeeded (read '%s'), want errno %d", path, how, buf, want_errno);
 	}
 	assert_non_null(err);
 	if (err->status != want_errno)
-		fail_msg("pathres_open(%s, %#x): status %d (%s), want %d", path, how, err->status,
-			 err->msg, want_errno);
+		fail_msg("pathres_open(%s, %#x): status %d (%s), want %d", path, how, err->status, err->msg,
+			 want_errno);
 	assert_non_null(strstr(err->msg, path)); /* the message names the path */
 	err_free(err);
 }
@@ -149,13 +148,24 @@ static void test_path_clean(void **state)
 	static const struct {
 		const char *in, *out;
 	} ok[] = {
-		{ "", "." }, { "/", "." }, { ".", "." }, { "./", "." }, { "a", "a" },
-		{ "./a//b/", "a/b" }, { "/abs/x", "abs/x" }, { "a/b/../c", "a/c" },
-		{ "a/..", "." }, { "a/./b/.", "a/b" }, { "...", "..." }, { "a/..b", "a/..b" },
-		{ "//a///b//..//c", "a/c" }, { "a/b/c/../../d", "a/d" }, { ".wh..wh..opq", ".wh..wh..opq" },
+		{"", "."},
+		{"/", "."},
+		{".", "."},
+		{"./", "."},
+		{"a", "a"},
+		{"./a//b/", "a/b"},
+		{"/abs/x", "abs/x"},
+		{"a/b/../c", "a/c"},
+		{"a/..", "."},
+		{"a/./b/.", "a/b"},
+		{"...", "..."},
+		{"a/..b", "a/..b"},
+		{"//a///b//..//c", "a/c"},
+		{"a/b/c/../../d", "a/d"},
+		{".wh..wh..opq", ".wh..wh..opq"},
 	};
-	static const char *bad[] = { "..", "../x", "/..", "/abs/../../x", "a/../../x", "./../a",
-				     "a/b/../../../etc/passwd" };
+	static const char *bad[] = {
+		"..", "../x", "/..", "/abs/../../x", "a/../../x", "./../a", "a/b/../../../etc/passwd"};
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
 		struct skiff_err *err = NULL;
@@ -180,8 +190,7 @@ static void test_path_clean(void **state)
 
 static void check_resolution(struct fixture *f, unsigned walk)
 {
-	const unsigned in_root = PATHRES_IN_ROOT | walk, beneath = walk,
-		       nosym = PATHRES_NO_SYMLINKS | walk;
+	const unsigned in_root = PATHRES_IN_ROOT | walk, beneath = walk, nosym = PATHRES_NO_SYMLINKS | walk;
 
 	/* plain paths */
 	open_ok(f, "d/f", in_root, "inside");
@@ -242,8 +251,7 @@ static void check_create(struct fixture *f, unsigned walk)
 	cleanup_free char *out_new = xasprintf("%s/new", f->outside);
 
 	/* O_CREAT through an absolute symlink lands inside the root */
-	fd = pathres_open(f->rootfd, "abs/created", O_WRONLY | O_CREAT | O_EXCL, 0600,
-			  PATHRES_IN_ROOT | walk, &err);
+	fd = pathres_open(f->rootfd, "abs/created", O_WRONLY | O_CREAT | O_EXCL, 0600, PATHRES_IN_ROOT | walk, &err);
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(fstatat(f->rootfd, "etc/created", &st, 0), 0);

@@ -24,11 +24,10 @@
 #include "vendor-free/strbuf.h"
 #include "vendor-free/xalloc.h"
 
-#define SH(script) ((const char *const[]){ "/bin/sh", "-c", script, NULL })
+#define SH(script) ((const char *const[]){"/bin/sh", "-c", script, NULL})
 
 /* Run a shell script, return its status, capture stdout (and stderr). */
-static int sh_capture(const char *script, const struct spawn_opts *o, struct strbuf *out,
-		      struct strbuf *errout)
+static int sh_capture(const char *script, const struct spawn_opts *o, struct strbuf *out, struct strbuf *errout)
 {
 	struct skiff_err *err = NULL;
 	int status = -1;
@@ -50,7 +49,7 @@ static void test_exit_codes(void **state)
 	struct skiff_err *err = NULL;
 	pid_t pid = -1;
 	int status = -1;
-	assert_int_equal(spawn((const char *const[]){ "false", NULL }, NULL, &pid, NULL, &err), 0);
+	assert_int_equal(spawn((const char *const[]){"false", NULL}, NULL, &pid, NULL, &err), 0);
 	assert_true(pid > 0);
 	assert_int_equal(spawn_wait(pid, &status), 0);
 	assert_int_equal(status, 1);
@@ -70,14 +69,13 @@ static void test_signals(void **state)
 	struct skiff_err *err = NULL;
 	pid_t pid;
 	int status;
-	assert_int_equal(spawn((const char *const[]){ "sleep", "30", NULL }, NULL, &pid, NULL, &err), 0);
+	assert_int_equal(spawn((const char *const[]){"sleep", "30", NULL}, NULL, &pid, NULL, &err), 0);
 	assert_int_equal(kill(pid, SIGINT), 0);
 	assert_int_equal(spawn_wait(pid, &status), 0);
 	assert_int_equal(status, 128 + SIGINT);
 }
 
-static void expect_spawn_error(const char *const argv[], const struct spawn_opts *o, int status,
-			       const char *msg)
+static void expect_spawn_error(const char *const argv[], const struct spawn_opts *o, int status, const char *msg)
 {
 	struct skiff_err *err = NULL;
 	pid_t pid = 12345;
@@ -100,13 +98,13 @@ static void test_exec_errors(void **state)
 	int dfd;
 	(void)state;
 
-	expect_spawn_error((const char *const[]){ "/nonexistent/prog", NULL }, NULL, ENOENT,
+	expect_spawn_error((const char *const[]){"/nonexistent/prog", NULL}, NULL, ENOENT,
 			   "exec /nonexistent/prog: No such file or directory");
-	expect_spawn_error((const char *const[]){ "skiff-no-such-program-x", "arg", NULL }, NULL, ENOENT,
+	expect_spawn_error((const char *const[]){"skiff-no-such-program-x", "arg", NULL}, NULL, ENOENT,
 			   "exec skiff-no-such-program-x: No such file or directory");
 	/* PATH from the child's environment decides */
-	o.env = (const char *const[]){ "PATH=/nonexistent", NULL };
-	expect_spawn_error((const char *const[]){ "sh", "-c", "true", NULL }, &o, ENOENT,
+	o.env = (const char *const[]){"PATH=/nonexistent", NULL};
+	expect_spawn_error((const char *const[]){"sh", "-c", "true", NULL}, &o, ENOENT,
 			   "exec sh: No such file or directory");
 	o.env = NULL;
 
@@ -115,27 +113,30 @@ static void test_exec_errors(void **state)
 	assert_true(dfd >= 0);
 	struct skiff_err *err = NULL;
 	assert_int_equal(write_file_atomic(dfd, "noexec", "#!/bin/sh\n", 10, 0644, &err), 0);
-	assert_int_equal(write_file_atomic(dfd, "badformat", "\x7f" "ELF garbage", 12, 0755, &err), 0);
+	assert_int_equal(write_file_atomic(dfd, "badformat",
+					   "\x7f"
+					   "ELF garbage",
+					   12, 0755, &err),
+			 0);
 	noexec = xasprintf("%s/noexec", dir);
 	msg = xasprintf("exec %s: Permission denied", noexec);
-	expect_spawn_error((const char *const[]){ noexec, NULL }, NULL, EACCES, msg);
+	expect_spawn_error((const char *const[]){noexec, NULL}, NULL, EACCES, msg);
 	free(msg);
 	msg = xasprintf("exec %s: Permission denied", dir);
-	expect_spawn_error((const char *const[]){ dir, NULL }, NULL, EACCES, msg);
+	expect_spawn_error((const char *const[]){dir, NULL}, NULL, EACCES, msg);
 	free(msg);
 	free(noexec);
 	/* found in PATH but not executable: EACCES, as execvp says */
-	o.env = (const char *const[]){ NULL, NULL };
+	o.env = (const char *const[]){NULL, NULL};
 	char *pathenv = xasprintf("PATH=/nonexistent:%s", dir);
 	((const char **)o.env)[0] = pathenv;
-	expect_spawn_error((const char *const[]){ "noexec", NULL }, &o, EACCES,
-			   "exec noexec: Permission denied");
+	expect_spawn_error((const char *const[]){"noexec", NULL}, &o, EACCES, "exec noexec: Permission denied");
 	free(pathenv);
 	o.env = NULL;
 	/* the kernel refuses the format: reported from the child */
 	char *bad = xasprintf("%s/badformat", dir);
 	msg = xasprintf("exec %s: Exec format error", bad);
-	expect_spawn_error((const char *const[]){ bad, NULL }, NULL, ENOEXEC, msg);
+	expect_spawn_error((const char *const[]){bad, NULL}, NULL, ENOEXEC, msg);
 	free(msg);
 	free(bad);
 	close(dfd);
@@ -143,26 +144,25 @@ static void test_exec_errors(void **state)
 
 	/* chdir failure */
 	o.cwd = "/nonexistent-dir";
-	expect_spawn_error(SH("true"), &o, ENOENT,
-			   "exec /bin/sh: chdir /nonexistent-dir: No such file or directory");
+	expect_spawn_error(SH("true"), &o, ENOENT, "exec /bin/sh: chdir /nonexistent-dir: No such file or directory");
 	o.cwd = NULL;
 
 	/* bad arguments */
 	expect_spawn_error(NULL, NULL, EINVAL, "exec: no program given");
-	expect_spawn_error((const char *const[]){ NULL }, NULL, EINVAL, "exec: no program given");
-	expect_spawn_error((const char *const[]){ "", NULL }, NULL, EINVAL, "exec: no program given");
+	expect_spawn_error((const char *const[]){NULL}, NULL, EINVAL, "exec: no program given");
+	expect_spawn_error((const char *const[]){"", NULL}, NULL, EINVAL, "exec: no program given");
 	o.stdout_fd = 9999;
 	expect_spawn_error(SH("true"), &o, EBADF, "exec /bin/sh: fd 9999 for fd 1 is not open");
 	o.stdout_fd = SPAWN_INHERIT;
-	o.extra_fds = (const int[]){ 9998 };
+	o.extra_fds = (const int[]){9998};
 	o.n_extra_fds = 1;
 	expect_spawn_error(SH("true"), &o, EBADF, "exec /bin/sh: extra fd 9998 is not open");
 
 	/* run_capture reports the same way */
 	struct strbuf out = STRBUF_INIT;
 	int status = 77;
-	assert_int_equal(run_capture((const char *const[]){ "/nonexistent/x", NULL }, NULL, &out, NULL,
-				     &status, &err), -1);
+	assert_int_equal(run_capture((const char *const[]){"/nonexistent/x", NULL}, NULL, &out, NULL, &status, &err),
+			 -1);
 	assert_string_equal(err->msg, "exec /nonexistent/x: No such file or directory");
 	assert_int_equal(status, 77);
 	err_clear(&err);
@@ -202,7 +202,7 @@ static void test_env_and_cwd(void **state)
 	struct strbuf out = STRBUF_INIT;
 	(void)state;
 
-	o.env = (const char *const[]){ "FOO=bar baz", "EMPTY=", NULL };
+	o.env = (const char *const[]){"FOO=bar baz", "EMPTY=", NULL};
 	assert_int_equal(sh_capture("echo \"$FOO|${EMPTY-unset}|${HOME-nohome}\"", &o, &out, NULL), 0);
 	assert_string_equal(out.buf, "bar baz||nohome\n");
 	strbuf_reset(&out);
@@ -215,9 +215,8 @@ static void test_env_and_cwd(void **state)
 	strbuf_reset(&out);
 
 	/* empty env: nothing at all */
-	o.env = (const char *const[]){ NULL };
-	assert_int_equal(run_capture((const char *const[]){ "/usr/bin/env", NULL }, &o, &out, NULL, NULL,
-				     NULL), 0);
+	o.env = (const char *const[]){NULL};
+	assert_int_equal(run_capture((const char *const[]){"/usr/bin/env", NULL}, &o, &out, NULL, NULL, NULL), 0);
 	assert_string_equal(out.buf, "");
 
 	o.env = NULL;
@@ -241,13 +240,13 @@ static void test_stdio_and_fds(void **state)
 	assert_int_equal(write_all(in[1], "fed in\n", 7), 0);
 	close(in[1]);
 	o.stdin_fd = in[0];
-	assert_int_equal(run_capture((const char *const[]){ "cat", NULL }, &o, &out, NULL, NULL, &err), 0);
+	assert_int_equal(run_capture((const char *const[]){"cat", NULL}, &o, &out, NULL, NULL, &err), 0);
 	assert_string_equal(out.buf, "fed in\n");
 	close(in[0]);
 	strbuf_reset(&out);
 
 	/* stdin /dev/null (the default of run_capture without opts) */
-	assert_int_equal(run_capture((const char *const[]){ "cat", NULL }, NULL, &out, NULL, NULL, &err), 0);
+	assert_int_equal(run_capture((const char *const[]){"cat", NULL}, NULL, &out, NULL, NULL, &err), 0);
 	assert_string_equal(out.buf, "");
 
 	/* an extra fd becomes fd 3; nothing else leaks, CLOEXEC or not */
@@ -255,7 +254,7 @@ static void test_stdio_and_fds(void **state)
 	assert_true(leak >= 0);
 	assert_int_equal(pipe2(extra, O_CLOEXEC), 0);
 	o = (struct spawn_opts)SPAWN_OPTS_INIT;
-	o.extra_fds = (const int[]){ extra[1] };
+	o.extra_fds = (const int[]){extra[1]};
 	o.n_extra_fds = 1;
 	assert_int_equal(sh_capture("echo to-three >&3; ls /proc/$$/fd", &o, &out, NULL), 0);
 	assert_string_equal(out.buf, "0\n1\n2\n3\n"); /* the shell's fds */
@@ -296,7 +295,7 @@ static void test_fd_shuffle(void **state)
 			_exit(10);
 		o.stdout_fd = 2;
 		o.stderr_fd = 1;
-		o.extra_fds = (const int[]){ 4, 3 }; /* c becomes 3, d becomes 4 */
+		o.extra_fds = (const int[]){4, 3}; /* c becomes 3, d becomes 4 */
 		o.n_extra_fds = 2;
 		if (spawn(SH("echo out; echo err >&2; echo three >&3; echo four >&4"), &o, &p, NULL, &err) < 0)
 			_exit(11);
@@ -342,8 +341,7 @@ static void test_signals_reset_and_session(void **state)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	assert_int_equal(run_capture((const char *const[]){ "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status",
-							     NULL },
+	assert_int_equal(run_capture((const char *const[]){"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL},
 				     NULL, &out, NULL, NULL, NULL),
 			 0);
 	/* Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): sigaction refuses
@@ -380,8 +378,9 @@ static void test_run_capture_status_error(void **state)
 	(void)state;
 
 	/* no ret_status: a failure is an error quoting stderr's first line */
-	assert_int_equal(run_capture(SH("echo partial; echo 'bad thing happened' >&2; echo more >&2; exit 4"),
-				     NULL, &out, NULL, NULL, &err), -1);
+	assert_int_equal(run_capture(SH("echo partial; echo 'bad thing happened' >&2; echo more >&2; exit 4"), NULL,
+				     &out, NULL, NULL, &err),
+			 -1);
 	assert_int_equal(err->status, EIO);
 	assert_string_equal(err->msg, "/bin/sh exited with status 4: bad thing happened");
 	assert_string_equal(out.buf, "partial\n");
@@ -400,15 +399,15 @@ static void test_pidfd(void **state)
 	int pidfd = -1, status;
 	(void)state;
 
-	assert_int_equal(spawn((const char *const[]){ "sleep", "0.2", NULL }, NULL, &pid, &pidfd, &err), 0);
+	assert_int_equal(spawn((const char *const[]){"sleep", "0.2", NULL}, NULL, &pid, &pidfd, &err), 0);
 	if (pidfd < 0) {
 		print_message("skipped: no pidfd_open in this kernel\n");
 		assert_int_equal(spawn_wait(pid, &status), 0);
 		skip();
 	}
 	assert_true(fcntl(pidfd, F_GETFD) & FD_CLOEXEC);
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 0), 0); /* still running */
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 0), 0);	/* still running */
 	assert_int_equal(poll(&p, 1, 5000), 1); /* readable once it exits */
 	assert_int_equal(spawn_wait(pid, &status), 0);
 	assert_int_equal(status, 0);

@@ -125,16 +125,16 @@ static void test_time_parse(void **state)
 	static const char *const bad[] = {
 		"",
 		"2023-07-18",
-		"2023-07-18T23:19:33",           /* no zone */
-		"2023-07-18 23:19:33Z",          /* space */
-		"2023-02-29T00:00:00Z",          /* not a leap year */
-		"1900-02-29T00:00:00Z",          /* not a leap year either */
+		"2023-07-18T23:19:33",	/* no zone */
+		"2023-07-18 23:19:33Z", /* space */
+		"2023-02-29T00:00:00Z", /* not a leap year */
+		"1900-02-29T00:00:00Z", /* not a leap year either */
 		"2023-04-31T00:00:00Z",
 		"2023-13-01T00:00:00Z",
 		"2023-00-01T00:00:00Z",
 		"2023-01-01T24:00:00Z",
 		"2023-01-01T23:60:00Z",
-		"2023-01-01T23:59:60Z",          /* leap seconds are rejected, as Go does */
+		"2023-01-01T23:59:60Z", /* leap seconds are rejected, as Go does */
 		"2023-01-01T00:00:00.Z",
 		"2023-01-01T00:00:00+1:00",
 		"2023-01-01T00:00:00+24:00",
@@ -154,7 +154,7 @@ static void test_time_parse(void **state)
 
 static void expect_format(int64_t sec, int32_t nsec, const char *want)
 {
-	struct spec_time t = { .sec = sec, .nsec = nsec, .set = true };
+	struct spec_time t = {.sec = sec, .nsec = nsec, .set = true};
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	struct skiff_err *e = NULL;
 	assert_int_equal(spec_time_format(&t, &sb, &e), 0);
@@ -177,15 +177,15 @@ static void test_time_format(void **state)
 	expect_format(951782400, 0, "2000-02-29T00:00:00Z");
 	expect_format(253402300799LL, 999999999, "9999-12-31T23:59:59.999999999Z");
 
-	t = (struct spec_time){ .sec = 253402300800LL, .set = true };
+	t = (struct spec_time){.sec = 253402300800LL, .set = true};
 	check_err(spec_time_format(&t, &sb, &e), &e, "year 10000");
-	t = (struct spec_time){ .sec = INT64_MIN, .set = true };
+	t = (struct spec_time){.sec = INT64_MIN, .set = true};
 	check_err(spec_time_format(&t, &sb, &e), &e, "outside 0000-9999");
-	t = (struct spec_time){ .sec = INT64_MAX, .set = true };
+	t = (struct spec_time){.sec = INT64_MAX, .set = true};
 	check_err(spec_time_format(&t, &sb, &e), &e, "outside 0000-9999");
-	t = (struct spec_time){ .sec = 0, .nsec = 1000000000, .set = true };
+	t = (struct spec_time){.sec = 0, .nsec = 1000000000, .set = true};
 	check_err(spec_time_format(&t, &sb, &e), &e, "nanoseconds");
-	t = (struct spec_time){ 0 };
+	t = (struct spec_time){0};
 	check_err(spec_time_format(&t, &sb, &e), &e, "unset");
 	assert_int_equal(sb.len, 0);
 
@@ -234,7 +234,7 @@ static void test_goarch(void **state)
 
 static void test_map(void **state)
 {
-	struct spec_map m = { 0 }, c = { 0 };
+	struct spec_map m = {0}, c = {0};
 	(void)state;
 	spec_map_set(&m, "b", "1");
 	spec_map_set(&m, "a", "2");
@@ -260,13 +260,17 @@ static void test_detect(void **state)
 	const char *mt = NULL;
 	(void)state;
 
-	assert_int_equal(spec_detect_media_type(S("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_LIST
-						  "\",\"manifests\":[]}"), &mt, &e), 0);
+	assert_int_equal(
+		spec_detect_media_type(
+			S("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_LIST "\",\"manifests\":[]}"), &mt, &e),
+		0);
 	assert_string_equal(mt, SPEC_MT_DOCKER_LIST);
 	assert_int_equal(spec_detect_media_type(S("{\"schemaVersion\":2,\"config\":{},\"layers\":[]}"), &mt, &e), 0);
 	assert_string_equal(mt, SPEC_MT_OCI_MANIFEST);
-	assert_int_equal(spec_detect_media_type(S("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_DOCKER_CONFIG
-						  "\"}}"), &mt, &e), 0);
+	assert_int_equal(
+		spec_detect_media_type(
+			S("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_DOCKER_CONFIG "\"}}"), &mt, &e),
+		0);
 	assert_string_equal(mt, SPEC_MT_DOCKER_MANIFEST);
 	assert_int_equal(spec_detect_media_type(S("{\"schemaVersion\":2,\"manifests\":[]}"), &mt, &e), 0);
 	assert_string_equal(mt, SPEC_MT_OCI_INDEX);
@@ -345,7 +349,8 @@ static void test_manifest_parse_docker(void **state)
 	cleanup_free char *doc = xasprintf(
 		"{\n   \"schemaVersion\": 2,\n   \"mediaType\": \"" SPEC_MT_DOCKER_MANIFEST "\",\n"
 		"   \"config\": {\"mediaType\": \"" SPEC_MT_DOCKER_CONFIG "\", \"size\": 1457, \"digest\": \"%s\"},\n"
-		"   \"layers\": [{\"mediaType\": \"" SPEC_MT_DOCKER_LAYER_GZIP "\", \"size\": 2591575, \"digest\": \"%s\"},"
+		"   \"layers\": [{\"mediaType\": \"" SPEC_MT_DOCKER_LAYER_GZIP
+		"\", \"size\": 2591575, \"digest\": \"%s\"},"
 		"{\"mediaType\": \"" SPEC_MT_DOCKER_FOREIGN_LAYER_GZIP "\", \"size\": 5, \"digest\": \"%s\","
 		"\"urls\": [\"https://mcr.example/x\"]}]\n}",
 		D('a'), D('b'), D('d'));
@@ -373,9 +378,10 @@ static void test_manifest_parse_docker(void **state)
 
 static void test_manifest_no_media_type(void **state)
 {
-	cleanup_free char *doc = xasprintf("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.acme.rocket.config\","
-					   "\"digest\":\"%s\",\"size\":2},\"artifactType\":\"application/vnd.acme.rocket\"}",
-					   D('e'));
+	cleanup_free char *doc =
+		xasprintf("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.acme.rocket.config\","
+			  "\"digest\":\"%s\",\"size\":2},\"artifactType\":\"application/vnd.acme.rocket\"}",
+			  D('e'));
 	cleanup_spec_manifest struct spec_manifest *m = NULL;
 	struct skiff_err *e = NULL;
 	(void)state;
@@ -385,7 +391,8 @@ static void test_manifest_no_media_type(void **state)
 	assert_string_equal(m->artifact_type, "application/vnd.acme.rocket");
 	assert_int_equal(m->layers.len, 0);
 	/* An artifact is not a runnable image. */
-	check_err(spec_manifest_validate_image(m, &e), &e, "not an image: config mediaType application/vnd.acme.rocket.config");
+	check_err(spec_manifest_validate_image(m, &e), &e,
+		  "not an image: config mediaType application/vnd.acme.rocket.config");
 }
 
 struct bad_case {
@@ -397,62 +404,82 @@ struct bad_case {
 #define LAYER(x) "{\"mediaType\":\"" SPEC_MT_OCI_LAYER_GZIP "\",\"digest\":\"%1$s\",\"size\":" x "}"
 
 static const struct bad_case bad_manifests[] = {
-	{ "{\"schemaVersion\":1," CFG "}", "manifest: schemaVersion: Docker schema1" },
-	{ "{\"schemaVersion\":3," CFG "}", "manifest: schemaVersion: unsupported version 3" },
-	{ "{\"schemaVersion\":\"2\"," CFG "}", "manifest: schemaVersion: expected an integer, got string" },
-	{ "{\"schemaVersion\":2.0," CFG "}", "manifest: schemaVersion: expected an integer, got 2" },
-	{ "{\"schemaVersion\":1e400," CFG "}", "schemaVersion: expected an integer" },
-	{ "{" CFG "}", "manifest: schemaVersion: missing" },
-	{ "{\"schemaVersion\":2}", "manifest: config: missing" },
-	{ "{\"schemaVersion\":2,\"config\":null}", "manifest: config: missing" },
-	{ "{\"schemaVersion\":2,\"config\":[]}", "manifest: config: expected an object, got array" },
-	{ "{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\"," CFG "}", "is not an image manifest type (it is an index)" },
-	{ "{\"schemaVersion\":2,\"mediaType\":\"text/plain\"," CFG "}", "mediaType: text/plain is not an image manifest type" },
-	{ "{\"schemaVersion\":2,\"mediaType\":\"not a type\"," CFG "}", "mediaType: invalid media type \"not a type\"" },
-	{ "{\"schemaVersion\":2,\"mediaType\":42," CFG "}", "mediaType: expected a string, got number" },
-	{ "{\"schemaVersion\":2,\"manifests\":[]}", "an index" },
-	{ "{\"schemaVersion\":2,\"config\":{\"digest\":\"%1$s\",\"size\":1}}", "config: mediaType: missing" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"size\":1}}", "config: digest: missing" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"%1$s\"}}", "config: size: missing" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"sha256:abc\",\"size\":1}}",
-	  "config: digest: invalid digest sha256:abc" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"md5:abc\",\"size\":1}}",
-	  "config: digest: unsupported digest algorithm in md5:abc" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"%1$s\\u0000\",\"size\":1}}",
-	  "config: digest: string contains a NUL byte" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG
-	  "\",\"digest\":\"sha256:\\u0000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":1}}",
-	  "config: digest: string contains a NUL byte" },
-	{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":7,\"size\":1}}",
-	  "config: digest: expected a string, got number" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":{}}", "manifest: layers: expected an array, got object" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1") ",\"x\"]}", "manifest: layers[1]: expected an object, got string" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("-1") "]}", "manifest: layers[0]: size: must be >= 0, got -1" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1.5") "]}", "layers[0]: size: expected an integer, got 1.5" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1e400") "]}", "layers[0]: size: expected an integer" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("99999999999999999999") "]}", "layers[0]: size: expected an integer" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("\"12\"") "]}", "layers[0]: size: expected an integer, got string" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("true") "]}", "layers[0]: size: expected an integer, got boolean" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"\",\"digest\":\"%1$s\",\"size\":1}]}",
-	  "layers[0]: mediaType: invalid media type \"\"" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER "\",\"digest\":\"%1$s\",\"size\":1,\"urls\":\"x\"}]}",
-	  "layers[0]: urls: expected an array of strings, got string" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER "\",\"digest\":\"%1$s\",\"size\":1,\"urls\":[1]}]}",
-	  "layers[0]: urls[0]: expected a string, got number" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER "\",\"digest\":\"%1$s\",\"size\":1,\"annotations\":{\"a\":1}}]}",
-	  "layers[0]: annotations: \"a\": expected a string, got number" },
-	{ "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER "\",\"digest\":\"%1$s\",\"size\":1,\"annotations\":[]}]}",
-	  "layers[0]: annotations: expected an object of strings, got array" },
-	{ "{\"schemaVersion\":2," CFG ",\"annotations\":{\"a\":\"x\\u0000y\"}}", "manifest: annotations: \"a\": string contains a NUL byte" },
-	{ "{\"schemaVersion\":2," CFG ",\"subject\":{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"sha256:\",\"size\":1}}",
-	  "manifest: subject: digest: invalid digest" },
-	{ "{\"schemaVersion\":2," CFG ",\"artifactType\":\"nope\"}", "manifest: artifactType: invalid media type \"nope\"" },
-	{ "{\"schemaVersion\":2,", "manifest: invalid JSON" },
-	{ "{\"schemaVersion\":2," CFG "} trailing", "manifest: invalid JSON" },
-	{ "", "manifest: invalid JSON" },
-	{ "null", "manifest: expected an object, got null" },
-	{ "\"manifest\"", "manifest: expected an object, got string" },
-	{ "[]", "manifest: expected an object, got array" },
+	{"{\"schemaVersion\":1," CFG "}", "manifest: schemaVersion: Docker schema1"},
+	{"{\"schemaVersion\":3," CFG "}", "manifest: schemaVersion: unsupported version 3"},
+	{"{\"schemaVersion\":\"2\"," CFG "}", "manifest: schemaVersion: expected an integer, got string"},
+	{"{\"schemaVersion\":2.0," CFG "}", "manifest: schemaVersion: expected an integer, got 2"},
+	{"{\"schemaVersion\":1e400," CFG "}", "schemaVersion: expected an integer"},
+	{"{" CFG "}", "manifest: schemaVersion: missing"},
+	{"{\"schemaVersion\":2}", "manifest: config: missing"},
+	{"{\"schemaVersion\":2,\"config\":null}", "manifest: config: missing"},
+	{"{\"schemaVersion\":2,\"config\":[]}", "manifest: config: expected an object, got array"},
+	{"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\"," CFG "}",
+	 "is not an image manifest type (it is an index)"},
+	{"{\"schemaVersion\":2,\"mediaType\":\"text/plain\"," CFG "}",
+	 "mediaType: text/plain is not an image manifest type"},
+	{"{\"schemaVersion\":2,\"mediaType\":\"not a type\"," CFG "}", "mediaType: invalid media type \"not a type\""},
+	{"{\"schemaVersion\":2,\"mediaType\":42," CFG "}", "mediaType: expected a string, got number"},
+	{"{\"schemaVersion\":2,\"manifests\":[]}", "an index"},
+	{"{\"schemaVersion\":2,\"config\":{\"digest\":\"%1$s\",\"size\":1}}", "config: mediaType: missing"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"size\":1}}",
+	 "config: digest: missing"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"%1$s\"}}",
+	 "config: size: missing"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG
+	 "\",\"digest\":\"sha256:abc\",\"size\":1}}",
+	 "config: digest: invalid digest sha256:abc"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG
+	 "\",\"digest\":\"md5:abc\",\"size\":1}}",
+	 "config: digest: unsupported digest algorithm in md5:abc"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG
+	 "\",\"digest\":\"%1$s\\u0000\",\"size\":1}}",
+	 "config: digest: string contains a NUL byte"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG
+	 "\",\"digest\":\"sha256:\\u0000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":1}}",
+	 "config: digest: string contains a NUL byte"},
+	{"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":7,\"size\":1}}",
+	 "config: digest: expected a string, got number"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":{}}", "manifest: layers: expected an array, got object"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1") ",\"x\"]}",
+	 "manifest: layers[1]: expected an object, got string"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("-1") "]}",
+	 "manifest: layers[0]: size: must be >= 0, got -1"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1.5") "]}",
+	 "layers[0]: size: expected an integer, got 1.5"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("1e400") "]}", "layers[0]: size: expected an integer"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("99999999999999999999") "]}",
+	 "layers[0]: size: expected an integer"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("\"12\"") "]}",
+	 "layers[0]: size: expected an integer, got string"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[" LAYER("true") "]}",
+	 "layers[0]: size: expected an integer, got boolean"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"\",\"digest\":\"%1$s\",\"size\":1}]}",
+	 "layers[0]: mediaType: invalid media type \"\""},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER
+	 "\",\"digest\":\"%1$s\",\"size\":1,\"urls\":\"x\"}]}",
+	 "layers[0]: urls: expected an array of strings, got string"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER
+	 "\",\"digest\":\"%1$s\",\"size\":1,\"urls\":[1]}]}",
+	 "layers[0]: urls[0]: expected a string, got number"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER
+	 "\",\"digest\":\"%1$s\",\"size\":1,\"annotations\":{\"a\":1}}]}",
+	 "layers[0]: annotations: \"a\": expected a string, got number"},
+	{"{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER
+	 "\",\"digest\":\"%1$s\",\"size\":1,\"annotations\":[]}]}",
+	 "layers[0]: annotations: expected an object of strings, got array"},
+	{"{\"schemaVersion\":2," CFG ",\"annotations\":{\"a\":\"x\\u0000y\"}}",
+	 "manifest: annotations: \"a\": string contains a NUL byte"},
+	{"{\"schemaVersion\":2," CFG ",\"subject\":{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"sha256:\",\"size\":1}}",
+	 "manifest: subject: digest: invalid digest"},
+	{"{\"schemaVersion\":2," CFG ",\"artifactType\":\"nope\"}",
+	 "manifest: artifactType: invalid media type \"nope\""},
+	{"{\"schemaVersion\":2,", "manifest: invalid JSON"},
+	{"{\"schemaVersion\":2," CFG "} trailing", "manifest: invalid JSON"},
+	{"", "manifest: invalid JSON"},
+	{"null", "manifest: expected an object, got null"},
+	{"\"manifest\"", "manifest: expected an object, got string"},
+	{"[]", "manifest: expected an object, got array"},
 };
 
 static void test_manifest_bad(void **state)
@@ -511,7 +538,8 @@ static void test_manifest_hostile(void **state)
 			"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		};
 		cleanup_free char *d = xasprintf("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a/b\",\"size\":1,"
-						 "\"digest\":\"%s\"}}", digs[k]);
+						 "\"digest\":\"%s\"}}",
+						 digs[k]);
 		check_err(spec_manifest_parse(d, strlen(d), &m, &e), &e, "invalid digest");
 	}
 }
@@ -567,12 +595,12 @@ static void test_manifest_build(void **state)
 	spec_map_set(&m->annotations, "z", "1");
 	spec_map_set(&m->annotations, "a<b>&", "2");
 	assert_int_equal(spec_manifest_generate(m, &out, dg, &e), 0);
-	cleanup_free char *want = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\","
-		"\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"%s\",\"size\":321},"
-		"\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER_GZIP "\",\"digest\":\"%s\",\"size\":100}],"
-		"\"annotations\":{\"a\\u003cb\\u003e\\u0026\":\"2\",\"z\":\"1\"}}",
-		D('c'), D('1'));
+	cleanup_free char *want =
+		xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\","
+			  "\"config\":{\"mediaType\":\"" SPEC_MT_OCI_CONFIG "\",\"digest\":\"%s\",\"size\":321},"
+			  "\"layers\":[{\"mediaType\":\"" SPEC_MT_OCI_LAYER_GZIP "\",\"digest\":\"%s\",\"size\":100}],"
+			  "\"annotations\":{\"a\\u003cb\\u003e\\u0026\":\"2\",\"z\":\"1\"}}",
+			  D('c'), D('1'));
 	assert_string_equal(out.buf, want);
 	digest_buf(want, strlen(want), want_dg);
 	assert_string_equal(dg, want_dg);
@@ -591,16 +619,16 @@ static void test_manifest_build(void **state)
 
 static void test_index(void **state)
 {
-	cleanup_free char *doc = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\",\"manifests\":["
-		"{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7143,"
-		"\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}},"
-		"{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7682,"
-		"\"annotations\":{\"" SPEC_ANNOTATION_REF_NAME "\":\"v1\"},"
-		"\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\","
-		"\"os.version\":\"10\",\"os.features\":[\"sse4\"]}}],"
-		"\"annotations\":{\"com.example.key1\":\"value1\"}}",
-		D('1'), D('2'));
+	cleanup_free char *doc =
+		xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\",\"manifests\":["
+			  "{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7143,"
+			  "\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}},"
+			  "{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7682,"
+			  "\"annotations\":{\"" SPEC_ANNOTATION_REF_NAME "\":\"v1\"},"
+			  "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\","
+			  "\"os.version\":\"10\",\"os.features\":[\"sse4\"]}}],"
+			  "\"annotations\":{\"com.example.key1\":\"value1\"}}",
+			  D('1'), D('2'));
 	cleanup_spec_index struct spec_index *idx = NULL;
 	cleanup_spec_index struct spec_index *again = NULL;
 	cleanup_strbuf struct strbuf out = STRBUF_INIT;
@@ -621,16 +649,16 @@ static void test_index(void **state)
 	assert_null(spec_index_find_ref(idx, "v2"));
 	/* Regenerating a document written in spec order gives the same bytes back. */
 	assert_int_equal(spec_index_generate(idx, &out, dg, &e), 0);
-	cleanup_free char *canon = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\",\"manifests\":["
-		"{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7143,"
-		"\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}},"
-		"{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7682,"
-		"\"annotations\":{\"" SPEC_ANNOTATION_REF_NAME "\":\"v1\"},"
-		"\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"os.version\":\"10\","
-		"\"os.features\":[\"sse4\"],\"variant\":\"v7\"}}],"
-		"\"annotations\":{\"com.example.key1\":\"value1\"}}",
-		D('1'), D('2'));
+	cleanup_free char *canon =
+		xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_OCI_INDEX "\",\"manifests\":["
+			  "{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7143,"
+			  "\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}},"
+			  "{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":7682,"
+			  "\"annotations\":{\"" SPEC_ANNOTATION_REF_NAME "\":\"v1\"},"
+			  "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"os.version\":\"10\","
+			  "\"os.features\":[\"sse4\"],\"variant\":\"v7\"}}],"
+			  "\"annotations\":{\"com.example.key1\":\"value1\"}}",
+			  D('1'), D('2'));
 	assert_string_equal(out.buf, canon);
 	assert_int_equal(spec_index_parse(out.buf, out.len, &again, &e), 0);
 	assert_string_equal(again->digest, dg);
@@ -641,7 +669,7 @@ static void test_index_build_docker(void **state)
 	cleanup_spec_index struct spec_index *idx = spec_index_new(SPEC_FORMAT_DOCKER);
 	cleanup_strbuf struct strbuf out = STRBUF_INIT;
 	struct spec_platform *p = spec_platform_new("arm64", "linux", "v8");
-	struct spec_platform bad = { .architecture = (char *)"amd64" };
+	struct spec_platform bad = {.architecture = (char *)"amd64"};
 	struct skiff_err *e = NULL;
 	struct spec_descriptor *d;
 	(void)state;
@@ -655,11 +683,11 @@ static void test_index_build_docker(void **state)
 	check_err(-1, &e, "platform needs architecture and os");
 	assert_int_equal(idx->manifests.len, 1);
 	assert_int_equal(spec_index_generate(idx, &out, NULL, &e), 0);
-	cleanup_free char *want = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_LIST "\",\"manifests\":["
-		"{\"mediaType\":\"" SPEC_MT_DOCKER_MANIFEST "\",\"size\":525,\"digest\":\"%s\","
-		"\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}}]}",
-		D('3'));
+	cleanup_free char *want =
+		xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_LIST "\",\"manifests\":["
+			  "{\"mediaType\":\"" SPEC_MT_DOCKER_MANIFEST "\",\"size\":525,\"digest\":\"%s\","
+			  "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}}]}",
+			  D('3'));
 	assert_string_equal(out.buf, want);
 }
 
@@ -705,23 +733,31 @@ static void test_descriptor_ops(void **state)
 }
 
 static const struct bad_case bad_indexes[] = {
-	{ "{\"schemaVersion\":2}", "index: manifests: missing" },
-	{ "{\"schemaVersion\":2,\"manifests\":{}}", "index: manifests: expected an array, got object" },
-	{ "{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_MANIFEST "\",\"manifests\":[]}",
-	  "is not an index type (it is a manifest)" },
-	{ "{\"schemaVersion\":2,\"config\":{},\"manifests\":[]}", "a manifest" },
-	{ "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%1$s\",\"size\":1,"
-	  "\"platform\":{\"os\":\"linux\"}}]}", "index: manifests[0]: platform: architecture: missing" },
-	{ "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%1$s\",\"size\":1,"
-	  "\"platform\":{\"os\":\"linux\",\"architecture\":\"\"}}]}", "index: manifests[0]: platform: architecture: empty" },
-	{ "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%1$s\",\"size\":1,"
-	  "\"platform\":\"linux/amd64\"}]}", "index: manifests[0]: platform: expected an object, got string" },
-	{ "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%1$s\",\"size\":1,"
-	  "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\",\"os.features\":[null]}}]}",
-	  "platform: os.features[0]: expected a string, got null" },
-	{ "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST "\",\"digest\":\"%1$s\",\"size\":-9}]}",
-	  "index: manifests[0]: size: must be >= 0, got -9" },
-	{ "{\"schemaVersion\":0,\"manifests\":[]}", "index: schemaVersion: unsupported version 0" },
+	{"{\"schemaVersion\":2}", "index: manifests: missing"},
+	{"{\"schemaVersion\":2,\"manifests\":{}}", "index: manifests: expected an array, got object"},
+	{"{\"schemaVersion\":2,\"mediaType\":\"" SPEC_MT_DOCKER_MANIFEST "\",\"manifests\":[]}",
+	 "is not an index type (it is a manifest)"},
+	{"{\"schemaVersion\":2,\"config\":{},\"manifests\":[]}", "a manifest"},
+	{"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"%1$s\",\"size\":1,"
+	 "\"platform\":{\"os\":\"linux\"}}]}",
+	 "index: manifests[0]: platform: architecture: missing"},
+	{"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"%1$s\",\"size\":1,"
+	 "\"platform\":{\"os\":\"linux\",\"architecture\":\"\"}}]}",
+	 "index: manifests[0]: platform: architecture: empty"},
+	{"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"%1$s\",\"size\":1,"
+	 "\"platform\":\"linux/amd64\"}]}",
+	 "index: manifests[0]: platform: expected an object, got string"},
+	{"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"%1$s\",\"size\":1,"
+	 "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\",\"os.features\":[null]}}]}",
+	 "platform: os.features[0]: expected a string, got null"},
+	{"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" SPEC_MT_OCI_MANIFEST
+	 "\",\"digest\":\"%1$s\",\"size\":-9}]}",
+	 "index: manifests[0]: size: must be >= 0, got -9"},
+	{"{\"schemaVersion\":0,\"manifests\":[]}", "index: schemaVersion: unsupported version 0"},
 };
 
 static void test_index_bad(void **state)
@@ -748,10 +784,13 @@ static char *docker_config_json(void)
 		"\"Retries\":3},\"Image\":\"%s\",\"Volumes\":null,\"WorkingDir\":\"/w\",\"Entrypoint\":null,"
 		"\"OnBuild\":[\"RUN x\"],\"Labels\":{\"maintainer\":\"me\"},\"StopSignal\":\"SIGQUIT\","
 		"\"Shell\":[\"/bin/bash\",\"-c\"],\"ArgsEscaped\":true},"
-		"\"container\":\"3d2d\",\"container_config\":{\"Cmd\":[\"/bin/sh\",\"-c\",\"#(nop) \",\"CMD [\\\"sh\\\"]\"]},"
+		"\"container\":\"3d2d\",\"container_config\":{\"Cmd\":[\"/bin/sh\",\"-c\",\"#(nop) \",\"CMD "
+		"[\\\"sh\\\"]\"]},"
 		"\"created\":\"2023-07-18T23:19:33.655005962Z\",\"docker_version\":\"20.10.23\","
-		"\"history\":[{\"created\":\"2023-07-18T23:19:33.538571854Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:x in / \"},"
-		"{\"created\":\"2023-07-18T23:19:33.655005962Z\",\"created_by\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\","
+		"\"history\":[{\"created\":\"2023-07-18T23:19:33.538571854Z\",\"created_by\":\"/bin/sh -c #(nop) ADD "
+		"file:x in / \"},"
+		"{\"created\":\"2023-07-18T23:19:33.655005962Z\",\"created_by\":\"/bin/sh -c #(nop)  CMD "
+		"[\\\"sh\\\"]\","
 		"\"empty_layer\":true},{\"created\":\"0001-01-01T00:00:00Z\",\"comment\":\"c\",\"author\":\"a\"}],"
 		"\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}",
 		D('9'), D('a'), D('b'));
@@ -857,26 +896,26 @@ static void test_config_import(void **state)
 	c->architecture = xstrdup("amd64");
 	free(c->variant);
 	c->variant = NULL;
-	c->created = (struct spec_time){ .sec = 1700000000, .nsec = 120000000, .set = true };
+	c->created = (struct spec_time){.sec = 1700000000, .nsec = 120000000, .set = true};
 	check_err(spec_image_config_add_diff_id(c, "sha256:xyz", &e), &e, "image config: diff_id: invalid digest");
 	assert_int_equal(spec_image_config_add_diff_id(c, D('d'), &e), 0);
-	spec_image_config_add_history(c, &(struct spec_history){ .created = c->created,
-								 .created_by = (char *)"skiff import",
-								 .comment = (char *)"imported from tarball" });
+	spec_image_config_add_history(c, &(struct spec_history){.created = c->created,
+								.created_by = (char *)"skiff import",
+								.comment = (char *)"imported from tarball"});
 	strv_push(&c->config.env, "PATH=/bin");
 	strv_push(&c->config.cmd, "/bin/sh");
 	spec_map_set(&c->config.labels, "z", "last");
 	spec_map_set(&c->config.labels, "a", "first");
 	strv_push(&c->config.volumes, "/data");
 	assert_int_equal(spec_image_config_generate(c, &cfg, cfg_dg, &e), 0);
-	cleanup_free char *want = xasprintf(
-		"{\"created\":\"2023-11-14T22:13:20.12Z\",\"architecture\":\"amd64\",\"os\":\"linux\","
-		"\"config\":{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"/bin/sh\"],\"Volumes\":{\"/data\":{}},"
-		"\"Labels\":{\"a\":\"first\",\"z\":\"last\"}},"
-		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
-		"\"history\":[{\"created\":\"2023-11-14T22:13:20.12Z\",\"created_by\":\"skiff import\","
-		"\"comment\":\"imported from tarball\"}]}",
-		D('d'));
+	cleanup_free char *want =
+		xasprintf("{\"created\":\"2023-11-14T22:13:20.12Z\",\"architecture\":\"amd64\",\"os\":\"linux\","
+			  "\"config\":{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"/bin/sh\"],\"Volumes\":{\"/data\":{}},"
+			  "\"Labels\":{\"a\":\"first\",\"z\":\"last\"}},"
+			  "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
+			  "\"history\":[{\"created\":\"2023-11-14T22:13:20.12Z\",\"created_by\":\"skiff import\","
+			  "\"comment\":\"imported from tarball\"}]}",
+			  D('d'));
 	assert_string_equal(cfg.buf, want);
 	digest_buf(want, strlen(want), want_dg);
 	assert_string_equal(cfg_dg, want_dg);
@@ -914,58 +953,69 @@ static void test_config_new_defaults(void **state)
 	strbuf_reset(&out);
 	check_err(spec_image_config_generate(c, &out, NULL, &e), &e, "image config: os: missing");
 	c->os = xstrdup("linux");
-	c->created = (struct spec_time){ .sec = INT64_MAX, .set = true };
+	c->created = (struct spec_time){.sec = INT64_MAX, .set = true};
 	check_err(spec_image_config_generate(c, &out, NULL, &e), &e, "image config: created: time: year");
 	c->created.set = false;
 	strv_push(&c->diff_ids, "sha256:short");
-	check_err(spec_image_config_generate(c, &out, NULL, &e), &e, "image config: rootfs: diff_ids[0]: invalid digest");
+	check_err(spec_image_config_generate(c, &out, NULL, &e), &e,
+		  "image config: rootfs: diff_ids[0]: invalid digest");
 }
 
 #define ROOTFS "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}"
 
 static const struct bad_case bad_configs[] = {
-	{ "{\"architecture\":\"amd64\",\"os\":\"linux\"}", "image config: rootfs: missing" },
-	{ "{\"rootfs\":null}", "image config: rootfs: missing" },
-	{ "{\"rootfs\":[]}", "image config: rootfs: expected an object, got array" },
-	{ "{\"rootfs\":{\"type\":\"layer\",\"diff_ids\":[]}}", "image config: rootfs: type: must be \"layers\", got \"layer\"" },
-	{ "{\"rootfs\":{\"diff_ids\":[]}}", "image config: rootfs: type: missing" },
-	{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%1$s\",\"sha256:00\"]}}",
-	  "image config: rootfs: diff_ids[1]: invalid digest sha256:00" },
-	{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%1$s\\u0000\"]}}",
-	  "image config: rootfs: diff_ids[0]: string contains a NUL byte" },
-	{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":\"%1$s\"}}",
-	  "image config: rootfs: diff_ids: expected an array of strings, got string" },
-	{ "{\"architecture\":7," ROOTFS "}", "image config: architecture: expected a string, got number" },
-	{ "{\"os\":{}," ROOTFS "}", "image config: os: expected a string, got object" },
-	{ "{\"created\":\"yesterday\"," ROOTFS "}", "image config: created: invalid RFC 3339 time \"yesterday\"" },
-	{ "{\"created\":1700000000," ROOTFS "}", "image config: created: expected a string, got number" },
-	{ "{\"created\":\"2023-07-18T23:19:33Z\\u0000\"," ROOTFS "}", "image config: created: string contains a NUL byte" },
-	{ "{\"config\":\"x\"," ROOTFS "}", "image config: config: expected an object, got string" },
-	{ "{\"config\":{\"Env\":[\"A=1\",2]}," ROOTFS "}", "image config: config: Env[1]: expected a string, got number" },
-	{ "{\"config\":{\"Env\":\"A=1\"}," ROOTFS "}", "image config: config: Env: expected an array of strings, got string" },
-	{ "{\"config\":{\"Cmd\":{}}," ROOTFS "}", "image config: config: Cmd: expected an array of strings, got object" },
-	{ "{\"config\":{\"Entrypoint\":[\"a\\u0000b\"]}," ROOTFS "}", "config: Entrypoint[0]: string contains a NUL byte" },
-	{ "{\"config\":{\"ExposedPorts\":[\"80/tcp\"]}," ROOTFS "}", "config: ExposedPorts: expected an object, got array" },
-	{ "{\"config\":{\"ExposedPorts\":{\"80/tcp\":\"yes\"}}," ROOTFS "}",
-	  "config: ExposedPorts: \"80/tcp\": expected an object, got string" },
-	{ "{\"config\":{\"Volumes\":{\"/v\":1}}," ROOTFS "}", "config: Volumes: \"/v\": expected an object, got number" },
-	{ "{\"config\":{\"Labels\":{\"a\":null}}," ROOTFS "}", "config: Labels: \"a\": expected a string, got null" },
-	{ "{\"config\":{\"User\":0}," ROOTFS "}", "config: User: expected a string, got number" },
-	{ "{\"config\":{\"ArgsEscaped\":\"true\"}," ROOTFS "}", "config: ArgsEscaped: expected a boolean, got string" },
-	{ "{\"config\":{\"Healthcheck\":[]}," ROOTFS "}", "config: Healthcheck: expected an object, got array" },
-	{ "{\"config\":{\"Healthcheck\":{\"Interval\":-1}}," ROOTFS "}", "config: Healthcheck: Interval: must be >= 0, got -1" },
-	{ "{\"config\":{\"Healthcheck\":{\"Retries\":1.5}}," ROOTFS "}", "config: Healthcheck: Retries: expected an integer" },
-	{ "{\"config\":{\"Healthcheck\":{\"Test\":\"CMD true\"}}," ROOTFS "}",
-	  "config: Healthcheck: Test: expected an array of strings, got string" },
-	{ "{\"history\":{}," ROOTFS "}", "image config: history: expected an array, got object" },
-	{ "{\"history\":[{},3]," ROOTFS "}", "image config: history[1]: expected an object, got number" },
-	{ "{\"history\":[{\"empty_layer\":1}]," ROOTFS "}", "image config: history[0]: empty_layer: expected a boolean, got number" },
-	{ "{\"history\":[{\"created\":\"2023-02-30T00:00:00Z\"}]," ROOTFS "}",
-	  "image config: history[0]: created: invalid RFC 3339 time" },
-	{ "{\"history\":[{\"created_by\":[]}]," ROOTFS "}", "image config: history[0]: created_by: expected a string, got array" },
-	{ "[" ROOTFS "]", "invalid JSON" },
-	{ "[]", "image config: expected an object, got array" },
-	{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}", "image config: invalid JSON" },
+	{"{\"architecture\":\"amd64\",\"os\":\"linux\"}", "image config: rootfs: missing"},
+	{"{\"rootfs\":null}", "image config: rootfs: missing"},
+	{"{\"rootfs\":[]}", "image config: rootfs: expected an object, got array"},
+	{"{\"rootfs\":{\"type\":\"layer\",\"diff_ids\":[]}}",
+	 "image config: rootfs: type: must be \"layers\", got \"layer\""},
+	{"{\"rootfs\":{\"diff_ids\":[]}}", "image config: rootfs: type: missing"},
+	{"{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%1$s\",\"sha256:00\"]}}",
+	 "image config: rootfs: diff_ids[1]: invalid digest sha256:00"},
+	{"{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%1$s\\u0000\"]}}",
+	 "image config: rootfs: diff_ids[0]: string contains a NUL byte"},
+	{"{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":\"%1$s\"}}",
+	 "image config: rootfs: diff_ids: expected an array of strings, got string"},
+	{"{\"architecture\":7," ROOTFS "}", "image config: architecture: expected a string, got number"},
+	{"{\"os\":{}," ROOTFS "}", "image config: os: expected a string, got object"},
+	{"{\"created\":\"yesterday\"," ROOTFS "}", "image config: created: invalid RFC 3339 time \"yesterday\""},
+	{"{\"created\":1700000000," ROOTFS "}", "image config: created: expected a string, got number"},
+	{"{\"created\":\"2023-07-18T23:19:33Z\\u0000\"," ROOTFS "}",
+	 "image config: created: string contains a NUL byte"},
+	{"{\"config\":\"x\"," ROOTFS "}", "image config: config: expected an object, got string"},
+	{"{\"config\":{\"Env\":[\"A=1\",2]}," ROOTFS "}",
+	 "image config: config: Env[1]: expected a string, got number"},
+	{"{\"config\":{\"Env\":\"A=1\"}," ROOTFS "}",
+	 "image config: config: Env: expected an array of strings, got string"},
+	{"{\"config\":{\"Cmd\":{}}," ROOTFS "}", "image config: config: Cmd: expected an array of strings, got object"},
+	{"{\"config\":{\"Entrypoint\":[\"a\\u0000b\"]}," ROOTFS "}",
+	 "config: Entrypoint[0]: string contains a NUL byte"},
+	{"{\"config\":{\"ExposedPorts\":[\"80/tcp\"]}," ROOTFS "}",
+	 "config: ExposedPorts: expected an object, got array"},
+	{"{\"config\":{\"ExposedPorts\":{\"80/tcp\":\"yes\"}}," ROOTFS "}",
+	 "config: ExposedPorts: \"80/tcp\": expected an object, got string"},
+	{"{\"config\":{\"Volumes\":{\"/v\":1}}," ROOTFS "}", "config: Volumes: \"/v\": expected an object, got number"},
+	{"{\"config\":{\"Labels\":{\"a\":null}}," ROOTFS "}", "config: Labels: \"a\": expected a string, got null"},
+	{"{\"config\":{\"User\":0}," ROOTFS "}", "config: User: expected a string, got number"},
+	{"{\"config\":{\"ArgsEscaped\":\"true\"}," ROOTFS "}", "config: ArgsEscaped: expected a boolean, got string"},
+	{"{\"config\":{\"Healthcheck\":[]}," ROOTFS "}", "config: Healthcheck: expected an object, got array"},
+	{"{\"config\":{\"Healthcheck\":{\"Interval\":-1}}," ROOTFS "}",
+	 "config: Healthcheck: Interval: must be >= 0, got -1"},
+	{"{\"config\":{\"Healthcheck\":{\"Retries\":1.5}}," ROOTFS "}",
+	 "config: Healthcheck: Retries: expected an integer"},
+	{"{\"config\":{\"Healthcheck\":{\"Test\":\"CMD true\"}}," ROOTFS "}",
+	 "config: Healthcheck: Test: expected an array of strings, got string"},
+	{"{\"history\":{}," ROOTFS "}", "image config: history: expected an array, got object"},
+	{"{\"history\":[{},3]," ROOTFS "}", "image config: history[1]: expected an object, got number"},
+	{"{\"history\":[{\"empty_layer\":1}]," ROOTFS "}",
+	 "image config: history[0]: empty_layer: expected a boolean, got number"},
+	{"{\"history\":[{\"created\":\"2023-02-30T00:00:00Z\"}]," ROOTFS "}",
+	 "image config: history[0]: created: invalid RFC 3339 time"},
+	{"{\"history\":[{\"created_by\":[]}]," ROOTFS "}",
+	 "image config: history[0]: created_by: expected a string, got array"},
+	{"[" ROOTFS "]", "invalid JSON"},
+	{"[]", "image config: expected an object, got array"},
+	{"{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}", "image config: invalid JSON"},
 };
 
 static void test_config_bad(void **state)
@@ -1019,14 +1069,15 @@ static void test_layer_counts(void **state)
 	assert_int_equal(spec_manifest_add_layer(m, SPEC_MT_OCI_LAYER, D('1'), 1, &e), 0);
 	assert_int_equal(spec_manifest_add_layer(m, SPEC_MT_OCI_LAYER, D('2'), 1, &e), 0);
 	assert_int_equal(spec_image_config_add_diff_id(c, D('3'), &e), 0);
-	check_err(spec_check_layer_counts(m, c, false, &e), &e, "manifest has 2 layers but its config has 1 rootfs.diff_ids");
+	check_err(spec_check_layer_counts(m, c, false, &e), &e,
+		  "manifest has 2 layers but its config has 1 rootfs.diff_ids");
 	assert_int_equal(spec_image_config_add_diff_id(c, D('4'), &e), 0);
 	assert_int_equal(spec_check_layer_counts(m, c, true, &e), 0); /* no history: nothing to compare */
-	spec_image_config_add_history(c, &(struct spec_history){ .created_by = (char *)"ADD a" });
-	spec_image_config_add_history(c, &(struct spec_history){ .created_by = (char *)"ENV x=1", .empty_layer = true });
+	spec_image_config_add_history(c, &(struct spec_history){.created_by = (char *)"ADD a"});
+	spec_image_config_add_history(c, &(struct spec_history){.created_by = (char *)"ENV x=1", .empty_layer = true});
 	check_err(spec_check_layer_counts(m, c, true, &e), &e, "1 history entries with a layer but 2 rootfs.diff_ids");
 	assert_int_equal(spec_check_layer_counts(m, c, false, &e), 0);
-	spec_image_config_add_history(c, &(struct spec_history){ .created_by = (char *)"ADD b" });
+	spec_image_config_add_history(c, &(struct spec_history){.created_by = (char *)"ADD b"});
 	assert_int_equal(spec_check_layer_counts(m, c, true, &e), 0);
 }
 
@@ -1087,20 +1138,20 @@ static void test_archive_manifest(void **state)
 }
 
 static const struct bad_case bad_archives[] = {
-	{ "{}", "docker-archive manifest.json: expected an array, got object" },
-	{ "[1]", "docker-archive manifest.json: [0]: expected an object, got number" },
-	{ "[{\"Layers\":[]}]", "docker-archive manifest.json: [0]: Config: missing" },
-	{ "[{\"Config\":\"\",\"Layers\":[]}]", "[0]: Config: empty path" },
-	{ "[{\"Config\":\"c\"}]", "[0]: Layers: missing" },
-	{ "[{\"Config\":\"c\",\"Layers\":[\"a\",7]}]", "[0]: Layers[1]: expected a string, got number" },
-	{ "[{\"Config\":\"c\",\"Layers\":[\"a\\u0000/../../x\"]}]", "[0]: Layers[0]: string contains a NUL byte" },
-	{ "[{\"Config\":\"c\",\"Layers\":[\"\"]}]", "[0]: Layers[0]: empty path" },
-	{ "[{\"Config\":\"c\",\"Layers\":[],\"RepoTags\":\"busybox\"}]", "[0]: RepoTags: expected an array of strings" },
-	{ "[{\"Config\":\"c\",\"Layers\":[],\"RepoTags\":[\"\"]}]", "[0]: RepoTags[0]: empty" },
-	{ "[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":[]}]", "[0]: LayerSources: expected an object, got array" },
-	{ "[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":{\"x\":{}}}]", "[0]: LayerSources: invalid digest x" },
-	{ "[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":{\"%1$s\":{\"size\":1}}}]", "LayerSources: sha256:" },
-	{ "[{\"Config\":\"c\",\"Layers\":[]},", "docker-archive manifest.json: invalid JSON" },
+	{"{}", "docker-archive manifest.json: expected an array, got object"},
+	{"[1]", "docker-archive manifest.json: [0]: expected an object, got number"},
+	{"[{\"Layers\":[]}]", "docker-archive manifest.json: [0]: Config: missing"},
+	{"[{\"Config\":\"\",\"Layers\":[]}]", "[0]: Config: empty path"},
+	{"[{\"Config\":\"c\"}]", "[0]: Layers: missing"},
+	{"[{\"Config\":\"c\",\"Layers\":[\"a\",7]}]", "[0]: Layers[1]: expected a string, got number"},
+	{"[{\"Config\":\"c\",\"Layers\":[\"a\\u0000/../../x\"]}]", "[0]: Layers[0]: string contains a NUL byte"},
+	{"[{\"Config\":\"c\",\"Layers\":[\"\"]}]", "[0]: Layers[0]: empty path"},
+	{"[{\"Config\":\"c\",\"Layers\":[],\"RepoTags\":\"busybox\"}]", "[0]: RepoTags: expected an array of strings"},
+	{"[{\"Config\":\"c\",\"Layers\":[],\"RepoTags\":[\"\"]}]", "[0]: RepoTags[0]: empty"},
+	{"[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":[]}]", "[0]: LayerSources: expected an object, got array"},
+	{"[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":{\"x\":{}}}]", "[0]: LayerSources: invalid digest x"},
+	{"[{\"Config\":\"c\",\"Layers\":[],\"LayerSources\":{\"%1$s\":{\"size\":1}}}]", "LayerSources: sha256:"},
+	{"[{\"Config\":\"c\",\"Layers\":[]},", "docker-archive manifest.json: invalid JSON"},
 };
 
 static void test_archive_bad(void **state)
@@ -1127,24 +1178,24 @@ static void test_repositories(void **state)
 	memset(id2, '2', 64);
 	id2[64] = '\0';
 	struct spec_repo_tag tags[] = {
-		{ "busybox", "latest", id1 },
-		{ "alpine", "3", id2 },
-		{ "busybox", "1", id1 },
+		{"busybox", "latest", id1},
+		{"alpine", "3", id2},
+		{"busybox", "1", id1},
 	};
 	assert_int_equal(spec_docker_repositories_generate(tags, 3, &out, &e), 0);
-	cleanup_free char *want = xasprintf("{\"alpine\":{\"3\":\"%s\"},\"busybox\":{\"1\":\"%s\",\"latest\":\"%s\"}}",
-					    id2, id1, id1);
+	cleanup_free char *want =
+		xasprintf("{\"alpine\":{\"3\":\"%s\"},\"busybox\":{\"1\":\"%s\",\"latest\":\"%s\"}}", id2, id1, id1);
 	assert_string_equal(out.buf, want);
 	strbuf_reset(&out);
 	assert_int_equal(spec_docker_repositories_generate(NULL, 0, &out, &e), 0);
 	assert_string_equal(out.buf, "{}");
 
 	strbuf_reset(&out);
-	struct spec_repo_tag dup[] = { { "a", "t", id1 }, { "a", "t", id2 } };
+	struct spec_repo_tag dup[] = {{"a", "t", id1}, {"a", "t", id2}};
 	check_err(spec_docker_repositories_generate(dup, 2, &out, &e), &e, "duplicate tag a:t");
-	struct spec_repo_tag badid[] = { { "a", "t", "sha256:1111" } };
+	struct spec_repo_tag badid[] = {{"a", "t", "sha256:1111"}};
 	check_err(spec_docker_repositories_generate(badid, 1, &out, &e), &e, "a:t: invalid layer id \"sha256:1111\"");
-	struct spec_repo_tag notag[] = { { "a", "", id1 } };
+	struct spec_repo_tag notag[] = {{"a", "", id1}};
 	check_err(spec_docker_repositories_generate(notag, 1, &out, &e), &e, "a: empty tag");
 	assert_int_equal(out.len, 0);
 }

@@ -50,8 +50,7 @@ static void test_blocks(void **state)
 {
 	(void)state;
 	/* a line without a tab ends the column block */
-	check("aaaaaaaaaaaaaaaaaaaa\tb\nc\nd\te\n",
-	      "aaaaaaaaaaaaaaaaaaaa  b\nc\nd           e\n");
+	check("aaaaaaaaaaaaaaaaaaaa\tb\nc\nd\te\n", "aaaaaaaaaaaaaaaaaaaa  b\nc\nd           e\n");
 	/* column 1 is split by a line that has column 0 only */
 	check("a\tb\tc\n"
 	      "a\tXXXXXXXXXXXXXXXXXXXX\n"
@@ -60,12 +59,10 @@ static void test_blocks(void **state)
 	      "a           XXXXXXXXXXXXXXXXXXXX\n"
 	      "a           bbbbbbbbbbbbbbbbbbbb  c\n");
 	/* empty cells still take the column width */
-	check("\t\tx\nlonglonglonglong\t\ty\n",
-	      "                              x\n"         /* 18 + 12 */
-	      "longlonglonglong              y\n");
+	check("\t\tx\nlonglonglonglong\t\ty\n", "                              x\n" /* 18 + 12 */
+						"longlonglonglong              y\n");
 	/* a form feed ends every block and is written as a newline */
-	check("aaaaaaaaaaaaaaaaaaaa\tb\fc\td\n",
-	      "aaaaaaaaaaaaaaaaaaaa  b\nc           d\n");
+	check("aaaaaaaaaaaaaaaaaaaa\tb\fc\td\n", "aaaaaaaaaaaaaaaaaaaa  b\nc           d\n");
 	/* '\v' ends a cell like '\t' */
 	check("a\vb\n", "a           b\n");
 }
@@ -97,15 +94,15 @@ static void test_utf8_width(void **state)
 	assert_int_equal(text_width("", 0), 0);
 	assert_int_equal(text_width("abc", 3), 3);
 	assert_int_equal(text_width("\xf0\x9f\x98\x80!", 5), 2);   /* U+1F600 */
-	assert_int_equal(text_width("\xe2\x82", 2), 2);             /* truncated */
-	assert_int_equal(text_utf8_len("\xc0\x80", 2), 0);          /* overlong */
-	assert_int_equal(text_utf8_len("\xe0\x80\x80", 3), 0);      /* overlong */
-	assert_int_equal(text_utf8_len("\xed\xa0\x80", 3), 0);      /* surrogate */
-	assert_int_equal(text_utf8_len("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
-	assert_int_equal(text_utf8_len("\xf4\x8f\xbf\xbf", 4), 4);  /* U+10FFFF */
+	assert_int_equal(text_width("\xe2\x82", 2), 2);		   /* truncated */
+	assert_int_equal(text_utf8_len("\xc0\x80", 2), 0);	   /* overlong */
+	assert_int_equal(text_utf8_len("\xe0\x80\x80", 3), 0);	   /* overlong */
+	assert_int_equal(text_utf8_len("\xed\xa0\x80", 3), 0);	   /* surrogate */
+	assert_int_equal(text_utf8_len("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	assert_int_equal(text_utf8_len("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
 	assert_int_equal(text_utf8_len("\xff", 1), 0);
 	assert_int_equal(text_utf8_len("\x80", 1), 0);
-	assert_int_equal(text_utf8_len("\xc3\xa9", 1), 0);          /* cut by len */
+	assert_int_equal(text_utf8_len("\xc3\xa9", 1), 0); /* cut by len */
 	assert_int_equal(text_utf8_len("", 0), 0);
 }
 
@@ -113,9 +110,13 @@ static void test_escape(void **state)
 {
 	(void)state;
 	/* 0xff brackets opaque text: its tab is no separator; the 0xff bytes go */
-	check("\xff" "a\tb\xff\tc\n", "a\tb         c\n");
+	check("\xff"
+	      "a\tb\xff\tc\n",
+	      "a\tb         c\n");
 	/* an unterminated escape runs to the end */
-	check("\xff" "a\tb\nc", "a\tb\nc");
+	check("\xff"
+	      "a\tb\nc",
+	      "a\tb\nc");
 }
 
 static void test_opts(void **state)
@@ -169,14 +170,10 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_podman_images),
-		cmocka_unit_test(test_minwidth_and_last_cell),
-		cmocka_unit_test(test_blocks),
-		cmocka_unit_test(test_unterminated),
-		cmocka_unit_test(test_utf8_width),
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_podman_images), cmocka_unit_test(test_minwidth_and_last_cell),
+		cmocka_unit_test(test_blocks),	      cmocka_unit_test(test_unterminated),
+		cmocka_unit_test(test_utf8_width),    cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_opts),	      cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

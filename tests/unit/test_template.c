@@ -48,12 +48,12 @@ static char *run(const char *fmt, const char *data)
 	return strbuf_detach(&out, NULL);
 }
 
-#define EXPECT_DATA(fmt, data, want)                                                    \
-	do {                                                                           \
-		char *got_ = run(fmt, data);                                           \
-		if (strcmp(got_, want) != 0)                                           \
-			fail_msg("%s: got \"%s\", want \"%s\"", fmt, got_, want);      \
-		free(got_);                                                            \
+#define EXPECT_DATA(fmt, data, want)                                                                                   \
+	do {                                                                                                           \
+		char *got_ = run(fmt, data);                                                                           \
+		if (strcmp(got_, want) != 0)                                                                           \
+			fail_msg("%s: got \"%s\", want \"%s\"", fmt, got_, want);                                      \
+		free(got_);                                                                                            \
 	} while (0)
 #define EXPECT(fmt, want) EXPECT_DATA(fmt, NULL, want)
 
@@ -206,8 +206,7 @@ static void test_functions(void **state)
 	       "web, db|||\n");
 	EXPECT("{{len .Names}} {{len .Labels}} {{len .Str}} {{len .Null}} {{len \"\xc3\xa9\"}} {{.Names | len}}",
 	       "2 2 11 0 2 2\n");
-	EXPECT("{{index .Labels \"a\"}}|{{index .Labels \"zz\"}}|{{index .Null \"a\"}}|{{index .Names 1}}",
-	       "1|||db\n");
+	EXPECT("{{index .Labels \"a\"}}|{{index .Labels \"zz\"}}|{{index .Null \"a\"}}|{{index .Names 1}}", "1|||db\n");
 	EXPECT("{{index .Str 0}} {{index .Ports 0 \"Host\"}} {{index .Names}}", "104 80 [web db]\n");
 	EXPECT("{{truncate .ID 12}}|{{truncate .ID 100}}|{{truncate \"h\xc3\xa9llo\" 2}}|{{truncate .ID 0}}",
 	       "a416a98b71e2|a416a98b71e2f0b8|h|\n");
@@ -222,8 +221,7 @@ static void test_functions(void **state)
 	EXPECT("{{eq .Tag \"latest\"}} {{eq .Count 3}} {{eq .Count 1 2 3}} {{ne .Tag \"x\"}} {{lt 1 2}} "
 	       "{{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1.5 2}} {{eq .Missing .Null}} {{eq 2 2.0}} {{lt \"a\" \"ab\"}}",
 	       "true true true true true true true false true true true\n");
-	EXPECT("{{not .Zero}} {{and 1 0 2}} {{or 0 \"\" \"x\"}} {{and 1 2}} [{{or 0 \"\"}}]",
-	       "true 0 x 2 []\n");
+	EXPECT("{{not .Zero}} {{and 1 0 2}} {{or 0 \"\" \"x\"}} {{and 1 2}} [{{or 0 \"\"}}]", "true 0 x 2 []\n");
 	/* and/or stop at the deciding argument: the index is never evaluated */
 	EXPECT("{{and .Empty (index .Empty 0)}} {{or .Names (index .Empty 0)}}", "[] [web db]\n");
 	EXPECT("{{if and (eq .Tag \"latest\") (gt .Count 2)}}yes{{end}}", "yes\n");
@@ -233,15 +231,15 @@ static void test_functions(void **state)
 
 static void test_printf(void **state)
 {
-	static const char *const d =
-		"{\"s\":\"hi\",\"n\":42,\"neg\":-255,\"f\":3.14159,\"b\":true,\"l\":[\"a\",\"b\"],"
-		"\"u\":\"h\\u00e9llo\",\"q\":\"a\\\"\\n\\u0001\\u0085\"}";
+	static const char *const d = "{\"s\":\"hi\",\"n\":42,\"neg\":-255,\"f\":3.14159,\"b\":true,\"l\":[\"a\",\"b\"],"
+				     "\"u\":\"h\\u00e9llo\",\"q\":\"a\\\"\\n\\u0001\\u0085\"}";
 
 	(void)state;
 	EXPECT_DATA("{{printf \"%s|%5s|%-5s|%.1s|%q|%v|%05s\" .s .s .s .s .s .s .s}}", d,
 		    "hi|   hi|hi   |h|\"hi\"|hi|000hi\n");
-	EXPECT_DATA("{{printf \"%d|%5d|%-5d|%05d|%+d|%x|%X|%o|%#x|%x|%.4d|% d\" .n .n .n .n .n .n .n .n .n .neg .n .n}}",
-		    d, "42|   42|42   |00042|+42|2a|2A|52|0x2a|-ff|0042| 42\n");
+	EXPECT_DATA(
+		"{{printf \"%d|%5d|%-5d|%05d|%+d|%x|%X|%o|%#x|%x|%.4d|% d\" .n .n .n .n .n .n .n .n .n .neg .n .n}}", d,
+		"42|   42|42   |00042|+42|2a|2A|52|0x2a|-ff|0042| 42\n");
 	EXPECT_DATA("{{printf \"%v|%v|%v|%v|%v\" .f .b .l .s .n}}", d, "3.14159|true|[a b]|hi|42\n");
 	EXPECT_DATA("{{printf \"%.2f|%8.3f|%e|%g|%.3g|%6.2f|%-10.3e|\" .f .f .f .f .f 2.5 1234.56}}", d,
 		    "3.14|   3.142|3.141590e+00|3.14159|3.14|  2.50|1.235e+03 |\n");
@@ -287,8 +285,8 @@ static void test_range(void **state)
 
 static void test_if_with(void **state)
 {
-	static const char *const falsy[] = { "false", "0", "0.0", "\"\"", "null", "[]", "{}" };
-	static const char *const truthy[] = { "true", "1", "-1", "0.5", "\"a\"", "[0]", "{\"a\":0}" };
+	static const char *const falsy[] = {"false", "0", "0.0", "\"\"", "null", "[]", "{}"};
+	static const char *const truthy[] = {"true", "1", "-1", "0.5", "\"a\"", "[0]", "{\"a\":0}"};
 	char data[64];
 
 	(void)state;
@@ -317,15 +315,16 @@ static void test_syntax(void **state)
 	EXPECT("a\n\n{{- .Tag -}}\n\nb", "alatestb\n");
 	EXPECT("{{-3}} {{3 -}}  x", "-3 3x\n");
 	EXPECT("a{{/* c }} */}}b|a {{- /* c */ -}} b", "ab|ab\n");
-	EXPECT("{{\"a\\tb\\x41\\u00e9\\U0001F600\\101\\\\\\\"\"}}", "a\tbA\xc3\xa9\xf0\x9f\x98\x80" "A\\\"\n");
+	EXPECT("{{\"a\\tb\\x41\\u00e9\\U0001F600\\101\\\\\\\"\"}}", "a\tbA\xc3\xa9\xf0\x9f\x98\x80"
+								    "A\\\"\n");
 	EXPECT("{{`raw\\n`}}", "raw\\n\n");
 	EXPECT("{{'a'}} {{'\\n'}} {{'\xc3\xa9'}} {{'\\''}}", "97 10 233 39\n");
 	EXPECT("{{0x1F}} {{-7}} {{1.5}} {{1e3}} {{.5}} {{+2}} {{true}} {{false}}", "31 -7 1.5 1000 0.5 2 true false\n");
 	EXPECT("{{ \n .Tag \n }}", "latest\n");
 	EXPECT("{{$}}", "map[Count:3 Empty:[] EmptyMap:map[] False:false Float:1.5 HTML:<a&b> "
-	       "ID:a416a98b71e2f0b8 Labels:map[a:1 b:2] Names:[web db] Nested:map[Inner:map[Deep:x]] "
-	       "Null:<nil> Ports:[map[Host:80]] Repository:docker.io/library/busybox Size:4500000 "
-	       "Str:hello world Tag:latest Zero:0]\n");
+			"ID:a416a98b71e2f0b8 Labels:map[a:1 b:2] Names:[web db] Nested:map[Inner:map[Deep:x]] "
+			"Null:<nil> Ports:[map[Host:80]] Repository:docker.io/library/busybox Size:4500000 "
+			"Str:hello world Tag:latest Zero:0]\n");
 	EXPECT("{{.Tag}}{{\"}}\"}}", "latest}}\n");
 	EXPECT("text with } and { and }}", "text with } and { and }}\n");
 }
@@ -448,8 +447,7 @@ static void test_render(void **state)
 		  "docker.io/library/busybox  latest      a416a98b71e2  4 months ago  4.5 MB\n"
 		  "localhost/x                1           0123456789ab  2 days ago    1 kB\n");
 	render_is(fmt, "[]", true, "REPOSITORY  TAG         IMAGE ID    CREATED     SIZE\n");
-	render_is("table {{.ID}} {{.Tag}}", images, true,
-		  "IMAGE ID      TAG\na416a98b71e2  latest\n0123456789ab  1\n");
+	render_is("table {{.ID}} {{.Tag}}", images, true, "IMAGE ID      TAG\na416a98b71e2  latest\n0123456789ab  1\n");
 	render_is("{{.Repository}}:{{.Tag}}", images, true, "docker.io/library/busybox:latest\nlocalhost/x:1\n");
 	render_is("{{.Repository}}\\t{{.Tag}}", images, true,
 		  "docker.io/library/busybox\tlatest\nlocalhost/x\t1\n"); /* no table: tabs stay */
@@ -460,7 +458,8 @@ static void test_render(void **state)
 	strbuf_addstr(&out, "keep");
 	assert_int_equal(template_render(t, j, true, NULL, NULL, &out, &err), -1);
 	assert_string_equal(out.buf, "keep");
-	assert_non_null(strstr(err->msg, "error calling upper: wrong type for value; expected string; got []interface {}"));
+	assert_non_null(
+		strstr(err->msg, "error calling upper: wrong type for value; expected string; got []interface {}"));
 	err_free(err);
 	template_free(t);
 	json_free(j);
@@ -589,18 +588,70 @@ static void test_exec_errors(void **state)
 	exec_fails("{{range .Names}}{{.X}}{{end}}", "can't evaluate field X in type string");
 	exec_fails("{{if .Names}}{{upper .}}{{end}}", "got map[string]interface {}");
 	exec_fails("{{with .Names}}{{upper .}}{{end}}", "got []interface {}");
-	exec_fails("a\n  {{split .Count \",\"}}x", "2:5: error calling split: wrong type for value; expected string; got int");
+	exec_fails("a\n  {{split .Count \",\"}}x",
+		   "2:5: error calling split: wrong type for value; expected string; got int");
 }
 
 /* Random token soup: every template either parses and runs or fails cleanly. */
 static void test_fuzz(void **state)
 {
 	static const char *const tok[] = {
-		"{{", "}}", "{{- ", " -}}", ".", ".Names", ".Labels", ".Str", ".Missing", "$", "$x", " := ",
-		" = ", "|", "(", ")", "\"", "\"s\"", "`", "'a'", "if ", "else ", "end", "range ", "with ",
-		"printf ", "index ", "len ", "join ", "upper ", "and ", "eq ", "json ", "split ", " ", "\\t",
-		"table ", "1", "-1", "%", "\"%5d%s\"", "*/", "/*", ",", "x", "\n", "\\", "\xff", "\xc3", "0x",
-		"{{range .Names}}", "{{end}}", "{{if .Str}}", "{{else}}", "{{.}}", "{{$x := .Names}}",
+		"{{",
+		"}}",
+		"{{- ",
+		" -}}",
+		".",
+		".Names",
+		".Labels",
+		".Str",
+		".Missing",
+		"$",
+		"$x",
+		" := ",
+		" = ",
+		"|",
+		"(",
+		")",
+		"\"",
+		"\"s\"",
+		"`",
+		"'a'",
+		"if ",
+		"else ",
+		"end",
+		"range ",
+		"with ",
+		"printf ",
+		"index ",
+		"len ",
+		"join ",
+		"upper ",
+		"and ",
+		"eq ",
+		"json ",
+		"split ",
+		" ",
+		"\\t",
+		"table ",
+		"1",
+		"-1",
+		"%",
+		"\"%5d%s\"",
+		"*/",
+		"/*",
+		",",
+		"x",
+		"\n",
+		"\\",
+		"\xff",
+		"\xc3",
+		"0x",
+		"{{range .Names}}",
+		"{{end}}",
+		"{{if .Str}}",
+		"{{else}}",
+		"{{.}}",
+		"{{$x := .Names}}",
 	};
 	struct json *j = parse_json(DATA);
 	unsigned r = 12345;
@@ -643,18 +694,12 @@ static void test_fuzz(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_fields_and_printing),
-		cmocka_unit_test(test_json_func),
-		cmocka_unit_test(test_functions),
-		cmocka_unit_test(test_printf),
-		cmocka_unit_test(test_range),
-		cmocka_unit_test(test_if_with),
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_exec_errors),
+		cmocka_unit_test(test_normalize),    cmocka_unit_test(test_fields_and_printing),
+		cmocka_unit_test(test_json_func),    cmocka_unit_test(test_functions),
+		cmocka_unit_test(test_printf),	     cmocka_unit_test(test_range),
+		cmocka_unit_test(test_if_with),	     cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_headers),	     cmocka_unit_test(test_render),
+		cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_exec_errors),
 		cmocka_unit_test(test_fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,19 +166,18 @@ static void test_array_of_tables(void **state)
 
 static void test_strings(void **state)
 {
-	cleanup_toml struct toml *t = parse_ok(
-		"basic = \"tab\\there \\\"q\\\" back\\\\slash \\b\\f\\r\\n\"\n"
-		"uni = \"\\u00e9\\u20AC\\U0001F600\"\n"
-		"raw = \"caf\xc3\xa9 \xe2\x82\xac\"\n"
-		"lit = 'C:\\Users\\no\\escapes \"here\"'\n"
-		"empty = \"\"\n"
-		"elit = ''\n"
-		"ml = \"\"\"\nline1\n  line2 \\\n     continued\n\"\"\"\n"
-		"ml2 = \"\"\"one \"two\" \"\"three\"\"\"\"\"\n"
-		"ml3 = \"\"\"\r\nwin\r\n\"\"\"\n"
-		"mll = '''\nraw \\n ''kept'' '''\n"
-		"mll2 = '''x'''''\n"
-		"tab = \"a\tb\"\n");
+	cleanup_toml struct toml *t = parse_ok("basic = \"tab\\there \\\"q\\\" back\\\\slash \\b\\f\\r\\n\"\n"
+					       "uni = \"\\u00e9\\u20AC\\U0001F600\"\n"
+					       "raw = \"caf\xc3\xa9 \xe2\x82\xac\"\n"
+					       "lit = 'C:\\Users\\no\\escapes \"here\"'\n"
+					       "empty = \"\"\n"
+					       "elit = ''\n"
+					       "ml = \"\"\"\nline1\n  line2 \\\n     continued\n\"\"\"\n"
+					       "ml2 = \"\"\"one \"two\" \"\"three\"\"\"\"\"\n"
+					       "ml3 = \"\"\"\r\nwin\r\n\"\"\"\n"
+					       "mll = '''\nraw \\n ''kept'' '''\n"
+					       "mll2 = '''x'''''\n"
+					       "tab = \"a\tb\"\n");
 
 	assert_string_equal(toml_string(toml_table_get(t, "basic")), "tab\there \"q\" back\\slash \b\f\r\n");
 	assert_string_equal(toml_string(toml_table_get(t, "uni")), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
@@ -209,9 +208,9 @@ static void test_integers(void **state)
 		const char *key;
 		int64_t v;
 	} want[] = {
-		{ "a", 42 },      { "b", 17 },	   { "c", -5 },	   { "d", 0 },	      { "e", 0 },
-		{ "f", 1000000 }, { "g", INT64_MAX }, { "h", INT64_MIN }, { "i", 0xdeadbeef }, { "j", 0755 },
-		{ "k", 13 },      { "l", 255 },	   { "m", INT64_MAX },
+		{"a", 42},	{"b", 17},	  {"c", -5},	    {"d", 0},	       {"e", 0},
+		{"f", 1000000}, {"g", INT64_MAX}, {"h", INT64_MIN}, {"i", 0xdeadbeef}, {"j", 0755},
+		{"k", 13},	{"l", 255},	  {"m", INT64_MAX},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		const struct toml *v = toml_table_get(t, want[i].key);
@@ -406,84 +405,84 @@ static void test_bad_syntax(void **state)
 		const char *want;
 	} cases[] = {
 		/* unterminated everything */
-		{ "a = \"abc", 1, "unterminated string" },
-		{ "a = \"abc\nb = 1\n", 1, "unterminated string" },
-		{ "a = 'abc", 1, "unterminated string" },
-		{ "x = 1\na = \"\"\"abc\n\n", 2, "unterminated multi-line string" },
-		{ "a = '''abc''", 1, "unterminated multi-line string" },
-		{ "a = [1, 2", 1, "unterminated array" },
-		{ "a = [1,\n2,\n", 1, "unterminated array" },
-		{ "a = {x = 1", 1, "unterminated inline table" },
-		{ "a = {x = 1\n}", 1, "unterminated inline table" },
-		{ "[table", 1, "expected ']'" },
-		{ "[[aot]", 1, "expected ']]'" },
-		{ "[[aot] ]", 1, "expected ']]'" },
-		{ "[]", 1, "expected a key" },
-		{ "a = ", 1, "expected a value, found end of input" },
-		{ "a =\n1", 1, "expected a value, found end of line" },
-		{ "a", 1, "expected '=' after key a, found end of input" },
-		{ "a b = 1", 1, "expected '=' after key a" },
-		{ "= 1", 1, "expected a key, found '='" },
-		{ "\"a\nb\" = 1", 1, "unterminated string" },
-		{ "\"\"\"k\"\"\" = 1", 1, "multi-line string used as a key" },
+		{"a = \"abc", 1, "unterminated string"},
+		{"a = \"abc\nb = 1\n", 1, "unterminated string"},
+		{"a = 'abc", 1, "unterminated string"},
+		{"x = 1\na = \"\"\"abc\n\n", 2, "unterminated multi-line string"},
+		{"a = '''abc''", 1, "unterminated multi-line string"},
+		{"a = [1, 2", 1, "unterminated array"},
+		{"a = [1,\n2,\n", 1, "unterminated array"},
+		{"a = {x = 1", 1, "unterminated inline table"},
+		{"a = {x = 1\n}", 1, "unterminated inline table"},
+		{"[table", 1, "expected ']'"},
+		{"[[aot]", 1, "expected ']]'"},
+		{"[[aot] ]", 1, "expected ']]'"},
+		{"[]", 1, "expected a key"},
+		{"a = ", 1, "expected a value, found end of input"},
+		{"a =\n1", 1, "expected a value, found end of line"},
+		{"a", 1, "expected '=' after key a, found end of input"},
+		{"a b = 1", 1, "expected '=' after key a"},
+		{"= 1", 1, "expected a key, found '='"},
+		{"\"a\nb\" = 1", 1, "unterminated string"},
+		{"\"\"\"k\"\"\" = 1", 1, "multi-line string used as a key"},
 		/* escapes */
-		{ "a = \"\\x41\"", 1, "invalid escape sequence in string: \\ followed by 'x'" },
-		{ "a = \"\\ \"", 1, "invalid escape" },
-		{ "a = \"\\u12\"", 1, "expected 4 hex digits" },
-		{ "a = \"\\U0000123\"", 1, "expected 8 hex digits" },
-		{ "a = \"\\uD800\"", 1, "not a Unicode scalar value" },
-		{ "a = \"\\U00110000\"", 1, "not a Unicode scalar value" },
-		{ "a = \"\\u0000\"", 1, "NUL" },
-		{ "a = \"\"\"\n\\q\"\"\"", 2, "invalid escape" },
-		{ "a = \"bell\x07\"", 1, "control character U+0007 in string" },
-		{ "a = '''x\x7f'''", 1, "control character U+007F" },
-		{ "a = \"\"\"x\"\"\"\"\"\"", 1, "too many quotes" },
+		{"a = \"\\x41\"", 1, "invalid escape sequence in string: \\ followed by 'x'"},
+		{"a = \"\\ \"", 1, "invalid escape"},
+		{"a = \"\\u12\"", 1, "expected 4 hex digits"},
+		{"a = \"\\U0000123\"", 1, "expected 8 hex digits"},
+		{"a = \"\\uD800\"", 1, "not a Unicode scalar value"},
+		{"a = \"\\U00110000\"", 1, "not a Unicode scalar value"},
+		{"a = \"\\u0000\"", 1, "NUL"},
+		{"a = \"\"\"\n\\q\"\"\"", 2, "invalid escape"},
+		{"a = \"bell\x07\"", 1, "control character U+0007 in string"},
+		{"a = '''x\x7f'''", 1, "control character U+007F"},
+		{"a = \"\"\"x\"\"\"\"\"\"", 1, "too many quotes"},
 		/* values */
-		{ "a = tru", 1, "invalid value 'tru' (strings must be quoted)" },
-		{ "a = bare", 1, "strings must be quoted" },
-		{ "a = True", 1, "strings must be quoted" },
-		{ "a = 1 2", 1, "expected the end of the line, found '2'" },
-		{ "a = 1,", 1, "found ','" },
-		{ "a = 01", 1, "invalid number '01'" },
-		{ "a = +01", 1, "invalid number" },
-		{ "a = 1__0", 1, "invalid number" },
-		{ "a = _1", 1, "strings must be quoted" },
-		{ "a = 1_", 1, "invalid number" },
-		{ "a = 0x", 1, "invalid number" },
-		{ "a = 0xg1", 1, "invalid number" },
-		{ "a = 0b102", 1, "invalid number" },
-		{ "a = -0x1", 1, "invalid number" },
-		{ "a = 0X1", 1, "invalid number" },
-		{ "a = 1.", 1, "invalid number" },
-		{ "a = .5", 1, "invalid number" },
-		{ "a = 1.e5", 1, "invalid number" },
-		{ "a = 1e", 1, "invalid number" },
-		{ "a = 00.5", 1, "invalid number" },
-		{ "a = 1.2.3", 1, "invalid number" },
-		{ "a = infinity", 1, "strings must be quoted" },
-		{ "a = 9223372036854775808", 1, "number '9223372036854775808' is out of range" },
-		{ "a = -9223372036854775809", 1, "out of range" },
-		{ "a = 99999999999999999999999999", 1, "out of range" },
-		{ "a = 0x8000000000000000", 1, "out of range" },
-		{ "a = 0b11111111111111111111111111111111111111111111111111111111111111111", 1, "out of range" },
-		{ "a = 1e999", 1, "out of range" },
-		{ "a = 1979-13-01", 1, "invalid date or time '1979-13-01'" },
-		{ "a = 2023-02-29", 1, "invalid date or time" },
-		{ "a = 1979-05-27T25:00:00", 1, "invalid date or time" },
-		{ "a = 1979-05-27T07:32", 1, "invalid date or time" },
-		{ "a = 07:32:00Zz", 1, "invalid date or time" },
-		{ "a = 1979-05-27T07:32:00+5:00", 1, "invalid date or time" },
-		{ "a = [1 2]", 1, "expected ',' or ']' in array, found '2'" },
-		{ "a = [,]", 1, "expected a value, found ','" },
-		{ "a = [1,,2]", 1, "expected a value, found ','" },
-		{ "a = {x = 1,}", 1, "trailing comma in inline table" },
-		{ "a = {x = 1 y = 2}", 1, "expected ',' or '}' in inline table, found 'y'" },
-		{ "a = {,}", 1, "expected a key, found ','" },
-		{ "[a] x = 1", 1, "expected the end of the line" },
-		{ "a = 1\n\rb = 2", 2, "carriage return" },
-		{ "a = 1\r", 1, "found U+000D" },
-		{ "# bell \x07\n", 1, "control character U+0007 in comment" },
-		{ "a = 1 # \x1b[31m\n", 1, "control character U+001B in comment" },
+		{"a = tru", 1, "invalid value 'tru' (strings must be quoted)"},
+		{"a = bare", 1, "strings must be quoted"},
+		{"a = True", 1, "strings must be quoted"},
+		{"a = 1 2", 1, "expected the end of the line, found '2'"},
+		{"a = 1,", 1, "found ','"},
+		{"a = 01", 1, "invalid number '01'"},
+		{"a = +01", 1, "invalid number"},
+		{"a = 1__0", 1, "invalid number"},
+		{"a = _1", 1, "strings must be quoted"},
+		{"a = 1_", 1, "invalid number"},
+		{"a = 0x", 1, "invalid number"},
+		{"a = 0xg1", 1, "invalid number"},
+		{"a = 0b102", 1, "invalid number"},
+		{"a = -0x1", 1, "invalid number"},
+		{"a = 0X1", 1, "invalid number"},
+		{"a = 1.", 1, "invalid number"},
+		{"a = .5", 1, "invalid number"},
+		{"a = 1.e5", 1, "invalid number"},
+		{"a = 1e", 1, "invalid number"},
+		{"a = 00.5", 1, "invalid number"},
+		{"a = 1.2.3", 1, "invalid number"},
+		{"a = infinity", 1, "strings must be quoted"},
+		{"a = 9223372036854775808", 1, "number '9223372036854775808' is out of range"},
+		{"a = -9223372036854775809", 1, "out of range"},
+		{"a = 99999999999999999999999999", 1, "out of range"},
+		{"a = 0x8000000000000000", 1, "out of range"},
+		{"a = 0b11111111111111111111111111111111111111111111111111111111111111111", 1, "out of range"},
+		{"a = 1e999", 1, "out of range"},
+		{"a = 1979-13-01", 1, "invalid date or time '1979-13-01'"},
+		{"a = 2023-02-29", 1, "invalid date or time"},
+		{"a = 1979-05-27T25:00:00", 1, "invalid date or time"},
+		{"a = 1979-05-27T07:32", 1, "invalid date or time"},
+		{"a = 07:32:00Zz", 1, "invalid date or time"},
+		{"a = 1979-05-27T07:32:00+5:00", 1, "invalid date or time"},
+		{"a = [1 2]", 1, "expected ',' or ']' in array, found '2'"},
+		{"a = [,]", 1, "expected a value, found ','"},
+		{"a = [1,,2]", 1, "expected a value, found ','"},
+		{"a = {x = 1,}", 1, "trailing comma in inline table"},
+		{"a = {x = 1 y = 2}", 1, "expected ',' or '}' in inline table, found 'y'"},
+		{"a = {,}", 1, "expected a key, found ','"},
+		{"[a] x = 1", 1, "expected the end of the line"},
+		{"a = 1\n\rb = 2", 2, "carriage return"},
+		{"a = 1\r", 1, "found U+000D"},
+		{"# bell \x07\n", 1, "control character U+0007 in comment"},
+		{"a = 1 # \x1b[31m\n", 1, "control character U+001B in comment"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -497,32 +496,32 @@ static void test_redefinitions(void **state)
 		size_t line;
 		const char *want;
 	} cases[] = {
-		{ "a = 1\na = 2", 2, "duplicate key a (first defined at line 1)" },
-		{ "a = 1\n\"a\" = 2", 2, "duplicate key a" },
-		{ "a = 1\n'a' = 2", 2, "duplicate key a" },
-		{ "[t]\nk.\"x y\" = 1\nk.'x y' = 2", 3, "duplicate key k.\"x y\"" },
-		{ "[a]\n[a]", 2, "table [a] defined twice (first at line 1)" },
-		{ "[a.b]\n[a]\n[a.b]", 3, "table [a.b] defined twice" },
-		{ "[a]\nb = 1\n[a.b]", 3, "table [a.b]: already defined as an integer (line 2)" },
-		{ "a = 1\n[a.b]", 2, "table [a.b]: a is already an integer (line 1)" },
-		{ "a = [1]\n[a.b]", 2, "a is already an array" },
-		{ "a = [1]\n[[a]]", 2, "array of tables [[a]]: already defined as a static array (line 1)" },
-		{ "a = {}\n[[a]]", 2, "already defined as a table" },
-		{ "[a]\n[[a]]", 2, "array of tables [[a]]: already defined as a table" },
-		{ "[[a]]\n[a]", 2, "table [a]: already defined as an array (line 1)" },
-		{ "a = {x = 1}\n[a]", 2, "table [a]: already defined as an inline table" },
-		{ "a = {x = 1}\n[a.y]", 2, "a is an inline table (line 1) and cannot be extended" },
-		{ "a = {x = 1}\na.y = 2", 2, "key a.y: table a (line 1) cannot be extended with dotted keys" },
-		{ "a = {x = {y = 1}, x.z = 2}", 1, "table x (line 1) cannot be extended" },
-		{ "a = {b = 1, b = 2}", 1, "duplicate key b" },
-		{ "a.b = 1\n[a]", 2, "table [a]: already defined by dotted keys (line 1)" },
-		{ "[x]\na.b = 1\n[x.a]", 3, "table [x.a]: already defined by dotted keys" },
-		{ "[a.b.c]\n[a]\nb.d = 1", 3, "key b.d: table b (line 1) cannot be extended with dotted keys" },
-		{ "[a]\nb.c = 1\n[a.d]\n[a.b.c]", 4, "table [a.b.c]: already defined as an integer" },
-		{ "a = 1\na.b = 2", 2, "key a.b: a is already an integer (line 1)" },
-		{ "a.b = 1\na.b.c = 2", 2, "key a.b.c: a.b is already an integer" },
-		{ "[[a]]\nb = 1\n[a.b]", 3, "already defined as an integer" },
-		{ "[\"a.b\"]\n[a.b]\n[\"a.b\"]", 3, "table [\"a.b\"] defined twice" },
+		{"a = 1\na = 2", 2, "duplicate key a (first defined at line 1)"},
+		{"a = 1\n\"a\" = 2", 2, "duplicate key a"},
+		{"a = 1\n'a' = 2", 2, "duplicate key a"},
+		{"[t]\nk.\"x y\" = 1\nk.'x y' = 2", 3, "duplicate key k.\"x y\""},
+		{"[a]\n[a]", 2, "table [a] defined twice (first at line 1)"},
+		{"[a.b]\n[a]\n[a.b]", 3, "table [a.b] defined twice"},
+		{"[a]\nb = 1\n[a.b]", 3, "table [a.b]: already defined as an integer (line 2)"},
+		{"a = 1\n[a.b]", 2, "table [a.b]: a is already an integer (line 1)"},
+		{"a = [1]\n[a.b]", 2, "a is already an array"},
+		{"a = [1]\n[[a]]", 2, "array of tables [[a]]: already defined as a static array (line 1)"},
+		{"a = {}\n[[a]]", 2, "already defined as a table"},
+		{"[a]\n[[a]]", 2, "array of tables [[a]]: already defined as a table"},
+		{"[[a]]\n[a]", 2, "table [a]: already defined as an array (line 1)"},
+		{"a = {x = 1}\n[a]", 2, "table [a]: already defined as an inline table"},
+		{"a = {x = 1}\n[a.y]", 2, "a is an inline table (line 1) and cannot be extended"},
+		{"a = {x = 1}\na.y = 2", 2, "key a.y: table a (line 1) cannot be extended with dotted keys"},
+		{"a = {x = {y = 1}, x.z = 2}", 1, "table x (line 1) cannot be extended"},
+		{"a = {b = 1, b = 2}", 1, "duplicate key b"},
+		{"a.b = 1\n[a]", 2, "table [a]: already defined by dotted keys (line 1)"},
+		{"[x]\na.b = 1\n[x.a]", 3, "table [x.a]: already defined by dotted keys"},
+		{"[a.b.c]\n[a]\nb.d = 1", 3, "key b.d: table b (line 1) cannot be extended with dotted keys"},
+		{"[a]\nb.c = 1\n[a.d]\n[a.b.c]", 4, "table [a.b.c]: already defined as an integer"},
+		{"a = 1\na.b = 2", 2, "key a.b: a is already an integer (line 1)"},
+		{"a.b = 1\na.b.c = 2", 2, "key a.b.c: a.b is already an integer"},
+		{"[[a]]\nb = 1\n[a.b]", 3, "already defined as an integer"},
+		{"[\"a.b\"]\n[a.b]\n[\"a.b\"]", 3, "table [\"a.b\"] defined twice"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -542,12 +541,12 @@ static void test_encoding(void **state)
 	expect_err_n("a = 1\n\0b = 2", 13, 2, "NUL byte");
 	expect_err_n("a = \"x\0y\"", 9, 1, "NUL byte");
 	expect_err("a = 1\nb = \"\xff\"", 2, "invalid UTF-8 (byte 0xff)");
-	expect_err("# \xc3\n", 1, "invalid UTF-8");               /* truncated */
-	expect_err("a = \"\xc0\xaf\"", 1, "invalid UTF-8");         /* overlong '/' */
-	expect_err("a = \"\xe0\x80\xaf\"", 1, "invalid UTF-8");     /* overlong, 3 bytes */
-	expect_err("a = \"\xed\xa0\x80\"", 1, "invalid UTF-8");     /* encoded surrogate */
+	expect_err("# \xc3\n", 1, "invalid UTF-8");		    /* truncated */
+	expect_err("a = \"\xc0\xaf\"", 1, "invalid UTF-8");	    /* overlong '/' */
+	expect_err("a = \"\xe0\x80\xaf\"", 1, "invalid UTF-8");	    /* overlong, 3 bytes */
+	expect_err("a = \"\xed\xa0\x80\"", 1, "invalid UTF-8");	    /* encoded surrogate */
 	expect_err("a = \"\xf4\x90\x80\x80\"", 1, "invalid UTF-8"); /* > U+10FFFF */
-	expect_err("\n\n\xe2\x82", 3, "invalid UTF-8");             /* cut at the end */
+	expect_err("\n\n\xe2\x82", 3, "invalid UTF-8");		    /* cut at the end */
 	expect_err("\xe2\x82\xac = 1", 1, "expected a key, found '\xe2\x82\xac'");
 	/* valid UTF-8 in comments, strings and quoted keys is fine */
 	cleanup_toml struct toml *t = parse_ok("# \xe2\x82\xac\n\"\xc3\xa9\" = '\xf0\x9f\x98\x80'\n");
