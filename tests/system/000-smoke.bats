@@ -52,20 +52,20 @@ load helpers
 
 @test "unknown command" {
 	local bogus=nosuchcommand$TESTNUM
-	run_skiff 125 $bogus
+	run_skiff 125 "$bogus"
 	assert "$output" =~ "unrecognized command \`skiff $bogus\`" "error names the command"
 
-	run_skiff 125 help $bogus
+	run_skiff 125 help "$bogus"
 	assert "$output" =~ "$bogus" "skiff help names the unknown command"
 }
 
 @test "unknown options and stray arguments" {
-	run_skiff 125 --no-such-flag-$TESTNUM version
+	run_skiff 125 "--no-such-flag-$TESTNUM" version
 	assert "$output" =~ "no-such-flag-$TESTNUM" "error names the unknown global flag"
 
-	run_skiff 125 version --no-such-flag-$TESTNUM
+	run_skiff 125 version "--no-such-flag-$TESTNUM"
 	assert "$output" =~ "no-such-flag-$TESTNUM" "error names the unknown command flag"
 
-	run_skiff 125 version extra-arg-$TESTNUM
+	run_skiff 125 version "extra-arg-$TESTNUM"
 	assert "$output" =~ "takes no arguments" "stray argument is rejected"
 }

@@ -21,6 +21,9 @@
 # SKIFF_TEST_TMPDIR (where per-file stores go, default $TMPDIR or /tmp),
 # SKIFF_KEEP_ROOT=1 (do not delete stores, for debugging).
 
+# Variables set here are for the test files.
+# shellcheck disable=SC2034
+
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
@@ -199,11 +202,11 @@ function _skiff_fail_box() { # command problem [output] [stderr]
 		echo "#|        $2"
 		if [ -n "${3:-}" ]; then
 			echo "#| output:"
-			sed 's/^/#|   /' <<<"$3"
+			echo "#|   ${3//$'\n'/$'\n'#|   }"
 		fi
 		if [ -n "${4:-}" ]; then
 			echo "#| stderr:"
-			sed 's/^/#|   /' <<<"$4"
+			echo "#|   ${4//$'\n'/$'\n'#|   }"
 		fi
 		echo "#\\^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"
 	} >&2
@@ -263,7 +266,15 @@ function assert() {
 	'!~') [[ $actual =~ $expect ]] || ok=1 ;;
 	-eq|-ne|-lt|-le|-gt|-ge)
 		[[ $actual =~ ^-?[0-9]+$ ]] || { die "$msg: '$actual' is not an integer"; return 1; }
-		[ "$actual" "$op" "$expect" ] && ok=1 ;;
+		[[ $expect =~ ^-?[0-9]+$ ]] || { die "$msg: '$expect' is not an integer"; return 1; }
+		case "$op" in
+		-eq) [ "$actual" -eq "$expect" ] ;;
+		-ne) [ "$actual" -ne "$expect" ] ;;
+		-lt) [ "$actual" -lt "$expect" ] ;;
+		-le) [ "$actual" -le "$expect" ] ;;
+		-gt) [ "$actual" -gt "$expect" ] ;;
+		-ge) [ "$actual" -ge "$expect" ] ;;
+		esac && ok=1 ;;
 	*) die "assert: unknown operator '$op' (in: assert $*)"; return 1 ;;
 	esac
 	[ -n "$ok" ] && return 0
