@@ -353,7 +353,12 @@ static int plan_oci(struct load *l, struct afile *idxf, int depth, struct skiff_
 		return err_makex(err, EINVAL, "index.json lists no images");
 	for (size_t i = 0; i < idx->manifests.len; i++) {
 		const struct spec_descriptor *d = &idx->manifests.v[i];
+		/* ref.name may be a full reference or just a tag; docker and containerd also
+		 * write the full name in io.containerd.image.name. */
 		const char *name = spec_map_get(&d->annotations, SPEC_ANNOTATION_REF_NAME);
+		const char *full = spec_map_get(&d->annotations, SPEC_ANNOTATION_CONTAINERD_NAME);
+		if (full && (!name || (!strchr(name, '/') && !strchr(name, ':'))))
+			name = full;
 		if (spec_media_type_is_index(d->media_type)) {
 			struct afile *f = blob_file(l, d, err);
 			if (!f || plan_oci(l, f, depth + 1, err) < 0)
