@@ -215,8 +215,10 @@ static int save_oci(struct store *s, struct sink *k, struct saved *v, struct ski
 	struct spec_descriptor *d = spec_index_add(idx, SPEC_MT_OCI_MANIFEST, mdigest, (int64_t)man.len, NULL, err);
 	if (!d)
 		goto out;
-	if (v->name)
+	if (v->name) {
+		spec_map_set(&d->annotations, SPEC_ANNOTATION_CONTAINERD_NAME, v->name);
 		spec_map_set(&d->annotations, SPEC_ANNOTATION_REF_NAME, v->name);
+	}
 	if (spec_index_generate(idx, &ib, NULL, err) < 0 || sink_file(k, SPEC_OCI_INDEX_FILE, ib.buf, ib.len, err) < 0)
 		goto out;
 	rc = 0;
