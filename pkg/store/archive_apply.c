@@ -44,27 +44,34 @@ static void ent_release(struct ent *x)
 		close(x->parentfd);
 }
 
-/* 'layer entry "NAME": ...' with (errno_status > 0: strerror appended) */
+/* 'layer entry "NAME": ...'; eerr appends strerror(status) when status > 0, eerrx never. */
+__attribute__((format(printf, 5, 0))) static int entry_verr(struct skiff_err **err, const char *name, int status,
+							    bool with_strerror, const char *fmt, va_list ap)
+{
+	cleanup_free char *msg = xvasprintf(fmt, ap);
+	if (with_strerror)
+		return err_make(err, status, "layer entry \"%s\": %s", name, msg);
+	return err_makex(err, status, "layer entry \"%s\": %s", name, msg);
+}
+
 __attribute__((format(printf, 4, 5))) static int eerr(struct skiff_err **err, const char *name, int status,
 						      const char *fmt, ...)
 {
-	cleanup_free char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	int rc = entry_verr(err, name, status, true, fmt, ap);
 	va_end(ap);
-	return err_make(err, status, "layer entry \"%s\": %s", name, msg);
+	return rc;
 }
 
 __attribute__((format(printf, 4, 5))) static int eerrx(struct skiff_err **err, const char *name, int status,
 						       const char *fmt, ...)
 {
-	cleanup_free char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	int rc = entry_verr(err, name, status, false, fmt, ap);
 	va_end(ap);
-	return err_makex(err, status, "layer entry \"%s\": %s", name, msg);
+	return rc;
 }
 
 /* Move *from into *err (keeping an error already there). */

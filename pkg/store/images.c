@@ -56,24 +56,11 @@ static struct store_image *image_from_row(sqlite3_stmt *st)
 
 static int load_names_layers(struct store *s, struct store_image *img, struct skiff_err **err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	int rc;
-	if (db_prepare(s, "SELECT name FROM names WHERE image_id = ? ORDER BY seq", &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, img->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		strv_push(&img->names, (const char *)sqlite3_column_text(st, 0));
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "read image names");
-	sqlite3_finalize(st);
-	st = NULL;
-	if (db_prepare(s, "SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY idx", &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, img->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		strv_push(&img->layers, (const char *)sqlite3_column_text(st, 0));
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "read image layers");
+	if (db_strv(s, "SELECT name FROM names WHERE image_id = ? ORDER BY seq", img->id, &img->names, err) < 0)
+		return err_wrap(err, "read image names");
+	if (db_strv(s, "SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY idx", img->id, &img->layers,
+		    err) < 0)
+		return err_wrap(err, "read image layers");
 	return 0;
 }
 

@@ -439,7 +439,6 @@ int store_layer_write_tar(struct store *s, const char *id, store_write_fn write,
 
 int store_gc_layers(struct store *s, struct skiff_err **err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct strv ids = STRV_INIT;
 	struct held *marked = NULL;
 	size_t nmarked = 0, alloc = 0;
@@ -447,17 +446,11 @@ int store_gc_layers(struct store *s, struct skiff_err **err)
 
 	if (db_begin(s, err) < 0)
 		return -1;
-	if (db_prepare(s, "SELECT id FROM layers WHERE state = 0 AND id NOT IN (SELECT layer_id FROM image_layers)",
-		       &st, err) < 0)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		strv_push(&ids, (const char *)sqlite3_column_text(st, 0));
-	if (rc != SQLITE_DONE) {
-		db_error(s, err, "list unused layers");
+	if (db_strv(s, "SELECT id FROM layers WHERE state = 0 AND id NOT IN (SELECT layer_id FROM image_layers)", NULL,
+		    &ids, err) < 0) {
+		err_wrap(err, "list unused layers");
 		goto fail;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	for (size_t i = 0; i < ids.len; i++) {
 		struct skiff_lock fd = SKIFF_LOCK_INIT;
 		struct skiff_err *e = NULL;

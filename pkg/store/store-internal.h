@@ -25,6 +25,8 @@ struct store {
 int db_exec(struct store *s, const char *sql, struct skiff_err **err);
 int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct skiff_err **err);
 int db_error(struct store *s, struct skiff_err **err, const char *what);
+/* Run a query (with one optional text parameter) and append column 0 of every row. */
+int db_strv(struct store *s, const char *sql, const char *param, struct strv *out, struct skiff_err **err);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int db_begin(struct store *s, struct skiff_err **err);
 int db_commit(struct store *s, struct skiff_err **err);

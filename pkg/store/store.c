@@ -79,6 +79,21 @@ int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct skif
 	return 0;
 }
 
+int db_strv(struct store *s, const char *sql, const char *param, struct strv *out, struct skiff_err **err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+	if (db_prepare(s, sql, &st, err) < 0)
+		return -1;
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		strv_push(out, (const char *)sqlite3_column_text(st, 0));
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "query");
+	return 0;
+}
+
 int db_begin(struct store *s, struct skiff_err **err)
 {
 	return db_exec(s, "BEGIN IMMEDIATE", err);
@@ -347,7 +362,6 @@ static bool layer_has_row(struct store *s, const char *id)
 
 int store_recover(struct store *s, struct skiff_err **err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct strv ids = STRV_INIT;
 	int rc;
 
@@ -355,13 +369,9 @@ int store_recover(struct store *s, struct skiff_err **err)
 	if (remove_entries(s, s->tmpfd, "tmp", NULL, err) < 0)
 		return -1;
 	/* 2. layers that never completed, or were being deleted. */
-	if (db_prepare(s, "SELECT id FROM layers WHERE state != 0", &st, err) < 0)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		strv_push(&ids, (const char *)sqlite3_column_text(st, 0));
-	if (rc != SQLITE_DONE) {
+	if (db_strv(s, "SELECT id FROM layers WHERE state != 0", NULL, &ids, err) < 0) {
 		strv_release(&ids);
-		return db_error(s, err, "list incomplete layers");
+		return err_wrap(err, "list incomplete layers");
 	}
 	rc = 0;
 	for (size_t i = 0; rc == 0 && i < ids.len; i++)
