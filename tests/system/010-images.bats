@@ -145,3 +145,28 @@ linux
 	run_skiff images -q
 	is "$output" "" "prune -a removes unused images"
 }
+
+@test "images --digests, --sort, -a, before and since" {
+	load_busybox
+	require_fixture multilayer.docker.tar
+	run_skiff load -q -i "$FIXTURES/multilayer.docker.tar"
+	run_skiff images --digests
+	is "${lines[0]}" "REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE" "--digests adds a column"
+	is "${lines[1]}" ".* sha256:[0-9a-f]{64} .*" "digest shown"
+	run_skiff images -a --sort repository --format '{{.Repository}}'
+	is "$output" "localhost/skiff-test/busybox
+localhost/skiff-test/multi" "--sort repository"
+	run_skiff images --sort size --format '{{.Repository}}'
+	is "${lines[0]}" "localhost/skiff-test/busybox" "--sort size: smallest first"
+	# both fixtures have the same created time: neither is before or since the other
+	run_skiff images --filter before=$MULTI_IMAGE --format '{{.Repository}}'
+	is "$output" "" "nothing created before"
+	run_skiff import --change 'LABEL t=010' "$FIXTURES/busybox-rootfs.tar" localhost/t010/new
+	run_skiff images --filter since=$IMAGE --format '{{.Repository}}'
+	is "$output" "localhost/t010/new" "since: the imported image is newer"
+	run_skiff images --filter before=localhost/t010/new --format '{{.Repository}}' --sort repository
+	is "$output" "localhost/skiff-test/busybox
+localhost/skiff-test/multi" "before: the fixtures are older"
+	run_skiff 125 images --filter since=nosuchimage
+	assert "$output" =~ "nosuchimage: image not known" "unknown image in a filter"
+}
