@@ -196,11 +196,12 @@ static int df_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 		json_object_set_int(r, "Total", (int64_t)total);
 		json_object_set_int(r, "TotalCount", (int64_t)total);
 		json_object_set_int(r, "Active", 0);
-		human_size(bytes, size, sizeof(size));
+		human_size_precision((double)bytes, 4, false, size,
+				     sizeof(size)); /* podman: units.HumanSize, "2.029MB" */
 		json_object_set_string(r, "Size", size);
 		json_object_set_int(r, "RawSize", (int64_t)bytes);
 		cleanup_free char *rec = xasprintf("%s (100%%)", size);
-		json_object_set_string(r, "Reclaimable", bytes ? rec : "0 B (0%)");
+		json_object_set_string(r, "Reclaimable", bytes ? rec : "0B (0%)");
 		json_array_append(rows, r);
 	}
 	int rc = output_rows(df_format, "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", rows,

@@ -16,7 +16,7 @@ overlay
 	require_fixture busybox.docker.tar
 	run_skiff load -q -i "$FIXTURES/busybox.docker.tar"
 	run_skiff system df
-	is "${lines[1]}" "Images +1 +0 +[0-9.]+ [kM]?B .*" "df row"
+	is "${lines[1]}" "Images +1 +0 +[0-9.]+[kM]?B +[0-9.]+[kM]?B \(100%\)" "df row"
 }
 
 @test "system reset empties the store" {
