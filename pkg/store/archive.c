@@ -23,6 +23,7 @@ struct driver {
 	struct digester *dblob, *dtar;
 	uint64_t blob_size, tar_size;
 	bool src_eof, dec_eof;
+	bool plain; /* no compression: the blob is the tar, so one hash serves both */
 	char *inbuf;
 };
 
@@ -61,7 +62,8 @@ static long src_read(struct driver *d)
 		return err_makex(&d->c.io_err, EIO, "read layer blob: source returned too much");
 	if (n == 0)
 		d->src_eof = true;
-	digester_update(d->dblob, d->inbuf, (size_t)n);
+	if (!d->plain)
+		digester_update(d->dblob, d->inbuf, (size_t)n);
 	d->blob_size += (uint64_t)n;
 	return n;
 }
@@ -137,8 +139,11 @@ static int open_decompressor(struct driver *d, struct skiff_err **err)
 	if (archive_read_support_format_raw(d->dec) != ARCHIVE_OK)
 		return err_makex(err, ENOTSUP, "libarchive: %s", archive_error_string(d->dec));
 	if (archive_read_open(d->dec, d, NULL, dec_read_cb, NULL) == ARCHIVE_OK &&
-	    archive_read_next_header(d->dec, &ae) == ARCHIVE_OK)
+	    archive_read_next_header(d->dec, &ae) == ARCHIVE_OK) {
+		/* Filter 0 is the last one applied; "none" means the bytes pass unchanged. */
+		d->plain = archive_filter_count(d->dec) <= 1 || archive_filter_code(d->dec, 0) == ARCHIVE_FILTER_NONE;
 		return 0;
+	}
 	if (d->c.io_err)
 		return apply_tar_error(&d->c, err);
 	if (d->src_eof && d->blob_size == 0)
@@ -219,8 +224,11 @@ static int run(struct driver *d, struct archive_apply_result *res, struct skiff_
 	if (apply_dir_times(&d->c, err) < 0 || drain(d, err) < 0)
 		return -1;
 	memset(res, 0, sizeof(*res));
-	digester_final(d->dblob, res->digest);
 	digester_final(d->dtar, res->diffid);
+	if (d->plain)
+		memcpy(res->digest, res->diffid, sizeof(res->digest));
+	else
+		digester_final(d->dblob, res->digest);
 	res->size = d->tar_size;
 	res->compressed_size = d->blob_size;
 	res->entries = d->c.entries;

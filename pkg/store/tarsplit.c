@@ -552,7 +552,7 @@ struct tarsplit *tarsplit_new(int fd, struct skiff_err **err)
 		tarsplit_free(ts);
 		return NULL;
 	}
-	ts->gz = gzdopen(dfd, "wb6");
+	ts->gz = gzdopen(dfd, "wb1");
 	if (!ts->gz) {
 		close(dfd);
 		err_make(err, errno ? errno : ENOMEM, "tar-split: gzdopen");
