@@ -57,12 +57,19 @@ struct apply_ctx {
 	struct dir_times *dirs;
 	size_t ndirs, dirs_alloc;
 	uint64_t entries, skipped_devices;
+	/* the parent directory of the last regular file, kept open for the next one in the
+	 * same directory (runs of files are the common case); dropped by any other entry */
+	char *pcache_dir;
+	int pcache_fd;
+	bool pcache_valid;
 	/* the first failure inside a reader callback (source, decompression, walker): it
 	 * explains the tar reader's error better than libarchive's own message */
 	struct skiff_err *io_err;
 };
 
 void apply_ctx_release(struct apply_ctx *c);
+/* Forget the cached parent directory. */
+void apply_pcache_drop(struct apply_ctx *c);
 /* Apply the entry the tar reader is positioned on (entry number c->entries). */
 int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct skiff_err **err);
 /* Set the deferred directory times, last entry first. */

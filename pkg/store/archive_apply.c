@@ -34,14 +34,49 @@ struct ent {
 	char *path;	  /* clean, relative */
 	char *base;	  /* its last component */
 	int parentfd;	  /* O_PATH fd of its directory, or -1 */
+	bool borrowed;	  /* parentfd belongs to the parent cache */
 };
 
 static void ent_release(struct ent *x)
 {
 	free(x->path);
 	free(x->base);
-	if (x->parentfd >= 0)
+	if (x->parentfd >= 0 && !x->borrowed)
 		close(x->parentfd);
+}
+
+void apply_pcache_drop(struct apply_ctx *c)
+{
+	if (c->pcache_valid)
+		close(c->pcache_fd);
+	free(c->pcache_dir);
+	c->pcache_dir = NULL;
+	c->pcache_valid = false;
+}
+
+/* For a regular file: reuse the cached parent when it is the same directory, else
+ * open it and cache it. 0, or -1. */
+static int open_parent(struct ent *x, bool mkdir, struct skiff_err **err);
+static int open_parent_cached(struct ent *x, struct skiff_err **err)
+{
+	struct apply_ctx *c = x->c;
+	const char *slash = strrchr(x->path, '/');
+	size_t dlen = slash ? (size_t)(slash - x->path) : 0;
+
+	if (c->pcache_valid && strlen(c->pcache_dir) == dlen && !strncmp(c->pcache_dir, x->path, dlen)) {
+		x->parentfd = c->pcache_fd;
+		x->borrowed = true;
+		x->base = xstrdup(slash ? slash + 1 : x->path);
+		return 0;
+	}
+	apply_pcache_drop(c);
+	if (open_parent(x, true, err) < 0)
+		return -1;
+	c->pcache_dir = xstrndup(x->path, dlen);
+	c->pcache_fd = x->parentfd;
+	c->pcache_valid = true;
+	x->borrowed = true;
+	return 0;
 }
 
 /* 'layer entry "NAME": ...'; eerr appends strerror(status) when status > 0, eerrx never. */
@@ -94,6 +129,7 @@ void apply_ctx_release(struct apply_ctx *c)
 	c->dirs = NULL;
 	c->ndirs = c->dirs_alloc = 0;
 	hashmap_release(&c->paths, NULL);
+	apply_pcache_drop(c);
 	err_clear(&c->io_err);
 }
 
@@ -340,10 +376,21 @@ static int do_file(struct ent *x, struct skiff_err **err)
 {
 	cleanup_close int fd = -1;
 
-	if (make_room(x, x->base, false, err) < 0)
-		return -1;
-	/* O_EXCL|O_NOFOLLOW: a file is created, never written through a link */
+	/* O_EXCL|O_NOFOLLOW: a file is created, never written through a link. Most
+	 * entries are new, so try that first and make room only when something is there. */
 	fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Replacing something: the tree changes, so the cache goes (this entry
+		 * keeps the directory it already opened). */
+		if (x->borrowed) {
+			x->c->pcache_valid = false;
+			x->borrowed = false;
+		}
+		apply_pcache_drop(x->c);
+		if (make_room(x, x->base, false, err) < 0)
+			return -1;
+		fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (fd < 0)
 		return eerr(err, x->name, errno, "create");
 	if (read_body(x, fd, x->path, err) < 0)
@@ -591,6 +638,8 @@ int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct skiff_err *
 	base = strrchr(x.path, '/');
 	base = base ? base + 1 : x.path;
 	link = archive_entry_hardlink(e);
+	if (link || archive_entry_filetype(e) != AE_IFREG || !strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
+		apply_pcache_drop(c);
 
 	if (!strcmp(base, WH_OPAQUE)) {
 		rc = do_opaque(&x, err);
@@ -614,6 +663,13 @@ int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct skiff_err *
 		rc = do_dir(&x, err);
 		goto out;
 	}
+	if (!link && archive_entry_filetype(e) == AE_IFREG) {
+		if (open_parent_cached(&x, err) < 0)
+			goto out;
+		rc = do_file(&x, err);
+		goto out;
+	}
+	apply_pcache_drop(c);
 	if (open_parent(&x, true, err) < 0)
 		goto out;
 	if (link) {
