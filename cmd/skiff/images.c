@@ -268,6 +268,8 @@ static int images_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 		strv_push(&f.refs, argv[0]);
 	if (store_image_list(ctx->store, &imgs, &n, err) < 0)
 		goto out;
+	/* podman's --format json shape differs from the template fields: build it only then */
+	bool json_mode = ls.format && (!strcmp(ls.format, "json") || !strcmp(ls.format, "{{json .}}"));
 	struct json *jrows = json_new_array();
 	struct json *jimages = json_new_array();
 	for (size_t i = 0; i < n; i++) {
@@ -295,7 +297,7 @@ static int images_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 			nrows++;
 			any = true;
 		}
-		if (any)
+		if (any && json_mode)
 			json_array_append(jimages, image_json(img));
 	}
 	if (nrows > 1)

@@ -74,8 +74,9 @@ int skiff_open_store(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **e
 		.runroot = ctx->cfg.runroot,
 		.driver = ctx->cfg.driver,
 		.userns = ctx->cfg.rootless,
-		/* Only a process that owns the content may clean up after others. */
-		.recover = !ctx->cfg.rootless || ctx->in_userns,
+		/* Commands that change content clean up after killed ones; only a process
+		 * that owns the content may (root, or rootless inside the namespace). */
+		.recover = (flags & NEED_USERNS) && (!ctx->cfg.rootless || ctx->in_userns),
 		/* Read-only commands on a store that does not exist yet see it empty. */
 		.readonly_ok = !(flags & NEED_USERNS),
 	};

@@ -231,7 +231,7 @@ static int read_blob(struct store *s, const char *col, const char *id, char **re
 		     struct skiff_err **err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
-	cleanup_free char *sql = xasprintf("SELECT %s FROM images WHERE id = ?", col);
+	cleanup_free char *sql = xasprintf("SELECT %s FROM image_data WHERE id = ?", col);
 	int rc;
 	if (s->empty)
 		return err_makex(err, ENOENT, "%s: image not known", id);
@@ -349,14 +349,12 @@ int store_image_commit(struct store *s, const struct store_image_new *in, char *
 	if (!existed) {
 		cleanup_stmt sqlite3_stmt *st = NULL;
 		if (db_prepare(s,
-			       "INSERT INTO images(id, config, manifest, manifest_type, digest, created, created_nsec,"
-			       " added, size, labels, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			       "INSERT INTO images(id, manifest_type, digest, created, created_nsec,"
+			       " added, size, labels, parent) VALUES (?1,?4,?5,?6,?7,?8,?9,?10,?11)",
 			       &st, err) < 0)
 			goto fail;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, in->config, (int)in->config_len, SQLITE_STATIC);
 		if (in->manifest) {
-			sqlite3_bind_blob(st, 3, in->manifest, (int)in->manifest_len, SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, in->manifest_type, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 5, mdigest, -1, SQLITE_STATIC);
 		}
@@ -370,6 +368,18 @@ int store_image_commit(struct store *s, const struct store_image_new *in, char *
 			sqlite3_bind_text(st, 11, in->parent, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			db_error(s, err, "insert image");
+			goto fail;
+		}
+		/* The documents live apart, so listing images never reads them. */
+		cleanup_stmt sqlite3_stmt *d = NULL;
+		if (db_prepare(s, "INSERT INTO image_data(id, config, manifest) VALUES (?,?,?)", &d, err) < 0)
+			goto fail;
+		sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(d, 2, in->config, (int)in->config_len, SQLITE_STATIC);
+		if (in->manifest)
+			sqlite3_bind_blob(d, 3, in->manifest, (int)in->manifest_len, SQLITE_STATIC);
+		if (sqlite3_step(d) != SQLITE_DONE) {
+			db_error(s, err, "insert image documents");
 			goto fail;
 		}
 		for (size_t i = 0; in->layers && i < in->layers->len; i++) {

@@ -384,12 +384,16 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 	if (state != LAYER_COMPLETE) {
 		if (state >= 0 && store_layer_remove_content(s, id, err) < 0)
 			goto fail;
+		/* the row first (incomplete), so recovery knows the directory */
+		if (insert_layer(s, id, parent, res.diffid, LAYER_INCOMPLETE, &res, err) < 0)
+			goto fail;
 		if (renameat(s->tmpfd, stg.name, s->layersfd, id) < 0) {
 			err_make(err, errno, "move layer %s into place", id);
+			store_layer_remove_content(s, id, NULL);
 			goto fail;
 		}
 		stg.name[0] = '\0';
-		if (insert_layer(s, id, parent, res.diffid, LAYER_COMPLETE, &res, err) < 0) {
+		if (complete_layer(s, id, &res, err) < 0) {
 			store_layer_remove_content(s, id, NULL);
 			goto fail;
 		}

@@ -106,6 +106,8 @@ int store_check(struct store *s, bool repair, struct store_check_report *ret, st
 		}
 		if (rc == 0)
 			rc = store_gc_layers(s, err);
+		if (rc == 0)
+			rc = store_remove_orphan_layer_dirs(s, err);
 	}
 out:
 	strv_release(&bad_images);

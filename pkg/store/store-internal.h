@@ -44,6 +44,8 @@ int store_gc_layers(struct store *s, struct skiff_err **err);
 int store_recover(struct store *s, struct skiff_err **err);
 /* The names in a directory (without . and ..), appended to ret. */
 int store_list_dir(int dirfd, const char *what, struct strv *ret, struct skiff_err **err);
+/* Remove layer directories that no row describes. */
+int store_remove_orphan_layer_dirs(struct store *s, struct skiff_err **err);
 /* Copy a tree exactly (vfs layers start as a copy of their parent). */
 int store_copy_tree(int srcfd, int dstfd, struct skiff_err **err);
 /* Remove a layer directory and its row (caller holds the layer lock exclusively). */

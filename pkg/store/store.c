@@ -28,8 +28,6 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  created INTEGER NOT NULL);"
 	"CREATE TABLE images ("
 	"  id TEXT PRIMARY KEY,"
-	"  config BLOB NOT NULL,"
-	"  manifest BLOB,"
 	"  manifest_type TEXT,"
 	"  digest TEXT,"
 	"  created INTEGER NOT NULL DEFAULT 0,"
@@ -38,6 +36,10 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  size INTEGER NOT NULL DEFAULT 0,"
 	"  labels TEXT,"
 	"  parent TEXT);"
+	"CREATE TABLE image_data ("
+	"  id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+	"  config BLOB NOT NULL,"
+	"  manifest BLOB);"
 	"CREATE TABLE image_layers ("
 	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
 	"  idx INTEGER NOT NULL,"
@@ -351,6 +353,12 @@ static int remove_entries(struct store *s, int dirfd, const char *what, bool (*k
 	return rc;
 }
 
+static bool layer_has_row(struct store *s, const char *id);
+int store_remove_orphan_layer_dirs(struct store *s, struct skiff_err **err)
+{
+	return remove_entries(s, s->layersfd, "layers", layer_has_row, err);
+}
+
 static bool layer_has_row(struct store *s, const char *id)
 {
 	cleanup_stmt sqlite3_stmt *q = NULL;
@@ -379,9 +387,8 @@ int store_recover(struct store *s, struct skiff_err **err)
 	strv_release(&ids);
 	if (rc < 0)
 		return -1;
-	/* 3. layer directories that no row describes (killed between rename and commit). */
-	if (remove_entries(s, s->layersfd, "layers", layer_has_row, err) < 0)
-		return -1;
-	/* 4. complete layers no image references (killed before the image commit). */
+	/* 3. complete layers no image references (killed before the image commit). Every
+	 * layer directory gets its row before it is renamed into place, so directories
+	 * without a row come only from outside meddling: `system check --repair`. */
 	return store_gc_layers(s, err);
 }
