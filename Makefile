@@ -81,7 +81,7 @@ generate: bin/skiff
 	build-aux/generate
 
 # ---- tests ----
-.PHONY: deps unit unit-asan check-layers fixtures system check check-clang bench demo
+.PHONY: deps unit unit-asan unit-tsan check-layers fixtures system check check-clang bench demo
 deps:
 	scripts/install-deps
 
@@ -91,6 +91,13 @@ unit: $(UNIT_BINS)
 unit-asan:
 	$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' unit
+
+# The threaded code (pkg/digest's async digester) under ThreadSanitizer.
+TSAN_TESTS := test_digest
+unit-tsan:
+	$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' \
+		$(addprefix build-tsan/tests/,$(TSAN_TESTS))
+	@tests/run-unit $(addprefix build-tsan/tests/,$(TSAN_TESTS))
 
 check-clang:
 	$(MAKE) --no-print-directory B=build-clang CC=clang $(LIB_OBJ:$(B)/%=build-clang/%) $(SKIFF_OBJ:$(B)/%=build-clang/%)
@@ -136,6 +143,6 @@ install: all
 
 .PHONY: clean distclean
 clean:
-	rm -rf build build-asan build-clang bin
+	rm -rf build build-asan build-clang build-tsan bin
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4

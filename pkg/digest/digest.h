@@ -24,6 +24,17 @@ static inline void digester_freep(struct digester **d)
 }
 #define cleanup_digester __attribute__((cleanup(digester_freep)))
 
+/*
+ * A digester that hashes on a thread of its own, so hashing a stream overlaps with
+ * whatever the caller does with it (unpacking a layer). update() copies the bytes
+ * into a bounded queue of buffers; final() waits for the thread.
+ */
+struct digester_async;
+struct digester_async *digester_async_new(void);
+void digester_async_update(struct digester_async *d, const void *data, size_t len);
+void digester_async_final(struct digester_async *d, char out[DIGEST_STR_LEN + 1]);
+void digester_async_free(struct digester_async *d);
+
 /* One-shot digest of a buffer. */
 void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1]);
 /* Digest a whole file by fd from its current offset. */

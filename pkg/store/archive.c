@@ -20,7 +20,8 @@ struct driver {
 	archive_read_fn read;
 	void *ud;
 	struct archive *dec; /* decompressor */
-	struct digester *dblob, *dtar;
+	struct digester *dblob;
+	struct digester_async *dtar; /* the tar is hashed on a thread while it unpacks */
 	uint64_t blob_size, tar_size;
 	bool src_eof, dec_eof;
 	bool plain; /* no compression: the blob is the tar, so one hash serves both */
@@ -103,7 +104,7 @@ static long dec_next(struct driver *d, const void **buf)
 		}
 		if (!n)
 			continue;
-		digester_update(d->dtar, p, n);
+		digester_async_update(d->dtar, p, n);
 		d->tar_size += n;
 		if (tarsplit_feed(d->c.ts, p, n, &d->c.io_err) < 0)
 			return -1;
@@ -199,8 +200,7 @@ static void driver_release(struct driver *d)
 	apply_ctx_release(&d->c);
 	if (d->dblob)
 		digester_free(d->dblob);
-	if (d->dtar)
-		digester_free(d->dtar);
+	digester_async_free(d->dtar);
 	free(d->inbuf);
 }
 
@@ -224,7 +224,7 @@ static int run(struct driver *d, struct archive_apply_result *res, struct skiff_
 	if (apply_dir_times(&d->c, err) < 0 || drain(d, err) < 0)
 		return -1;
 	memset(res, 0, sizeof(*res));
-	digester_final(d->dtar, res->diffid);
+	digester_async_final(d->dtar, res->diffid);
 	if (d->plain)
 		memcpy(res->digest, res->diffid, sizeof(res->digest));
 	else
@@ -266,7 +266,7 @@ int archive_apply_read(archive_read_fn read, void *ud, int dirfd, const struct a
 	if (!d.c.ts)
 		return -1;
 	d.dblob = digester_new();
-	d.dtar = digester_new();
+	d.dtar = digester_async_new();
 	d.inbuf = xmalloc(INBUF_SIZE);
 	rc = run(&d, &res, err);
 	driver_release(&d);
