@@ -93,7 +93,7 @@ unit-asan:
 		LDFLAGS='-fsanitize=address,undefined' unit
 
 # The threaded code (pkg/digest's async digester) under ThreadSanitizer.
-TSAN_TESTS := test_digest
+TSAN_TESTS := test_digest test_asyncpipe test_archive
 unit-tsan:
 	$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' \
 		$(addprefix build-tsan/tests/,$(TSAN_TESTS))

@@ -2,12 +2,11 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vendor-free/asyncpipe.h"
 #include "vendor-free/xalloc.h"
 
 struct digester {
@@ -108,108 +107,33 @@ int digest_check(const char *s, struct skiff_err **err)
 
 /* ---- hashing on a worker thread ---- */
 
-#define ASYNC_SLOTS 8
-#define ASYNC_SLOT_SIZE (1u << 20)
-
 struct digester_async {
 	struct digester *d;
-	pthread_t thread;
-	bool threaded; /* false: the thread could not start, hash inline */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *buf[ASYNC_SLOTS];
-	size_t len[ASYNC_SLOTS];
-	size_t head, count; /* queue of full slots (under mu): head is the oldest */
-	size_t slot, fill;  /* the producer's own: the slot it fills and its bytes */
-	bool done;
+	struct async_pipe *pipe;
 };
 
-static void *async_main(void *arg)
+static int async_hash(void *ud, const void *data, size_t len)
 {
-	struct digester_async *a = arg;
-	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		while (!a->count && !a->done)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if (!a->count)
-			break;
-		size_t i = a->head;
-		pthread_mutex_unlock(&a->mu);
-		digester_update(a->d, a->buf[i], a->len[i]);
-		pthread_mutex_lock(&a->mu);
-		a->head = (a->head + 1) % ASYNC_SLOTS;
-		a->count--;
-		pthread_cond_broadcast(&a->cv);
-	}
-	pthread_mutex_unlock(&a->mu);
-	return NULL;
+	digester_update(ud, data, len);
+	return 0;
 }
 
 struct digester_async *digester_async_new(void)
 {
 	struct digester_async *a = xzalloc(sizeof(*a));
 	a->d = digester_new();
-	for (size_t i = 0; i < ASYNC_SLOTS; i++)
-		a->buf[i] = xmalloc(ASYNC_SLOT_SIZE);
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
-	a->threaded = pthread_create(&a->thread, NULL, async_main, a) == 0;
+	a->pipe = async_pipe_new(async_hash, a->d);
 	return a;
-}
-
-/* Hand the slot being filled to the worker (waiting while the queue is full). */
-static void async_push(struct digester_async *a)
-{
-	pthread_mutex_lock(&a->mu);
-	a->len[a->slot] = a->fill;
-	a->count++;
-	pthread_cond_broadcast(&a->cv);
-	/* the next slot is free once fewer than all slots are queued */
-	while (a->count == ASYNC_SLOTS)
-		pthread_cond_wait(&a->cv, &a->mu);
-	pthread_mutex_unlock(&a->mu);
-	a->slot = (a->slot + 1) % ASYNC_SLOTS;
-	a->fill = 0;
 }
 
 void digester_async_update(struct digester_async *a, const void *data, size_t len)
 {
-	const char *p = data;
-	if (!a->threaded) {
-		digester_update(a->d, data, len);
-		return;
-	}
-	while (len) {
-		/* the slot being filled is never in the queue, so only we touch it */
-		size_t n = ASYNC_SLOT_SIZE - a->fill;
-		if (n > len)
-			n = len;
-		memcpy(a->buf[a->slot] + a->fill, p, n);
-		a->fill += n;
-		p += n;
-		len -= n;
-		if (a->fill == ASYNC_SLOT_SIZE)
-			async_push(a);
-	}
-}
-
-static void async_stop(struct digester_async *a)
-{
-	if (!a->threaded)
-		return;
-	if (a->fill)
-		async_push(a);
-	pthread_mutex_lock(&a->mu);
-	a->done = true;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->thread, NULL);
-	a->threaded = false;
+	async_pipe_write(a->pipe, data, len);
 }
 
 void digester_async_final(struct digester_async *a, char out[DIGEST_STR_LEN + 1])
 {
-	async_stop(a);
+	async_pipe_close(a->pipe);
 	digester_final(a->d, out);
 }
 
@@ -217,11 +141,7 @@ void digester_async_free(struct digester_async *a)
 {
 	if (!a)
 		return;
-	async_stop(a);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	for (size_t i = 0; i < ASYNC_SLOTS; i++)
-		free(a->buf[i]);
+	async_pipe_free(a->pipe);
 	digester_free(a->d);
 	free(a);
 }
