@@ -107,10 +107,10 @@ check-layers:
 
 .PHONY: check-format format
 check-format:
-	@bad=$$(git ls-files '*.c' '*.h' | while read -r f; do clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	@bad=$$(git ls-files --cached --others --exclude-standard '*.c' '*.h' | while read -r f; do clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
 	if [ -n "$$bad" ]; then echo "not formatted (run make format):"; echo "$$bad"; exit 1; fi
 format:
-	git ls-files '*.c' '*.h' | xargs clang-format -i
+	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i
 
 fixtures: bin/skiff
 	tests/fixtures/make-all $(B)/fixtures

@@ -20,8 +20,8 @@ struct async_pipe {
 	char *buf[SLOTS];
 	size_t len[SLOTS];
 	size_t head, count; /* queue of full slots (under mu): head is the oldest */
-	bool done;          /* under mu */
-	int error;          /* the worker's first error (read after join) */
+	bool done;	    /* under mu */
+	int error;	    /* the worker's first error (read after join) */
 	size_t slot, fill;  /* the producer's own: the slot it fills and its bytes */
 };
 
