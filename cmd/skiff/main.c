@@ -61,15 +61,6 @@ static const struct cli_command *find_command(int argc, char **argv, int *ret_wo
 	return NULL;
 }
 
-static bool is_group(const char *word)
-{
-	size_t n = strlen(word);
-	for (size_t i = 0; i < skiff_ncommands; i++)
-		if (strncmp(skiff_commands[i].name, word, n) == 0 && skiff_commands[i].name[n] == ' ')
-			return true;
-	return false;
-}
-
 static void print_commands(FILE *f, const char *group)
 {
 	size_t glen = group ? strlen(group) : 0;
@@ -186,15 +177,6 @@ int main(int argc, char **argv)
 	int nrest = npos;
 	c = find_command(nrest, rest, &words);
 	if (!c) {
-		if (is_group(rest[0])) {
-			fprintf(help ? stdout : stderr, "Usage:\n  skiff %s COMMAND\n", rest[0]);
-			print_commands(help ? stdout : stderr, rest[0]);
-			rc = (help || nrest == 1) ? (nrest == 1 && !help ? 125 : 0) : 125;
-			if (nrest > 1)
-				fprintf(stderr, "Error: unrecognized command `skiff %s %s`\n", rest[0], rest[1]);
-			free(pos);
-			return rc;
-		}
 		fprintf(stderr, "Error: unrecognized command `skiff %s`\nTry 'skiff --help' for more information\n",
 			rest[0]);
 		free(pos);
