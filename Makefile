@@ -31,16 +31,18 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(LIB_CFLAGS) $(CFLAGS)
 VF_SRC := $(sort $(wildcard vendor-free/*.c))
 PKG_SRC := $(sort $(wildcard pkg/*/*.c pkg/*/*/*.c))
 SKIFF_SRC := $(sort $(wildcard cmd/skiff/*.c))
+RUNTIME_SRC := $(sort $(wildcard cmd/skiff-runtime/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(VF_SRC) $(PKG_SRC))
 SKIFF_OBJ := $(call obj,$(SKIFF_SRC))
+RUNTIME_OBJ := $(call obj,$(RUNTIME_SRC))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
 
-BINS := bin/skiff
+BINS := bin/skiff bin/skiff-runtime
 
 .PHONY: all
 all: $(BINS) man
@@ -57,6 +59,10 @@ bin/skiff: $(SKIFF_OBJ) $(B)/libskiff.a
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $(SKIFF_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
 
+bin/skiff-runtime: $(RUNTIME_OBJ) $(B)/libskiff.a
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) -o $@ $(RUNTIME_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
+
 $(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(B)/libskiff.a $(CMOCKA_LIBS) $(LIB_LIBS) $(LDFLAGS)
@@ -65,7 +71,7 @@ $(B)/tests/%: tests/helpers/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
 
--include $(LIB_OBJ:.o=.d) $(SKIFF_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SKIFF_OBJ:.o=.d) $(RUNTIME_OBJ:.o=.d)
 
 # ---- man pages and completions, generated from the command table ----
 MAN_SRC = $(wildcard man/*.scd)
@@ -100,7 +106,8 @@ unit-tsan:
 	@tests/run-unit $(addprefix build-tsan/tests/,$(TSAN_TESTS))
 
 check-clang:
-	$(MAKE) --no-print-directory B=build-clang CC=clang $(LIB_OBJ:$(B)/%=build-clang/%) $(SKIFF_OBJ:$(B)/%=build-clang/%)
+	$(MAKE) --no-print-directory B=build-clang CC=clang $(LIB_OBJ:$(B)/%=build-clang/%) $(SKIFF_OBJ:$(B)/%=build-clang/%) \
+		$(RUNTIME_OBJ:$(B)/%=build-clang/%)
 
 check-layers:
 	build-aux/check-layers
@@ -134,6 +141,7 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/skiff $(DESTDIR)$(mandir)/man1
 	install -m 0755 bin/skiff $(DESTDIR)$(bindir)/skiff
+	install -m 0755 bin/skiff-runtime $(DESTDIR)$(bindir)/skiff-runtime
 	for f in $(MAN_OUT); do install -m 0644 $$f $(DESTDIR)$(mandir)/man1/; done
 	install -d $(DESTDIR)$(datadir)/bash-completion/completions $(DESTDIR)$(datadir)/zsh/site-functions \
 		$(DESTDIR)$(datadir)/fish/vendor_completions.d
