@@ -67,6 +67,11 @@ $(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(B)/libskiff.a $(CMOCKA_LIBS) $(LIB_LIBS) $(LDFLAGS)
 
+# The multi-call helper that can be a container's whole rootfs: static, libc only.
+$(B)/tests/skiff-test-init: tests/helpers/skiff-test-init.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -g -static -o $@ $<
+
 $(B)/tests/%: tests/helpers/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)

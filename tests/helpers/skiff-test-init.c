@@ -107,7 +107,7 @@ static void sleep_seconds(double secs)
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
-	/* Absolute deadline: a signal with a handler does not stretch the sleep. */
+	/* Absolute deadline: a signal with a handler neither cuts the sleep short nor stretches it. */
 	while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL)) == EINTR)
 		;
 	if (r != 0)
@@ -255,15 +255,18 @@ static int do_isatty(UNUSED int argc, UNUSED char **argv)
 
 static int do_id(UNUSED int argc, UNUSED char **argv)
 {
-	gid_t groups[NGROUPS_MAX];
-	int n = getgroups(NGROUPS_MAX, groups);
+	int n = getgroups(0, NULL);
+	gid_t *groups = malloc(((size_t)(n > 0 ? n : 0) + 1) * sizeof(*groups));
 
-	if (n < 0)
+	if (!groups)
+		die(EXIT_FAIL, "out of memory");
+	if (n < 0 || (n = getgroups(n, groups)) < 0)
 		die(EXIT_FAIL, "getgroups: %s", strerror(errno));
 	printf("uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
 	for (int i = 0; i < n; i++)
 		printf("%s%u", i ? "," : "", (unsigned)groups[i]);
 	putchar('\n');
+	free(groups);
 	return finish(0);
 }
 

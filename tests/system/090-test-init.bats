@@ -3,6 +3,7 @@
 # run directly on the host (root and rootless), so a runtime test that fails can trust it.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 TEST_INIT=$HELPER_DIR/skiff-test-init
 
@@ -14,8 +15,9 @@ function setup() {
 
 function teardown() {
 	local p
+	# Each background helper leads its own process group: kill it with its children.
 	for p in "${_bg_pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
+		kill -KILL -- "-$p" 2>/dev/null || true
 	done
 	skiff_teardown
 }
@@ -28,7 +30,10 @@ function run_init() {
 		expected=$1
 		shift
 	fi
-	run timeout --kill-after=5 20 "$TEST_INIT" "$@"
+	# run -127 only silences bats' "command not found" warning; the status is checked below.
+	local -a flag=()
+	[ "$expected" -ne 127 ] || flag=(-127)
+	run "${flag[@]}" timeout --kill-after=5 20 "$TEST_INIT" "$@"
 	[ "$status" -eq "$expected" ] && return 0
 	die "skiff-test-init $*: exit status $status, expected $expected; output: $output"
 }
@@ -42,9 +47,10 @@ function expect_error() {
 	is "$output" "skiff-test-init: .*$pattern.*" "error for: $*"
 }
 
-# bg ARGS...: starts the helper in the background, stdout to $BATS_TEST_TMPDIR/bg.out; sets $bg_pid.
+# bg ARGS...: starts ARGS in the background in a process group of its own (setsid does not
+# fork: a background job is no group leader), output to $BATS_TEST_TMPDIR/bg.out; sets $bg_pid.
 function bg() {
-	"$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+	setsid "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
 	bg_pid=$!
 	_bg_pids+=("$bg_pid")
 }
@@ -340,23 +346,36 @@ function bg_wait() {
 }
 
 @test "init reaps orphans" {
-	# zombies.sh PID: lists PID's zombie children.
+	# zombies.sh PID: lists PID's zombie children (bash only: a scan must be quick).
 	local zombies=$BATS_TEST_TMPDIR/zombies.sh orphan=$BATS_TEST_TMPDIR/orphan.sh
 	cat >"$zombies" <<'EOF'
 for s in /proc/[0-9]*/status; do
-	awk -v pp="$1" '/^State:/ { st = $2 } /^PPid:/ { p = $2 } END { if (p == pp && st == "Z") print FILENAME }' "$s" 2>/dev/null
+	st=
+	while read -r k v; do
+		case $k in
+		State:) st=${v%% *} ;;
+		PPid:) [ "$v" = "$1" ] && [ "$st" = Z ] && echo "$s"; break ;;
+		esac
+	done 2>/dev/null <"$s"
 done
+exit 0
 EOF
-	# Control: a parent that never waits has a zombie child, and the check sees it.
-	bg bash -c '"$0" true & exec "$0" sleep 5' "$TEST_INIT"
-	sleep 0.5
-	run bash "$zombies" "$bg_pid"
-	assert "$output" =~ "^/proc/[0-9]+/status$" "the zombie check finds a zombie (control)"
+	# Control: a parent that never waits (bash exec'd into sleep) has a zombie child, and the
+	# check sees it. It runs under init, which reaps the zombie once the sleep is gone. The
+	# child outlives the exec a little: bash itself would reap it.
+	bg "$TEST_INIT" init bash -c 'echo $$; "$0" sleep 0.3 & exec "$0" sleep 30' "$TEST_INIT"
+	wait_for grep -q . "$BATS_TEST_TMPDIR/bg.out"
+	local parent
+	parent=$(head -1 "$BATS_TEST_TMPDIR/bg.out")
+	wait_for bash -c '[ -n "$(bash "$0" "$1")" ]' "$zombies" "$parent"
+	kill -TERM "$bg_pid"
+	bg_wait
+	assert "$status" -eq 143 "control: init passes on the sleep's death by SIGTERM"
 
-	# Under init, the child leaves an orphan that exits at once; init must reap it.
+	# Under init, the child leaves an orphan that exits soon after; init must reap it.
 	cat >"$orphan" <<'EOF'
-( "$1" true & )
-sleep 0.5
+( "$1" sleep 0.2 & )
+sleep 0.8
 exec bash "$2" "$PPID"
 EOF
 	run_init init bash "$orphan" "$TEST_INIT" "$zombies"
