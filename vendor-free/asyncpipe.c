@@ -102,6 +102,24 @@ void async_pipe_write(struct async_pipe *p, const void *data, size_t len)
 	}
 }
 
+void *async_pipe_acquire(struct async_pipe *p, size_t *ret_cap)
+{
+	*ret_cap = SLOT_SIZE;
+	return p->buf[p->slot];
+}
+
+void async_pipe_commit(struct async_pipe *p, size_t len)
+{
+	if (p->closed || !len)
+		return;
+	if (!p->threaded) {
+		consume(p, p->buf[p->slot], len);
+		return;
+	}
+	p->fill = len;
+	push(p);
+}
+
 int async_pipe_close(struct async_pipe *p)
 {
 	if (p->closed)

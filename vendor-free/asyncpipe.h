@@ -16,6 +16,15 @@ struct async_pipe;
 
 struct async_pipe *async_pipe_new(async_consume_fn consume, void *ud);
 void async_pipe_write(struct async_pipe *p, const void *data, size_t len);
+/*
+ * Zero-copy use (instead of async_pipe_write, never mixed with it): acquire() gives
+ * the next free buffer (*ret_cap bytes) to fill directly, commit() hands len bytes of
+ * it to the worker. The worker only reads it, so the caller may go on reading it too;
+ * a buffer is reused only after the worker is done with it and the other slots have
+ * been committed, i.e. after 7 more acquire/commit rounds.
+ */
+void *async_pipe_acquire(struct async_pipe *p, size_t *ret_cap);
+void async_pipe_commit(struct async_pipe *p, size_t len);
 /* Hand over what is buffered and wait for the worker: its first error, or 0. */
 int async_pipe_close(struct async_pipe *p);
 /* Close (when still open) and free. */

@@ -131,6 +131,16 @@ void digester_async_update(struct digester_async *a, const void *data, size_t le
 	async_pipe_write(a->pipe, data, len);
 }
 
+void *digester_async_acquire(struct digester_async *a, size_t *ret_cap)
+{
+	return async_pipe_acquire(a->pipe, ret_cap);
+}
+
+void digester_async_commit(struct digester_async *a, size_t len)
+{
+	async_pipe_commit(a->pipe, len);
+}
+
 void digester_async_final(struct digester_async *a, char out[DIGEST_STR_LEN + 1])
 {
 	async_pipe_close(a->pipe);

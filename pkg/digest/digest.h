@@ -32,6 +32,9 @@ static inline void digester_freep(struct digester **d)
 struct digester_async;
 struct digester_async *digester_async_new(void);
 void digester_async_update(struct digester_async *d, const void *data, size_t len);
+/* Zero-copy: read into the buffer acquire() gives, then commit() what was read. */
+void *digester_async_acquire(struct digester_async *d, size_t *ret_cap);
+void digester_async_commit(struct digester_async *d, size_t len);
 void digester_async_final(struct digester_async *d, char out[DIGEST_STR_LEN + 1]);
 void digester_async_free(struct digester_async *d);
 

@@ -13,19 +13,21 @@
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
 
-#define INBUF_SIZE (128 << 10)
-
 struct driver {
 	struct apply_ctx c;
 	archive_read_fn read;
 	void *ud;
 	struct archive *dec; /* decompressor */
-	struct digester *dblob;
-	struct digester_async *dtar; /* the tar is hashed on a thread while it unpacks */
+	/* Hashing runs on threads of their own while the layer unpacks. The blob is read
+	 * straight into dblob's buffers (no copy); the tar is copied to dtar only when the
+	 * blob is compressed, since an uncompressed blob is the tar. */
+	struct digester_async *dblob;
+	struct digester_async *dtar;
+	size_t pending; /* bytes of the buffer libarchive holds, committed on the next read */
 	uint64_t blob_size, tar_size;
 	bool src_eof, dec_eof;
-	bool plain; /* no compression: the blob is the tar, so one hash serves both */
-	char *inbuf;
+	bool plain;  /* no compression: the blob is the tar, so one hash serves both */
+	char *inbuf; /* dblob's buffer being read by libarchive */
 };
 
 int apply_tar_error(struct apply_ctx *c, struct skiff_err **err)
@@ -45,26 +47,33 @@ int apply_tar_error(struct apply_ctx *c, struct skiff_err **err)
 	return err_makex(err, EINVAL, "layer tar: %s", msg ? msg : "read error");
 }
 
-/* Next bytes of the blob: n > 0, 0 at its end, -1 on error (in io_err). */
+/* Next bytes of the blob: n > 0, 0 at its end, -1 on error (in io_err). libarchive
+ * may use the previous buffer until it calls here again, so that is when it goes to
+ * the hashing thread (which only reads it). */
 static long src_read(struct driver *d)
 {
+	size_t cap;
 	long n;
 
+	if (d->pending) {
+		digester_async_commit(d->dblob, d->pending);
+		d->pending = 0;
+	}
 	if (d->src_eof)
 		return 0;
+	d->inbuf = digester_async_acquire(d->dblob, &cap);
 	do
-		n = d->read(d->ud, d->inbuf, INBUF_SIZE);
+		n = d->read(d->ud, d->inbuf, cap);
 	while (n == -EINTR || (n == -1 && errno == EINTR));
 	if (n < 0) {
 		int e = n < -1 ? (int)-n : (errno ? errno : EIO);
 		return err_make(&d->c.io_err, e, "read layer blob");
 	}
-	if (n > INBUF_SIZE)
+	if ((size_t)n > cap)
 		return err_makex(&d->c.io_err, EIO, "read layer blob: source returned too much");
 	if (n == 0)
 		d->src_eof = true;
-	if (!d->plain)
-		digester_update(d->dblob, d->inbuf, (size_t)n);
+	d->pending = (size_t)n;
 	d->blob_size += (uint64_t)n;
 	return n;
 }
@@ -104,7 +113,8 @@ static long dec_next(struct driver *d, const void **buf)
 		}
 		if (!n)
 			continue;
-		digester_async_update(d->dtar, p, n);
+		if (!d->plain)
+			digester_async_update(d->dtar, p, n);
 		d->tar_size += n;
 		if (tarsplit_feed(d->c.ts, p, n, &d->c.io_err) < 0)
 			return -1;
@@ -198,10 +208,8 @@ static void driver_release(struct driver *d)
 		archive_read_free(d->dec);
 	tarsplit_free(d->c.ts);
 	apply_ctx_release(&d->c);
-	if (d->dblob)
-		digester_free(d->dblob);
 	digester_async_free(d->dtar);
-	free(d->inbuf);
+	digester_async_free(d->dblob);
 }
 
 static int run(struct driver *d, struct archive_apply_result *res, struct skiff_err **err)
@@ -224,11 +232,15 @@ static int run(struct driver *d, struct archive_apply_result *res, struct skiff_
 	if (apply_dir_times(&d->c, err) < 0 || drain(d, err) < 0)
 		return -1;
 	memset(res, 0, sizeof(*res));
-	digester_async_final(d->dtar, res->diffid);
+	if (d->pending) {
+		digester_async_commit(d->dblob, d->pending);
+		d->pending = 0;
+	}
+	digester_async_final(d->dblob, res->digest);
 	if (d->plain)
-		memcpy(res->digest, res->diffid, sizeof(res->digest));
+		memcpy(res->diffid, res->digest, sizeof(res->diffid));
 	else
-		digester_final(d->dblob, res->digest);
+		digester_async_final(d->dtar, res->diffid);
 	res->size = d->tar_size;
 	res->compressed_size = d->blob_size;
 	res->entries = d->c.entries;
@@ -265,9 +277,8 @@ int archive_apply_read(archive_read_fn read, void *ud, int dirfd, const struct a
 	d.c.ts = tarsplit_new(opts->tarsplit_fd, err);
 	if (!d.c.ts)
 		return -1;
-	d.dblob = digester_new();
+	d.dblob = digester_async_new();
 	d.dtar = digester_async_new();
-	d.inbuf = xmalloc(INBUF_SIZE);
 	rc = run(&d, &res, err);
 	driver_release(&d);
 	if (rc < 0)
