@@ -80,11 +80,36 @@ static void test_errors_surface_at_close(void **state)
 	strbuf_release(&sink);
 }
 
+static void test_zero_copy(void **state)
+{
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	struct async_pipe *p = async_pipe_new(collect, &got);
+	(void)state;
+	for (int round = 0; round < 40; round++) { /* five times around the ring */
+		size_t cap;
+		char *buf = async_pipe_acquire(p, &cap);
+		assert_true(cap >= 4096);
+		size_t n = 1000 + (size_t)round * 37;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (char)('a' + (round + (int)i) % 26);
+		strbuf_add(&want, buf, n);
+		async_pipe_commit(p, n);
+		async_pipe_commit(p, 0); /* nothing */
+	}
+	assert_int_equal(async_pipe_close(p), 0);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.buf, want.buf, want.len);
+	async_pipe_free(p);
+	strbuf_release(&got);
+	strbuf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_completeness),
 		cmocka_unit_test(test_errors_surface_at_close),
+		cmocka_unit_test(test_zero_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
