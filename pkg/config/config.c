@@ -61,7 +61,7 @@ static const char *getenv_abs(const char *name)
 
 /*
  * Lexically tidy an absolute path: no empty or "." components, no trailing slash.
- * ".." is kept: resolving it needs the file system (symlinks).
+ * ".." is kept: resolving it needs the file system, because of symlinks.
  */
 static char *path_tidy(const char *abs)
 {

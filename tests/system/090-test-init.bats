@@ -226,8 +226,9 @@ function bg_wait() {
 	done
 
 	bg "$TEST_INIT" pause
-	sleep 0.3
-	kill -0 "$bg_pid" || die "pause exited by itself"
+	# still there after a while: it waits for a signal, it does not exit by itself
+	run timeout 1 tail --pid="$bg_pid" -f /dev/null
+	assert "$status" -eq 124 "pause is still there after a second (it exited by itself)"
 	kill -TERM "$bg_pid"
 	bg_wait
 	assert "$status" -eq 143 "pause dies of SIGTERM"
@@ -339,7 +340,7 @@ function bg_wait() {
 
 	# A background job starts with SIGINT ignored: init must still pass it on.
 	bg "$TEST_INIT" init "$TEST_INIT" pause
-	sleep 0.3
+	wait_for pgrep -P "$bg_pid" # init is up and its child started
 	kill -INT "$bg_pid"
 	bg_wait
 	assert "$status" -eq 130 "SIGINT reached the child"
@@ -375,7 +376,7 @@ EOF
 	# Under init, the child leaves an orphan that exits soon after; init must reap it.
 	cat >"$orphan" <<'EOF'
 ( "$1" sleep 0.2 & )
-sleep 0.8
+"$1" sleep 0.8 # workload: outlive the orphan, so it dies under init
 exec bash "$2" "$PPID"
 EOF
 	run_init init bash "$orphan" "$TEST_INIT" "$zombies"
