@@ -32,6 +32,8 @@ VF_SRC := $(sort $(wildcard vendor-free/*.c))
 PKG_SRC := $(sort $(wildcard pkg/*/*.c pkg/*/*/*.c))
 SKIFF_SRC := $(sort $(wildcard cmd/skiff/*.c))
 RUNTIME_SRC := $(sort $(wildcard cmd/skiff-runtime/*.c))
+MONITOR_SRC := $(sort $(wildcard cmd/skiff-monitor/*.c))
+MONLIB_SRC := $(sort $(wildcard pkg/monitor/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
@@ -39,10 +41,13 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(VF_SRC) $(PKG_SRC))
 SKIFF_OBJ := $(call obj,$(SKIFF_SRC))
 RUNTIME_OBJ := $(call obj,$(RUNTIME_SRC))
+MONITOR_OBJ := $(call obj,$(MONITOR_SRC))
+# skiff-monitor links libc, vendor-free and pkg/monitor only (DESIGN: RSS under 1 MiB).
+MONLIB_OBJ := $(call obj,$(VF_SRC) $(MONLIB_SRC))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
 
-BINS := bin/skiff bin/skiff-runtime
+BINS := bin/skiff bin/skiff-runtime $(if $(MONITOR_SRC),bin/skiff-monitor)
 
 .PHONY: all
 all: $(BINS) man
@@ -63,6 +68,14 @@ bin/skiff-runtime: $(RUNTIME_OBJ) $(B)/libskiff.a
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $(RUNTIME_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
 
+$(B)/libmonitor.a: $(MONLIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+bin/skiff-monitor: $(MONITOR_OBJ) $(B)/libmonitor.a
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) -o $@ $(MONITOR_OBJ) $(B)/libmonitor.a $(LDFLAGS)
+
 $(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(B)/libskiff.a $(CMOCKA_LIBS) $(LIB_LIBS) $(LDFLAGS)
@@ -76,7 +89,7 @@ $(B)/tests/%: tests/helpers/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
 
--include $(LIB_OBJ:.o=.d) $(SKIFF_OBJ:.o=.d) $(RUNTIME_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SKIFF_OBJ:.o=.d) $(RUNTIME_OBJ:.o=.d) $(MONITOR_OBJ:.o=.d)
 
 # ---- man pages and completions, generated from the command table ----
 MAN_SRC = $(wildcard man/*.scd)
@@ -112,7 +125,7 @@ unit-tsan:
 
 check-clang:
 	$(MAKE) --no-print-directory B=build-clang CC=clang $(LIB_OBJ:$(B)/%=build-clang/%) $(SKIFF_OBJ:$(B)/%=build-clang/%) \
-		$(RUNTIME_OBJ:$(B)/%=build-clang/%)
+		$(RUNTIME_OBJ:$(B)/%=build-clang/%) $(MONITOR_OBJ:$(B)/%=build-clang/%)
 
 check-layers:
 	build-aux/check-layers
@@ -147,6 +160,7 @@ install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/skiff $(DESTDIR)$(mandir)/man1
 	install -m 0755 bin/skiff $(DESTDIR)$(bindir)/skiff
 	install -m 0755 bin/skiff-runtime $(DESTDIR)$(bindir)/skiff-runtime
+	install -m 0755 bin/skiff-monitor $(DESTDIR)$(libexecdir)/skiff/skiff-monitor
 	for f in $(MAN_OUT); do install -m 0644 $$f $(DESTDIR)$(mandir)/man1/; done
 	install -d $(DESTDIR)$(datadir)/bash-completion/completions $(DESTDIR)$(datadir)/zsh/site-functions \
 		$(DESTDIR)$(datadir)/fish/vendor_completions.d
