@@ -74,7 +74,7 @@ $(B)/libmonitor.a: $(MONLIB_OBJ)
 
 bin/skiff-monitor: $(MONITOR_OBJ) $(B)/libmonitor.a
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $(MONITOR_OBJ) $(B)/libmonitor.a $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $(MONITOR_OBJ) $(B)/libmonitor.a $(LDFLAGS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,304 @@
+/*
+ * The control socket, DIR/ctl (SOCK_SEQPACKET, 0600): clients, requests, replies, and the
+ * container's output to attached clients. Protocol: proto.h, docs/design/monitor.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "pkg/monitor/internal.h"
+#include "vendor-free/cleanup.h"
+#include "vendor-free/xalloc.h"
+
+#define CTL_SOCKET "ctl"
+/* Replies and VERSION packets are small; their text is cut to fit. */
+#define SMALL_PKT 2048
+
+int ctl_listen(struct monitor *m, struct skiff_err **err)
+{
+	cleanup_close int fd = -1;
+	struct sockaddr_un sa;
+	socklen_t len;
+	mode_t old;
+	int r;
+
+	if (unlinkat(m->dirfd, CTL_SOCKET, 0) < 0 && errno != ENOENT)
+		return err_make(err, errno, "remove %s/%s", m->o->dir, CTL_SOCKET);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_make(err, errno, "control socket");
+	if (mon_sockaddr_at(m->dirfd, CTL_SOCKET, &sa, &len, err) < 0)
+		return -1;
+	old = umask(0177); /* born 0600: no window where others may connect */
+	r = bind(fd, (struct sockaddr *)&sa, len);
+	umask(old);
+	if (r < 0)
+		return err_make(err, errno, "bind %s/%s", m->o->dir, CTL_SOCKET);
+	if (fchmodat(m->dirfd, CTL_SOCKET, 0600, 0) < 0)
+		return err_make(err, errno, "chmod %s/%s", m->o->dir, CTL_SOCKET);
+	if (listen(fd, 16) < 0)
+		return err_make(err, errno, "listen on %s/%s", m->o->dir, CTL_SOCKET);
+	if (mon_watch(m, fd, EPOLLIN, &m->src_listen, err) < 0)
+		return -1;
+	m->listen_fd = TAKE_FD(fd);
+	return 0;
+}
+
+void ctl_drop(struct monitor *m, struct mon_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	mon_unwatch(m, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Send one whole packet without waiting: a client whose socket is full is dropped, so that
+ * a stuck client never holds up the container. */
+static void send_raw(struct monitor *m, struct mon_client *c, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->dead)
+		return;
+	do
+		n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ctl_drop(m, c);
+}
+
+static void send_msg(struct monitor *m, struct mon_client *c, const struct mon_msg *msg)
+{
+	struct skiff_err *err = NULL;
+	char buf[SMALL_PKT];
+	size_t len;
+
+	if (mon_msg_encode(msg, buf, sizeof(buf), &len, &err) < 0) {
+		err_clear(&err);
+		ctl_drop(m, c);
+		return;
+	}
+	send_raw(m, c, buf, len);
+}
+
+static void reply_text(struct monitor *m, struct mon_client *c, int code, const char *text)
+{
+	size_t n = strlen(text);
+	struct mon_msg msg = {.type = MON_PKT_REPLY, .code = code, .data = text};
+
+	msg.len = n > SMALL_PKT - 8 ? SMALL_PKT - 8 : n;
+	send_msg(m, c, &msg);
+}
+
+static void reply_err(struct monitor *m, struct mon_client *c, struct skiff_err *e)
+{
+	reply_text(m, c, e->status ? e->status : EIO, e->msg);
+	err_free(e);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+reply(struct monitor *m, struct mon_client *c, int code, const char *fmt, ...)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	reply_text(m, c, code, sb.buf);
+}
+
+void ctl_accept(struct monitor *m)
+{
+	for (;;) {
+		cleanup_strbuf struct strbuf st = STRBUF_INIT;
+		struct skiff_err *err = NULL;
+		struct mon_client *c;
+		struct mon_msg msg = {.type = MON_PKT_VERSION, .version = MON_PROTO_VERSION};
+		int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN; or EMFILE and the like: the client waits, or gives up */
+		}
+		c = xzalloc(sizeof(*c));
+		c->src.kind = SRC_CLIENT;
+		c->fd = fd;
+		if (mon_watch(m, fd, EPOLLIN, &c->src, &err) < 0) {
+			err_clear(&err);
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = m->clients;
+		m->clients = c;
+		mon_status_text(m, &st);
+		msg.data = st.buf;
+		msg.len = st.len;
+		send_msg(m, c, &msg);
+	}
+}
+
+static void handle(struct monitor *m, struct mon_client *c, const struct mon_msg *msg)
+{
+	struct skiff_err *err = NULL;
+
+	switch (msg->type) {
+	case MON_PKT_ATTACH:
+		if (msg->flags & ~MON_ATTACH_ALL) {
+			reply(m, c, EINVAL, "attach: unknown flags 0x%02x", msg->flags);
+			return;
+		}
+		c->attach = msg->flags;
+		reply(m, c, 0, "%s", "");
+		return;
+	case MON_PKT_STDIN:
+		ctr_stdin_write(m, c, msg->data, msg->len);
+		return;
+	case MON_PKT_STDIN_CLOSE:
+		ctr_stdin_close(m);
+		return;
+	case MON_PKT_RESIZE:
+		if (ctr_resize(m, msg->rows, msg->cols, &err) < 0)
+			err_clear(&err); /* no reply: resizes come in the middle of attached output */
+		return;
+	case MON_PKT_START:
+		if (mon_do_start(m, &err) < 0) {
+			reply_err(m, c, err);
+			return;
+		}
+		break;
+	case MON_PKT_STOP:
+		if (mon_do_stop(m, msg->timeout, msg->signal, &err) < 0) {
+			reply_err(m, c, err);
+			return;
+		}
+		break;
+	case MON_PKT_KILL:
+		if (mon_do_kill(m, msg->signal, &err) < 0) {
+			reply_err(m, c, err);
+			return;
+		}
+		break;
+	case MON_PKT_STATUS: {
+		cleanup_strbuf struct strbuf st = STRBUF_INIT;
+		mon_status_text(m, &st);
+		reply_text(m, c, 0, st.buf);
+		return;
+	}
+	case MON_PKT_LOG_REOPEN:
+		if (mon_log_reopen(&m->log, &err) < 0) {
+			reply_err(m, c, err);
+			return;
+		}
+		break;
+	default:
+		reply(m, c, EPROTO, "unknown request type 0x%02x", msg->type);
+		return;
+	}
+	reply(m, c, 0, "%s", "");
+}
+
+void ctl_client_event(struct monitor *m, struct mon_client *c, uint32_t events)
+{
+	struct skiff_err *err = NULL;
+	struct mon_msg msg;
+	ssize_t n;
+
+	if (c->dead)
+		return;
+	if (c->paused) {
+		/* not reading: only a hang-up or error gets here */
+		if (events & (EPOLLHUP | EPOLLERR))
+			ctl_drop(m, c);
+		return;
+	}
+	do
+		n = recv(c->fd, m->pkt->buf, MON_PKT_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		ctl_drop(m, c);
+		return;
+	}
+	if (n > MON_PKT_MAX) {
+		reply(m, c, EMSGSIZE, "packet of %zd bytes is too large (at most %d)", n, MON_PKT_MAX);
+		return;
+	}
+	if (mon_msg_decode(m->pkt->buf, (size_t)n, &msg, &err) < 0) {
+		reply_err(m, c, err);
+		return;
+	}
+	handle(m, c, &msg);
+}
+
+void ctl_broadcast(struct monitor *m, uint8_t attach_flag, const char *buf, size_t len)
+{
+	for (struct mon_client *c = m->clients; c; c = c->next)
+		if (!c->dead && (c->attach & attach_flag))
+			send_raw(m, c, buf, len);
+}
+
+void ctl_send_exit(struct monitor *m, int code, int sig)
+{
+	struct mon_msg msg = {.type = MON_PKT_EXIT, .code = code, .exit_signal = sig};
+
+	for (struct mon_client *c = m->clients; c; c = c->next) {
+		if (c->dead)
+			continue;
+		send_msg(m, c, &msg);
+		if (c->attach)
+			ctl_drop(m, c); /* the attach session ends with the container */
+	}
+}
+
+void ctl_unpause_all(struct monitor *m)
+{
+	for (struct mon_client *c = m->clients; c; c = c->next) {
+		if (!c->dead && c->paused) {
+			c->paused = false;
+			mon_rewatch(m, c->fd, EPOLLIN, &c->src);
+		}
+	}
+}
+
+void ctl_free_dead(struct monitor *m)
+{
+	struct mon_client **pp = &m->clients;
+
+	while (*pp) {
+		struct mon_client *c = *pp;
+		if (c->dead) {
+			*pp = c->next;
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+void ctl_close_all(struct monitor *m)
+{
+	for (struct mon_client *c = m->clients; c; c = c->next)
+		ctl_drop(m, c);
+	ctl_free_dead(m);
+	if (m->listen_fd >= 0) {
+		mon_unwatch(m, m->listen_fd);
+		close(m->listen_fd);
+		m->listen_fd = -1;
+		(void)unlinkat(m->dirfd, CTL_SOCKET, 0);
+	}
+}
