@@ -140,11 +140,15 @@ static int finish(struct rt_ctx *c, const char *exe, struct skiff_err **err)
 		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "deny", 4))
 			setgroups_ok = false;
 	}
+	/* Without no_new_privs only CAP_SYS_ADMIN may load a filter: load it while we still
+	 * hold it (as runc and crun do); with no_new_privs, as late as possible. */
+	if (!p->no_new_privileges && c->seccomp && rt_seccomp_load(c->seccomp, err) < 0)
+		return err_wrap(err, "seccomp");
 	if (rt_drop_bounding(p, err) < 0 || rt_apply_user(p, setgroups_ok, err) < 0 || rt_apply_caps(p, err) < 0)
 		return -1;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_make(err, errno, "no_new_privs");
-	if (c->seccomp && rt_seccomp_load(c->seccomp, err) < 0)
+	if (p->no_new_privileges && c->seccomp && rt_seccomp_load(c->seccomp, err) < 0)
 		return err_wrap(err, "seccomp");
 	sigset_t none;
 	sigemptyset(&none);
