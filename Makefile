@@ -24,7 +24,7 @@ B ?= build
 WARN := -Wall -Wextra -Werror -Wformat-security -Wstrict-prototypes -Wvla -Wwrite-strings \
 	-Wno-unused-parameter -Wmissing-prototypes
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -fno-strict-aliasing \
-	-DSKIFF_VERSION='"$(PACKAGE_VERSION)"' -DSKIFF_LIBEXECDIR='"$(libexecdir)/skiff"'
+	-DSKIFF_VERSION='"$(PACKAGE_VERSION)"' -DSKIFF_LIBEXECDIR='"$(libexecdir)/skiff"' -DSKIFF_DATADIR='"$(datadir)/skiff"'
 OPT ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(LIB_CFLAGS) $(CFLAGS)
 
@@ -47,7 +47,7 @@ MONLIB_OBJ := $(call obj,$(VF_SRC) $(MONLIB_SRC))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
 
-BINS := bin/skiff bin/skiff-runtime $(if $(MONITOR_SRC),bin/skiff-monitor)
+BINS := bin/skiff bin/skiff-runtime $(if $(MONITOR_SRC),bin/skiff-monitor) bin/skiff-init
 
 .PHONY: all
 all: $(BINS) man
@@ -75,6 +75,11 @@ $(B)/libmonitor.a: $(MONLIB_OBJ)
 bin/skiff-monitor: $(MONITOR_OBJ) $(B)/libmonitor.a
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -static -o $@ $(MONITOR_OBJ) $(B)/libmonitor.a $(LDFLAGS)
+
+# The init `run --init` bind-mounts into containers: static, libc only.
+bin/skiff-init: cmd/skiff-init/main.c
+	@mkdir -p bin
+	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libskiff.a
 	@mkdir -p $(dir $@)
@@ -161,6 +166,9 @@ install: all
 	install -m 0755 bin/skiff $(DESTDIR)$(bindir)/skiff
 	install -m 0755 bin/skiff-runtime $(DESTDIR)$(bindir)/skiff-runtime
 	install -m 0755 bin/skiff-monitor $(DESTDIR)$(libexecdir)/skiff/skiff-monitor
+	install -m 0755 bin/skiff-init $(DESTDIR)$(libexecdir)/skiff/skiff-init
+	install -d $(DESTDIR)$(datadir)/skiff
+	install -m 0644 data/seccomp.json $(DESTDIR)$(datadir)/skiff/seccomp.json
 	for f in $(MAN_OUT); do install -m 0644 $$f $(DESTDIR)$(mandir)/man1/; done
 	install -d $(DESTDIR)$(datadir)/bash-completion/completions $(DESTDIR)$(datadir)/zsh/site-functions \
 		$(DESTDIR)$(datadir)/fish/vendor_completions.d

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/skiff/ctr-cli.h"
 #include "cmd/skiff/output.h"
 #include "cmd/skiff/skiff.h"
 #include "pkg/image/image.h"
@@ -645,11 +646,13 @@ const struct cli_impl cli_history = {
 
 static struct {
 	const char *format, *type;
+	bool size;
 } insp;
 
 static const struct cli_opt insp_opts[] = {
 	{"format", 'f', OPT_STRING, &insp.format, "FORMAT", "Format the output using the given Go template or json", 0},
-	{"type", 't', OPT_STRING, &insp.type, "TYPE", "Only inspect objects of this type (image)", 0},
+	{"type", 't', OPT_STRING, &insp.type, "TYPE", "Only inspect objects of this type (container, image, all)", 0},
+	{"size", 's', OPT_BOOL, &insp.size, NULL, "Display the total file size (containers)", 0},
 	{0},
 };
 
@@ -657,14 +660,33 @@ static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 {
 	struct json *all = json_new_array();
 	int status = 0;
-	if (insp.type && strcmp(insp.type, "image") && strcmp(insp.type, "all")) {
+	if (insp.type && strcmp(insp.type, "image") && strcmp(insp.type, "all") && strcmp(insp.type, "container")) {
 		json_free(all);
-		return err_makex(err, EINVAL, "invalid type \"%s\": must be image or all", insp.type);
+		return err_makex(err, EINVAL, "invalid type \"%s\": must be container, image or all", insp.type);
 	}
+	bool want_ctr = !insp.type || strcmp(insp.type, "image");
+	bool want_img = !insp.type || strcmp(insp.type, "container");
 	for (int i = 0; i < argc; i++) {
 		struct store_image *img = NULL;
 		struct json *j = NULL;
 		struct skiff_err *e = NULL;
+		if (want_ctr) {
+			int r = ctr_cli_inspect_one(ctx, argv[i], &j, &e);
+			if (r == 0) {
+				json_array_append(all, j);
+				continue;
+			}
+			if (err_status(e) != ENOENT || !want_img) {
+				if (err_status(e) == ENOENT)
+					fprintf(stderr, "Error: no such container \"%s\"\n", argv[i]);
+				else
+					fprintf(stderr, "Error: %s\n", e->msg);
+				err_free(e);
+				status = 125;
+				continue;
+			}
+			err_clear(&e);
+		}
 		if (image_lookup(ctx->store, argv[i], &img, &e) < 0 ||
 		    image_inspect_json(ctx->store, img, &j, &e) < 0) {
 			if (err_status(e) == ENOENT)
@@ -690,8 +712,8 @@ static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 }
 
 const struct cli_impl cli_inspect = {
-	.usage = "[options] IMAGE [IMAGE...]",
-	.description = "Display the configuration of one or more images in JSON (podman's shape).",
+	.usage = "[options] NAME [NAME...]",
+	.description = "Display the configuration of one or more containers or images in JSON (podman's shape).",
 	.opts = insp_opts,
 	.min_args = 1,
 	.max_args = -1,

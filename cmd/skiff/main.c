@@ -18,7 +18,7 @@ const struct cli_command skiff_commands[] = {
 const size_t skiff_ncommands = ARRAY_SIZE(skiff_commands);
 
 static struct {
-	const char *root, *runroot, *driver, *log_level, *tmpdir;
+	const char *root, *runroot, *driver, *log_level, *tmpdir, *runtime;
 	struct strv storage_opts;
 	bool version;
 } g;
@@ -31,6 +31,8 @@ const struct cli_opt skiff_global_opts[] = {
 	{"storage-driver", 0, OPT_STRING, &g.driver, "DRIVER",
 	 "Select which storage driver is used to manage storage of images and containers (overlay, vfs)", 0},
 	{"storage-opt", 0, OPT_LIST, &g.storage_opts, "OPTION", "Used to pass an option to the storage driver", 0},
+	{"runtime", 0, OPT_STRING, &g.runtime, "PATH",
+	 "OCI runtime to use (skiff-runtime by default; crun, runc, or a path)", 0},
 	{"tmpdir", 0, OPT_STRING, &g.tmpdir, "PATH", "Path to the tmp directory for big temporary files", 0},
 	{"log-level", 0, OPT_STRING, &g.log_level, "LEVEL",
 	 "Log messages above specified level (trace, debug, info, warn, error, fatal, panic)", 0},
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 	ctx.ov.storage_opts = &g.storage_opts;
 	ctx.ov.tmpdir = g.tmpdir;
 	ctx.log_level = g.log_level;
+	ctx.runtime = g.runtime;
 
 	char **cpos = NULL;
 	int cnpos = 0;
@@ -244,8 +247,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = c->impl->run(&ctx, cnpos, cpos, &err);
-	if (rc < 0)
+	if (rc < 0) {
 		rc = report(err);
+	} else if (err) {
+		/* a status of its own with an error to show (126/127 from run) */
+		report(err);
+	}
 out:
 	skiff_close(&ctx);
 	free(cpos);

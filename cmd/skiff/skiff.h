@@ -25,6 +25,7 @@ struct skiff_ctx {
 	struct config_overrides ov;
 	struct store *store;
 	const char *log_level;
+	const char *runtime; /* --runtime */
 	bool in_userns;
 	const char *argv0;
 };

@@ -38,6 +38,9 @@ static inline void stmt_finalizep(sqlite3_stmt **st)
 }
 #define cleanup_stmt __attribute__((cleanup(stmt_finalizep)))
 
+/* Remove containers whose create or delete was interrupted. */
+int store_recover_containers(struct store *s, struct skiff_err **err);
+
 /* Layers GC: delete complete layers that no image references and nobody holds. */
 int store_gc_layers(struct store *s, struct skiff_err **err);
 /* Remove leftovers of killed commands (called with the store lock held exclusively). */

@@ -13,7 +13,7 @@
 #include "vendor-free/lock.h"
 #include "vendor-free/xalloc.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char *const migrations[SCHEMA_VERSION] = {
 	/* 1: images and layers */
@@ -52,6 +52,25 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  seq INTEGER NOT NULL);"
 	"CREATE INDEX names_image ON names(image_id);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 2: containers (state: 0 complete, 1 being created, 2 being removed) */
+	"CREATE TABLE containers ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  image_id TEXT NOT NULL REFERENCES images(id),"
+	"  created INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  config BLOB NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'created',"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  monitor_pid INTEGER NOT NULL DEFAULT 0,"
+	"  monitor_start INTEGER NOT NULL DEFAULT 0,"
+	"  started_at INTEGER NOT NULL DEFAULT 0,"
+	"  finished_at INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER NOT NULL DEFAULT 0,"
+	"  oom_killed INTEGER NOT NULL DEFAULT 0,"
+	"  restart_count INTEGER NOT NULL DEFAULT 0,"
+	"  mounted INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX containers_image ON containers(image_id);",
 };
 
 int db_error(struct store *s, struct skiff_err **err, const char *what)
@@ -387,7 +406,10 @@ int store_recover(struct store *s, struct skiff_err **err)
 	strv_release(&ids);
 	if (rc < 0)
 		return -1;
-	/* 3. complete layers no image references (killed before the image commit). Every
+	/* 3. containers killed half-created or half-removed */
+	if (store_recover_containers(s, err) < 0)
+		return -1;
+	/* 4. complete layers no image references (killed before the image commit). Every
 	 * layer directory gets its row before it is renamed into place, so directories
 	 * without a row come only from outside meddling: `system check --repair`. */
 	return store_gc_layers(s, err);

@@ -92,6 +92,52 @@ int store_image_commit(struct store *s, const struct store_image_new *img, char 
  * happens outside the transaction. */
 int store_image_delete(struct store *s, const char *id, struct skiff_err **err);
 
+/* ---- containers ---- */
+
+struct store_container {
+	char *id;	 /* 64 hex */
+	char *name;	 /* unique */
+	char *image_id;	 /* the image it was made from */
+	int64_t created; /* unix ns */
+	char *config;	 /* the engine's JSON (ctr_config) */
+	/* run state, kept by the engine */
+	char *status; /* "created", "running", "paused", "stopped", "exited", "removing" */
+	int pid, monitor_pid;
+	uint64_t monitor_start;		 /* start time of the monitor (pid reuse) */
+	int64_t started_at, finished_at; /* unix ns; 0: never */
+	int exit_code;
+	bool oom_killed;
+	int restart_count;
+	bool mounted; /* the rootfs is mounted */
+};
+void store_container_release(struct store_container *c);
+void store_containers_free(struct store_container *v, size_t n);
+
+/* Insert the row (incomplete) and make graphroot/containers/ID/{diff,work,userdata}
+ * (vfs: rootfs, a copy of the image's top layer), then mark it complete. A taken
+ * name is EEXIST naming the container that holds it. */
+int store_container_create(struct store *s, const char *id, const char *name, const char *image_id, const char *config,
+			   struct skiff_err **err);
+/* By full id, name, or unique id prefix (ENOENT "no container with name or ID \"x\" found";
+ * an ambiguous prefix is EINVAL). */
+int store_container_get(struct store *s, const char *ref, struct store_container *ret, struct skiff_err **err);
+/* All complete containers, newest first. */
+int store_container_list(struct store *s, struct store_container **ret, size_t *ret_n, struct skiff_err **err);
+/* Write the run-state fields of c (by c->id) in one transaction. */
+int store_container_set_state(struct store *s, const struct store_container *c, struct skiff_err **err);
+int store_container_rename(struct store *s, const char *id, const char *name, struct skiff_err **err);
+/* Unmount (if mounted), remove the content and the row (marked first, so recovery finishes
+ * a killed delete). */
+int store_container_delete(struct store *s, const char *id, struct skiff_err **err);
+/* graphroot/containers/ID (caller frees). */
+char *store_container_dir(struct store *s, const char *id);
+/* Mount the rootfs (overlay of the image's layers + the container's diff; vfs: its copy)
+ * and give its path (caller frees). Mounting twice is fine. */
+int store_container_mount(struct store *s, const char *id, char **ret_path, struct skiff_err **err);
+int store_container_umount(struct store *s, const char *id, struct skiff_err **err);
+/* The ids of the containers made from image_id. */
+int store_image_containers(struct store *s, const char *image_id, struct strv *ret, struct skiff_err **err);
+
 /* ---- layers ---- */
 
 struct store_layer_info {

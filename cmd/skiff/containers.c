@@ -1,0 +1,582 @@
+/* Container commands: start, stop, kill, rm, wait, container exists, container cleanup. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/skiff/ctr-cli.h"
+#include "cmd/skiff/output.h"
+#include "vendor-free/cleanup.h"
+#include "vendor-free/signame.h"
+#include "vendor-free/xalloc.h"
+
+/* ---------------- the engine ---------------- */
+
+static char *self_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return xstrdup(".");
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return xstrdup(buf);
+}
+
+/* The first of the candidates that exists (caller frees), else NULL. */
+static char *first_existing(const char *a, const char *b, int mode)
+{
+	if (a && access(a, mode) == 0)
+		return xstrdup(a);
+	if (b && access(b, mode) == 0)
+		return xstrdup(b);
+	return NULL;
+}
+
+int ctr_cli_engine(struct skiff_ctx *ctx, struct engine *e, struct skiff_err **err)
+{
+	memset(e, 0, sizeof(*e));
+	e->store = ctx->store;
+	e->cfg = &ctx->cfg;
+	cleanup_free char *dir = self_dir();
+	cleanup_free char *mon1 = xasprintf("%s/skiff-monitor", dir);
+	cleanup_free char *rt1 = xasprintf("%s/skiff-runtime", dir);
+	cleanup_free char *sc1 = xasprintf("%s/../data/seccomp.json", dir);
+	cleanup_free char *self = xasprintf("%s/skiff", dir);
+	const char *env_mon = getenv("SKIFF_MONITOR_PATH");
+	e->monitor = first_existing(env_mon ? env_mon : mon1, SKIFF_LIBEXECDIR "/skiff-monitor", X_OK);
+	if (!e->monitor)
+		return err_makex(err, ENOENT, "skiff-monitor not found (looked in %s and %s)", dir, SKIFF_LIBEXECDIR);
+	if (ctx->runtime && *ctx->runtime)
+		e->runtime_owned = xstrdup(ctx->runtime);
+	else
+		e->runtime_owned = first_existing(rt1, NULL, X_OK);
+	if (!e->runtime_owned)
+		e->runtime_owned = xstrdup("skiff-runtime");
+	e->runtime = e->runtime_owned;
+	e->seccomp_profile = first_existing(sc1, SKIFF_DATADIR "/seccomp.json", R_OK);
+	cleanup_free char *init1 = xasprintf("%s/skiff-init", dir);
+	e->init_path = first_existing(init1, SKIFF_LIBEXECDIR "/skiff-init", X_OK);
+	e->skiff = first_existing(self, NULL, X_OK);
+	if (!e->skiff)
+		e->skiff = xstrdup("skiff");
+	strv_push(&e->global_args, "--root");
+	strv_push(&e->global_args, ctx->cfg.graphroot);
+	strv_push(&e->global_args, "--runroot");
+	strv_push(&e->global_args, ctx->cfg.runroot);
+	strv_push(&e->global_args, "--storage-driver");
+	strv_push(&e->global_args, ctx->cfg.driver);
+	if (ctx->runtime) {
+		strv_push(&e->global_args, "--runtime");
+		strv_push(&e->global_args, ctx->runtime);
+	}
+	return 0;
+}
+
+void ctr_cli_engine_release(struct engine *e)
+{
+	free((char *)e->monitor);
+	free(e->runtime_owned);
+	free((char *)e->seccomp_profile);
+	free((char *)e->init_path);
+	free((char *)e->skiff);
+	strv_release(&e->global_args);
+	memset(e, 0, sizeof(*e));
+}
+
+int ctr_cli_start_status(const struct skiff_err *err)
+{
+	if (!err)
+		return 125;
+	if (strstr(err->msg, "not found in $PATH") || strstr(err->msg, "No such file or directory"))
+		return 127;
+	if (strstr(err->msg, "ermission denied") || strstr(err->msg, "is a directory"))
+		return 126;
+	return 125;
+}
+
+/* ---------------- helpers for commands over several containers ---------------- */
+
+/* Resolve the arguments (or every container with all); fn for each; errors after the
+ * first are printed, the last one returned, as podman reports several. */
+typedef int (*ctr_fn)(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err);
+
+static int for_each(struct skiff_ctx *ctx, int argc, char **argv, bool all, bool ignore_missing, ctr_fn fn,
+		    struct skiff_err **err)
+{
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = 0;
+	struct skiff_err *last = NULL;
+	if (all) {
+		struct ctr *v = NULL;
+		size_t n = 0;
+		if (ctr_list(&e, &v, &n, err) < 0) {
+			ctr_cli_engine_release(&e);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct skiff_err *e1 = NULL;
+			if (fn(&e, &v[i], v[i].row.id, &e1) < 0) {
+				if (last) {
+					fprintf(stderr, "Error: %s\n", last->msg);
+					err_free(last);
+				}
+				last = e1;
+			}
+		}
+		ctr_list_free(v, n);
+	} else {
+		for (int i = 0; i < argc; i++) {
+			struct ctr c = {0};
+			struct skiff_err *e1 = NULL;
+			if (ctr_lookup(&e, argv[i], &c, &e1) == 0) {
+				fn(&e, &c, argv[i], &e1);
+				ctr_release(&c);
+			} else if (ignore_missing && e1->status == ENOENT) {
+				err_clear(&e1);
+			}
+			if (e1) {
+				if (last) {
+					fprintf(stderr, "Error: %s\n", last->msg);
+					err_free(last);
+				}
+				last = e1;
+			}
+		}
+	}
+	if (last) {
+		*err = last;
+		rc = -1;
+	}
+	ctr_cli_engine_release(&e);
+	return rc;
+}
+
+static void print_given(struct ctr *c, const char *as_given)
+{
+	(void)c;
+	printf("%s\n", as_given);
+	fflush(stdout);
+}
+
+/* ---------------- start ---------------- */
+
+static struct {
+	bool attach, interactive, sig_proxy;
+	const char *detach_keys;
+} st = {.sig_proxy = true};
+
+static const struct cli_opt start_opts[] = {
+	{"attach", 'a', OPT_BOOL, &st.attach, NULL, "Attach container's STDOUT and STDERR", 0},
+	{"detach-keys", 0, OPT_STRING, &st.detach_keys, "KEYS", "Override the key sequence for detaching", 0},
+	{"interactive", 'i', OPT_BOOL, &st.interactive, NULL, "Keep STDIN open even if not attached", 0},
+	{"sig-proxy", 0, OPT_BOOL, &st.sig_proxy, NULL, "Proxy received signals to the process (with --attach)", 0},
+	{0},
+};
+
+static int start_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (ctr_start(e, c, false, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int start_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!st.attach)
+		return for_each(ctx, argc, argv, false, false, start_one, err) < 0 ? -1 : 0;
+	if (argc != 1)
+		return err_makex(err, EINVAL, "you cannot start and attach multiple containers at once");
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	struct ctr c = {0};
+	int status = -1;
+	if (ctr_lookup(&e, argv[0], &c, err) < 0)
+		goto out;
+	if (ctr_start(&e, &c, true, err) < 0) {
+		status = ctr_cli_start_status(*err);
+		goto out;
+	}
+	struct ctr_attach_opts ao = {
+		.in = st.interactive && c.cfg->interactive,
+		.out = true,
+		.err = true,
+		.in_fd = 0,
+		.out_fd = 1,
+		.err_fd = 2,
+		.tty = c.cfg->tty,
+		.sig_proxy = st.sig_proxy && !c.cfg->tty,
+		.detach_keys = st.detach_keys,
+	};
+	int code = 0;
+	int r = ctr_attach(&e, &c, &ao, true, &code, err);
+	if (r >= 0)
+		status = r == 1 ? 0 : code;
+out:
+	ctr_release(&c);
+	ctr_cli_engine_release(&e);
+	return status;
+}
+
+const struct cli_impl cli_start = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Start one or more containers.",
+	.opts = start_opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = start_run,
+};
+
+/* ---------------- stop ---------------- */
+
+static struct {
+	bool all, ignore;
+	long time;
+} sp = {.time = -1};
+
+static const struct cli_opt stop_opts[] = {
+	{"all", 'a', OPT_BOOL, &sp.all, NULL, "Stop all running containers", 0},
+	{"ignore", 'i', OPT_BOOL, &sp.ignore, NULL, "Ignore errors when a specified container is missing", 0},
+	{"time", 't', OPT_INT, &sp.time, "SECONDS", "Seconds to wait for stop before killing the container", 0},
+	{0},
+};
+
+static int stop_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (ctr_stop(e, c, (int)sp.time, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int stop_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!sp.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	if (sp.all && argc)
+		return err_makex(err, EINVAL, "--all and container names or IDs cannot be used together");
+	return for_each(ctx, argc, argv, sp.all, sp.ignore, stop_one, err) < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_stop = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Stop one or more running containers: the stop signal, then SIGKILL after the timeout.",
+	.opts = stop_opts,
+	.max_args = -1,
+	.run = stop_run,
+};
+
+/* ---------------- restart ---------------- */
+
+static int restart_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (ctr_stop(e, c, (int)sp.time, err) < 0 || ctr_start(e, c, false, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int restart_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!sp.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	return for_each(ctx, argc, argv, sp.all, false, restart_one, err) < 0 ? -1 : 0;
+}
+
+static const struct cli_opt restart_opts[] = {
+	{"all", 'a', OPT_BOOL, &sp.all, NULL, "Restart all containers", 0},
+	{"time", 't', OPT_INT, &sp.time, "SECONDS", "Seconds to wait for stop before killing the container", 0},
+	{0},
+};
+
+const struct cli_impl cli_restart = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Restart one or more containers.",
+	.opts = restart_opts,
+	.max_args = -1,
+	.run = restart_run,
+};
+
+/* ---------------- kill ---------------- */
+
+static struct {
+	bool all;
+	const char *signal;
+	int sig;
+} kl;
+
+static const struct cli_opt kill_opts[] = {
+	{"all", 'a', OPT_BOOL, &kl.all, NULL, "Signal all running containers", 0},
+	{"signal", 's', OPT_STRING, &kl.signal, "SIGNAL", "Signal to send to the container (default KILL)", 0},
+	{0},
+};
+
+static int kill_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (kl.all && strcmp(ctr_state_name(c), "running"))
+		return 0;
+	if (ctr_kill(e, c, kl.sig, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int kill_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	kl.sig = 9;
+	if (kl.signal && sig_from_name(kl.signal, &kl.sig, err) < 0)
+		return -1;
+	if (!kl.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	return for_each(ctx, argc, argv, kl.all, false, kill_one, err) < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_kill = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Kill one or more running containers with a specific signal.",
+	.opts = kill_opts,
+	.max_args = -1,
+	.run = kill_run,
+};
+
+/* ---------------- rm ---------------- */
+
+static struct {
+	bool all, force, volumes, ignore;
+	long time;
+} rm = {.time = -1};
+
+static const struct cli_opt rm_opts[] = {
+	{"all", 'a', OPT_BOOL, &rm.all, NULL, "Remove all containers", 0},
+	{"force", 'f', OPT_BOOL, &rm.force, NULL, "Force removal of a running or unusable container", 0},
+	{"ignore", 'i', OPT_BOOL, &rm.ignore, NULL, "Ignore errors when a specified container is missing", 0},
+	{"time", 't', OPT_INT, &rm.time, "SECONDS", "Seconds to wait for stop before killing the container", 0},
+	{"volumes", 'v', OPT_BOOL, &rm.volumes, NULL, "Remove anonymous volumes associated with the container", 0},
+	{0},
+};
+
+static int rm_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (ctr_remove(e, c, rm.force, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int rm_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!rm.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	if (for_each(ctx, argc, argv, rm.all, rm.ignore, rm_one, err) < 0)
+		return (*err)->status == ENOENT ? 1 : (*err)->status == EBUSY ? 2 : -1;
+	return 0;
+}
+
+const struct cli_impl cli_rm = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Remove one or more containers.",
+	.opts = rm_opts,
+	.max_args = -1,
+	.run = rm_run,
+};
+
+/* ---------------- wait ---------------- */
+
+static struct {
+	struct strv conditions;
+	bool ignore;
+	const char *interval;
+} wt;
+
+static const struct cli_opt wait_opts[] = {
+	{"condition", 0, OPT_LIST, &wt.conditions, "STATE", "Condition to wait on: stopped or exited (default)", 0},
+	{"ignore", 0, OPT_BOOL, &wt.ignore, NULL, "Ignore a missing container (exit code -1)", 0},
+	{"interval", 'i', OPT_STRING, &wt.interval, "DURATION", "Accepted for compatibility: waiting is event-driven",
+	 OPT_HIDDEN},
+	{0},
+};
+
+static int wait_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	(void)as_given;
+	int code = 0;
+	if (ctr_wait(e, c, &code, err) < 0)
+		return -1;
+	printf("%d\n", code);
+	fflush(stdout);
+	return 0;
+}
+
+static int wait_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	for (size_t i = 0; i < wt.conditions.len; i++) {
+		const char *w = wt.conditions.v[i];
+		if (strcmp(w, "stopped") && strcmp(w, "exited"))
+			return err_makex(err, EINVAL, "unsupported wait condition \"%s\" (stopped, exited)", w);
+	}
+	if (wt.ignore) {
+		for (int i = 0; i < argc; i++) {
+			struct engine e;
+			if (ctr_cli_engine(ctx, &e, err) < 0)
+				return -1;
+			struct ctr c = {0};
+			struct skiff_err *e1 = NULL;
+			if (ctr_lookup(&e, argv[i], &c, &e1) < 0) {
+				printf("-1\n");
+				err_free(e1);
+			} else {
+				if (wait_one(&e, &c, argv[i], &e1) < 0) {
+					ctr_release(&c);
+					ctr_cli_engine_release(&e);
+					*err = e1;
+					return -1;
+				}
+				ctr_release(&c);
+			}
+			ctr_cli_engine_release(&e);
+		}
+		return 0;
+	}
+	return for_each(ctx, argc, argv, false, false, wait_one, err) < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_wait = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Block until one or more containers stop, then print their exit codes.",
+	.opts = wait_opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = wait_run,
+};
+
+/* ---------------- container exists ---------------- */
+
+static int exists_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	struct store_container row = {0};
+	if (store_container_get(ctx->store, argv[0], &row, err) < 0) {
+		if ((*err)->status == ENOENT) {
+			err_clear(err);
+			return 1;
+		}
+		return -1;
+	}
+	store_container_release(&row);
+	return 0;
+}
+
+const struct cli_impl cli_container_exists = {
+	.usage = "CONTAINER",
+	.description = "Check if a container exists in local storage (exit status 0: yes, 1: no).",
+	.min_args = 1,
+	.max_args = 1,
+	.run = exists_run,
+};
+
+/* ---------------- container cleanup (the monitor's exit command) ---------------- */
+
+static struct {
+	bool rm;
+} cu;
+
+static const struct cli_opt cleanup_opts[] = {
+	{"rm", 0, OPT_BOOL, &cu.rm, NULL, "Remove the container after cleaning up", 0},
+	{0},
+};
+
+static int cleanup_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = ctr_cleanup(&e, argv[0], cu.rm, err);
+	ctr_cli_engine_release(&e);
+	if (rc < 0 && (*err)->status == ENOENT) {
+		err_clear(err); /* removed already (run --rm did it) */
+		return 0;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_container_cleanup = {
+	.usage = "[options] CONTAINER",
+	.description = "Clean up a container's resources after it exited (what the monitor runs).",
+	.opts = cleanup_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = cleanup_run,
+};
+
+/* ---------------- inspect ---------------- */
+
+int ctr_cli_inspect_one(struct skiff_ctx *ctx, const char *ref, struct json **ret, struct skiff_err **err)
+{
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	struct ctr c = {0};
+	int rc = ctr_lookup(&e, ref, &c, err);
+	if (rc == 0)
+		rc = ctr_inspect_json(&e, &c, ret, err);
+	ctr_release(&c);
+	ctr_cli_engine_release(&e);
+	return rc;
+}
+
+static struct {
+	const char *format;
+	bool size, latest;
+} ci;
+
+static const struct cli_opt cinspect_opts[] = {
+	{"format", 'f', OPT_STRING, &ci.format, "FORMAT", "Format the output using the given Go template or json", 0},
+	{"latest", 'l', OPT_BOOL, &ci.latest, NULL, "Act on the latest container skiff is aware of", 0},
+	{"size", 's', OPT_BOOL, &ci.size, NULL, "Display the total file size", 0},
+	{0},
+};
+
+static int cinspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	struct json *all = json_new_array();
+	int status = 0;
+	for (int i = 0; i < argc; i++) {
+		struct json *j = NULL;
+		struct skiff_err *e = NULL;
+		if (ctr_cli_inspect_one(ctx, argv[i], &j, &e) < 0) {
+			if (err_status(e) == ENOENT)
+				fprintf(stderr, "Error: no such container \"%s\"\n", argv[i]);
+			else
+				fprintf(stderr, "Error: %s\n", e->msg);
+			err_free(e);
+			status = 125;
+			continue;
+		}
+		json_array_append(all, j);
+	}
+	int rc = 0;
+	if (!ci.format || !strcmp(ci.format, "json"))
+		output_json(all);
+	else
+		rc = output_rows(ci.format, NULL, all, NULL, NULL, err);
+	json_free(all);
+	return rc < 0 ? rc : status;
+}
+
+const struct cli_impl cli_container_inspect = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Display the configuration of one or more containers in JSON (podman's shape).",
+	.opts = cinspect_opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = cinspect_run,
+};

@@ -1,0 +1,19 @@
+/* cmd/skiff: what the container commands share. */
+#ifndef SKIFF_CTR_CLI_H
+#define SKIFF_CTR_CLI_H
+
+#include "cmd/skiff/skiff.h"
+#include "pkg/engine/container.h"
+
+/* The engine for this invocation: binaries found next to skiff (a build tree or an
+ * install), the default seccomp profile, the global flags for the exit command. */
+int ctr_cli_engine(struct skiff_ctx *ctx, struct engine *ret, struct skiff_err **err);
+void ctr_cli_engine_release(struct engine *e);
+/* podman's status for a container that could not start: 127 when the executable is
+ * missing, 126 when it cannot be run, else 125. err stays set for the report. */
+int ctr_cli_start_status(const struct skiff_err *err);
+
+/* inspect of one container (ENOENT when there is none of that name). */
+int ctr_cli_inspect_one(struct skiff_ctx *ctx, const char *ref, struct json **ret, struct skiff_err **err);
+
+#endif

@@ -1,0 +1,650 @@
+/* Containers: create, start through the monitor, stop, kill, remove, wait, cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pkg/engine/container.h"
+#include "pkg/image/image.h"
+#include "pkg/monitor/client.h"
+#include "pkg/spec/image.h"
+#include "pkg/spec/runtime.h"
+#include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
+#include "vendor-free/spawn.h"
+#include "vendor-free/strbuf.h"
+#include "vendor-free/xalloc.h"
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void ctr_release(struct ctr *c)
+{
+	store_container_release(&c->row);
+	if (c->cfg)
+		ctr_config_free(c->cfg);
+	c->cfg = NULL;
+}
+
+void ctr_list_free(struct ctr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctr_release(&v[i]);
+	free(v);
+}
+
+const char *ctr_state_name(const struct ctr *c)
+{
+	return c->row.status ? c->row.status : "created";
+}
+
+char *ctr_rundir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->cfg->runroot, id);
+}
+
+char *ctr_log_path(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s/userdata/ctr.log", e->cfg->graphroot, id);
+}
+
+static char *runtime_root(struct engine *e)
+{
+	return xasprintf("%s/runtime", e->cfg->runroot);
+}
+
+static void random_id(char out[65])
+{
+	unsigned char b[32];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			abort();
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static int load_image_config(struct engine *e, const char *image_id, struct spec_image_config **ret,
+			     struct skiff_err **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	if (store_image_config(e->store, image_id, &buf, &len, err) < 0)
+		return -1;
+	if (spec_image_config_parse(buf, len, ret, err) < 0)
+		return err_wrap(err, "image %.12s: config", image_id);
+	return 0;
+}
+
+int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
+{
+	struct store_image *img = NULL;
+	if (image_lookup(e->store, cfg->image, &img, err) < 0)
+		return -1;
+	struct spec_image_config *ic = NULL;
+	int rc = load_image_config(e, img->id, &ic, err);
+	if (rc == 0 && !cfg->command.len && !ic->config.cmd.len &&
+	    !(cfg->has_entrypoint ? cfg->entrypoint.len : ic->config.entrypoint.len))
+		rc = err_makex(err, EINVAL, "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+	if (rc < 0)
+		goto out;
+	char id[65];
+	random_id(id);
+	free(cfg->id);
+	cfg->id = xstrdup(id);
+	free(cfg->image_id);
+	cfg->image_id = xstrdup(img->id);
+	free(cfg->image_name);
+	cfg->image_name = xstrdup(img->names.len ? img->names.v[img->names.len - 1] : img->id);
+	cfg->created = now_ns();
+	/* the image's labels, unless the user set the same key */
+	for (size_t i = 0; i < ic->config.labels.len; i++)
+		if (!spec_map_get(&cfg->labels, ic->config.labels.items[i].key))
+			spec_map_set(&cfg->labels, ic->config.labels.items[i].key, ic->config.labels.items[i].value);
+	bool named = cfg->name != NULL;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		if (!named) {
+			free(cfg->name);
+			cfg->name = ctr_random_name();
+		}
+		struct json *j = ctr_config_to_json(cfg);
+		struct strbuf sb = STRBUF_INIT;
+		json_dump(j, 0, &sb);
+		json_free(j);
+		rc = store_container_create(e->store, cfg->id, cfg->name, cfg->image_id, sb.buf, err);
+		strbuf_release(&sb);
+		if (rc == 0 || named || err_status(*err) != EEXIST)
+			break;
+		err_clear(err);
+	}
+out:
+	if (ic)
+		spec_image_config_free(ic);
+	store_image_free(img);
+	return rc;
+}
+
+static int load_ctr(struct engine *e, struct store_container *row, struct ctr *ret, struct skiff_err **err)
+{
+	cleanup_json struct json *j = NULL;
+	struct ctr c = {.row = *row};
+	memset(row, 0, sizeof(*row));
+	if (json_parse(c.row.config, strlen(c.row.config), &j, err) < 0 || ctr_config_from_json(j, &c.cfg, err) < 0) {
+		ctr_release(&c);
+		return err_wrap(err, "container %.12s: configuration", c.row.id);
+	}
+	if (ctr_refresh(e, &c, err) < 0) {
+		ctr_release(&c);
+		return -1;
+	}
+	*ret = c;
+	return 0;
+}
+
+int ctr_lookup(struct engine *e, const char *ref, struct ctr *ret, struct skiff_err **err)
+{
+	struct store_container row = {0};
+	if (store_container_get(e->store, ref, &row, err) < 0)
+		return -1;
+	return load_ctr(e, &row, ret, err);
+}
+
+int ctr_list(struct engine *e, struct ctr **ret, size_t *ret_n, struct skiff_err **err)
+{
+	struct store_container *rows = NULL;
+	size_t n = 0;
+	if (store_container_list(e->store, &rows, &n, err) < 0)
+		return -1;
+	struct ctr *v = n ? xcalloc(n, sizeof(*v)) : NULL;
+	size_t got = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (load_ctr(e, &rows[i], &v[got], err) < 0) {
+			rc = -1;
+			break;
+		}
+		got++;
+	}
+	store_containers_free(rows, n);
+	if (rc < 0) {
+		ctr_list_free(v, got);
+		return -1;
+	}
+	*ret = v;
+	*ret_n = got;
+	return 0;
+}
+
+static bool is_active(const struct ctr *c)
+{
+	const char *s = ctr_state_name(c);
+	return !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping");
+}
+
+static int save(struct engine *e, struct ctr *c, struct skiff_err **err)
+{
+	return store_container_set_state(e->store, &c->row, err);
+}
+
+static void set_status(struct ctr *c, const char *s)
+{
+	free(c->row.status);
+	c->row.status = xstrdup(s);
+}
+
+/* The container has ended: record it, and unmount the rootfs. */
+static int mark_exited(struct engine *e, struct ctr *c, const struct mon_exit *ex, struct skiff_err **err)
+{
+	set_status(c, "exited");
+	c->row.pid = 0;
+	if (ex) {
+		c->row.exit_code = ex->exit_code;
+		c->row.oom_killed = ex->oom_killed;
+		c->row.restart_count = ex->restart_count;
+		if (ex->started_at)
+			c->row.started_at = ex->started_at;
+		c->row.finished_at = ex->finished_at ? ex->finished_at : now_ns();
+	} else {
+		c->row.exit_code = -1; /* the monitor is gone: nobody saw the exit */
+		c->row.finished_at = now_ns();
+	}
+	if (c->row.mounted) {
+		struct skiff_err *e2 = NULL;
+		if (store_container_umount(e->store, c->row.id, &e2) == 0)
+			c->row.mounted = false;
+		err_free(e2);
+	}
+	return save(e, c, err);
+}
+
+int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err)
+{
+	if (!is_active(c) && strcmp(ctr_state_name(c), "created"))
+		return 0;
+	if (!strcmp(ctr_state_name(c), "created") && c->row.monitor_pid == 0)
+		return 0;
+	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	struct mon_exit ex;
+	struct skiff_err *e2 = NULL;
+	bool have_exit = mon_read_exit(dir, &ex, &e2) == 0;
+	err_clear(&e2);
+	bool alive = false;
+	if (mon_alive(dir, &alive, &e2) < 0)
+		alive = false;
+	err_clear(&e2);
+	if (have_exit) {
+		/* between two runs of a restart policy the monitor is still there */
+		if (alive && c->cfg->restart != CTR_RESTART_NO && !ex.stopped_by_user) {
+			c->row.restart_count = ex.restart_count;
+			return 0;
+		}
+		return mark_exited(e, c, &ex, err);
+	}
+	if (alive)
+		return 0;
+	if (!strcmp(ctr_state_name(c), "created")) {
+		/* a monitor waiting for an attach that never came, now gone */
+		c->row.monitor_pid = 0;
+		c->row.pid = 0;
+		return save(e, c, err);
+	}
+	return mark_exited(e, c, NULL, err);
+}
+
+/* The runtime, for when there is no monitor to ask. */
+static int run_runtime(struct engine *e, const char *const *args, struct skiff_err **err)
+{
+	cleanup_free char *root = runtime_root(e);
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, e->runtime);
+	strv_push(&argv, "--root");
+	strv_push(&argv, root);
+	for (; *args; args++)
+		strv_push(&argv, *args);
+	struct strbuf errout = STRBUF_INIT;
+	int status = 0;
+	int rc = run_capture((const char *const *)argv.v, NULL, NULL, &errout, &status, err);
+	if (rc == 0 && status != 0) {
+		strbuf_rtrim(&errout);
+		rc = err_makex(err, EIO, "%s %s: %s", e->runtime, argv.v[3], errout.buf);
+	}
+	strbuf_release(&errout);
+	strv_release(&argv);
+	return rc;
+}
+
+static char *oom_file(const char *id)
+{
+	struct stat st;
+	if (geteuid() != 0)
+		return NULL;
+	if (stat("/sys/fs/cgroup/memory", &st) == 0)
+		return xasprintf("/sys/fs/cgroup/memory/skiff/%s/memory.oom_control", id);
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0)
+		return xasprintf("/sys/fs/cgroup/skiff/%s/memory.events", id);
+	return NULL;
+}
+
+static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int rundirfd, struct skiff_err **err)
+{
+	struct spec_image_config *ic = NULL;
+	if (load_image_config(e, c->row.image_id, &ic, err) < 0)
+		return -1;
+	cleanup_close int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_free char *rundir = ctr_rundir(e, c->row.id);
+	struct ctr_spec_env env = {
+		.rootfs = rootfs,
+		.rootfs_fd = rootfd,
+		.userdata = rundir,
+		.rootless = e->cfg->rootless,
+		.seccomp_default = e->seccomp_profile,
+		.init_path = e->init_path,
+		.host_resolv = "/etc/resolv.conf",
+	};
+	/* --pid/--ipc/--uts/--network container:ID: that container's namespaces */
+	struct strv nsp = STRV_INIT;
+	const char *modes[SPEC_NS_COUNT_] = {0};
+	modes[SPEC_NS_PID] = c->cfg->pid_mode;
+	modes[SPEC_NS_IPC] = c->cfg->ipc_mode;
+	modes[SPEC_NS_UTS] = c->cfg->uts_mode;
+	modes[SPEC_NS_NETWORK] = c->cfg->network;
+	modes[SPEC_NS_CGROUP] = c->cfg->cgroupns_mode;
+	static const char *const nsfile[SPEC_NS_COUNT_] = {[SPEC_NS_PID] = "pid",
+							   [SPEC_NS_IPC] = "ipc",
+							   [SPEC_NS_UTS] = "uts",
+							   [SPEC_NS_NETWORK] = "net",
+							   [SPEC_NS_CGROUP] = "cgroup"};
+	for (int t = 0; t < SPEC_NS_COUNT_; t++) {
+		if (!modes[t] || strncmp(modes[t], "container:", 10))
+			continue;
+		struct ctr other = {0};
+		if (ctr_lookup(e, modes[t] + 10, &other, err) < 0) {
+			strv_release(&nsp);
+			spec_image_config_free(ic);
+			return err_wrap(err, "--%s", nsfile[t]);
+		}
+		bool up = !strcmp(ctr_state_name(&other), "running") && other.row.pid > 0;
+		int opid = other.row.pid;
+		ctr_release(&other);
+		if (!up) {
+			strv_release(&nsp);
+			spec_image_config_free(ic);
+			return err_makex(err, EINVAL, "--%s %s: that container is not running", nsfile[t], modes[t]);
+		}
+		strv_pushf(&nsp, "/proc/%d/ns/%s", opid, nsfile[t]);
+		env.ns_paths[t] = nsp.v[nsp.len - 1];
+	}
+	struct spec_runtime *spec = NULL;
+	int rc = 0;
+	if (rootfd < 0)
+		rc = err_make(err, errno, "open rootfs %s", rootfs);
+	if (rc == 0)
+		rc = ctr_write_etc_files(rundirfd, c->cfg, env.host_resolv, err);
+	if (rc == 0)
+		rc = ctr_oci_spec(c->cfg, ic, &env, &spec, err);
+	if (rc == 0) {
+		struct spec_rt_linux *l = spec_runtime_ensure_linux(spec);
+		free(l->cgroups_path);
+		l->cgroups_path = xasprintf("/skiff/%s", c->row.id);
+		struct strbuf sb = STRBUF_INIT;
+		rc = spec_runtime_generate(spec, &sb, err);
+		if (rc == 0)
+			rc = write_file_atomic(rundirfd, "config.json", sb.buf, sb.len, 0600, err);
+		strbuf_release(&sb);
+	}
+	if (spec)
+		spec_runtime_free(spec);
+	spec_image_config_free(ic);
+	strv_release(&nsp);
+	return rc;
+}
+
+static int stop_signal(struct engine *e, struct ctr *c)
+{
+	(void)e;
+	return c->cfg->stop_signal > 0 ? c->cfg->stop_signal : SIGTERM;
+}
+
+int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_err **err)
+{
+	if (is_active(c))
+		return 0;
+	cleanup_free char *rootfs = NULL;
+	if (store_container_mount(e->store, c->row.id, &rootfs, err) < 0)
+		return -1;
+	c->row.mounted = true;
+	cleanup_free char *rundir = ctr_rundir(e, c->row.id);
+	cleanup_free char *parent = xasprintf("%s/containers", e->cfg->runroot);
+	if (mkdir_p_at(AT_FDCWD, parent, 0700, err) < 0)
+		return -1;
+	cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return err_make(err, errno, "open %s", parent);
+	/* a fresh per-boot directory: no stale exit record or socket */
+	if (rm_rf_at(pfd, c->row.id, err) < 0)
+		return -1;
+	if (mkdirat(pfd, c->row.id, 0700) < 0)
+		return err_make(err, errno, "create %s", rundir);
+	cleanup_close int rfd = openat(pfd, c->row.id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (rfd < 0)
+		return err_make(err, errno, "open %s", rundir);
+	if (write_bundle(e, c, rootfs, rfd, err) < 0)
+		return err_wrap(err, "container %s", c->row.name);
+	/* the runtime's state of an earlier run whose monitor was killed */
+	cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->cfg->runroot, c->row.id);
+	if (access(rtstate, F_OK) == 0) {
+		const char *d[] = {"delete", "--force", c->row.id, NULL};
+		struct skiff_err *e2 = NULL;
+		run_runtime(e, d, &e2);
+		err_free(e2);
+	}
+
+	cleanup_free char *rtroot = runtime_root(e);
+	const char *rtargs[] = {"--root", rtroot, NULL};
+	cleanup_free char *log = ctr_log_path(e, c->row.id);
+	cleanup_free char *oom = oom_file(c->row.id);
+	char restart[48];
+	if (c->cfg->restart == CTR_RESTART_ON_FAILURE && c->cfg->restart_max)
+		snprintf(restart, sizeof(restart), "on-failure:%u", c->cfg->restart_max);
+	else
+		snprintf(restart, sizeof(restart), "%s", ctr_restart_name(c->cfg->restart));
+	struct strv exit_args = STRV_INIT;
+	for (size_t i = 0; i < e->global_args.len; i++)
+		strv_push(&exit_args, e->global_args.v[i]);
+	strv_push(&exit_args, "container");
+	strv_push(&exit_args, "cleanup");
+	if (c->cfg->rm)
+		strv_push(&exit_args, "--rm");
+	strv_push(&exit_args, c->row.id);
+
+	struct mon_spawn_opts mo = MON_SPAWN_OPTS_INIT;
+	mo.monitor_path = e->monitor;
+	mo.id = c->row.id;
+	mo.bundle = rundir;
+	mo.dir = rundir;
+	mo.runtime = e->runtime;
+	mo.runtime_args = rtargs;
+	mo.terminal = c->cfg->tty;
+	mo.stdin_open = c->cfg->interactive;
+	mo.start = !attach_first;
+	mo.log_path = log;
+	mo.log_driver = c->cfg->log_driver;
+	mo.log_size_max = c->cfg->log_size_max;
+	mo.oom_file = oom;
+	mo.restart = restart;
+	mo.exit_command = e->skiff;
+	mo.exit_command_args = (const char *const *)exit_args.v;
+	mo.stop_signal = stop_signal(e, c);
+	mo.stop_timeout = c->cfg->has_stop_timeout ? (int)c->cfg->stop_timeout : 10;
+	pid_t ctr_pid = 0, mon_pid = 0;
+	int rc = mon_spawn(&mo, &ctr_pid, &mon_pid, err);
+	strv_release(&exit_args);
+	if (rc < 0) {
+		struct skiff_err *e2 = NULL;
+		if (store_container_umount(e->store, c->row.id, &e2) == 0)
+			c->row.mounted = false;
+		err_free(e2);
+		save(e, c, NULL);
+		return -1;
+	}
+	c->row.pid = ctr_pid;
+	c->row.monitor_pid = mon_pid;
+	uint64_t st = 0;
+	proc_starttime(mon_pid, &st);
+	c->row.monitor_start = st;
+	c->row.exit_code = 0;
+	c->row.oom_killed = false;
+	c->row.finished_at = 0;
+	if (!attach_first) {
+		set_status(c, "running");
+		c->row.started_at = now_ns();
+	}
+	return save(e, c, err);
+}
+
+int ctr_mark_started(struct engine *e, struct ctr *c, struct skiff_err **err)
+{
+	set_status(c, "running");
+	c->row.started_at = now_ns();
+	return save(e, c, err);
+}
+
+int ctr_connect(struct engine *e, struct ctr *c, int *ret_fd, struct skiff_err **err)
+{
+	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	char *state = NULL;
+	int rc = mon_connect(dir, ret_fd, &state, err);
+	free(state);
+	return rc < 0 ? err_wrap(err, "container %s: monitor", c->row.name) : 0;
+}
+
+/* Wait until the monitor wrote the exit record or is gone; timeout_ms < 0: forever. */
+static int wait_exit(struct engine *e, struct ctr *c, int timeout_ms, struct skiff_err **err)
+{
+	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	cleanup_close int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0 && inotify_add_watch(in, dir, IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) < 0) {
+		close(in);
+		in = -1;
+	}
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct mon_exit ex;
+		struct skiff_err *e2 = NULL;
+		bool alive = false;
+		if (mon_read_exit(dir, &ex, &e2) == 0)
+			return 0;
+		err_clear(&e2);
+		if (mon_alive(dir, &alive, &e2) < 0 || !alive) {
+			err_clear(&e2);
+			return 0;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (timeout_ms >= 0 && spent >= timeout_ms)
+			return err_makex(err, ETIMEDOUT, "container %s did not exit", c->row.name);
+		/* inotify wakes us at once; the bounded poll also catches a monitor killed outright */
+		struct pollfd p = {.fd = in, .events = POLLIN};
+		int slice = 250;
+		if (timeout_ms >= 0 && timeout_ms - spent < slice)
+			slice = (int)(timeout_ms - spent);
+		if (poll(&p, in >= 0 ? 1 : 0, slice) > 0) {
+			char buf[4096];
+			while (read(in, buf, sizeof(buf)) > 0) {
+			}
+		}
+	}
+}
+
+int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **err)
+{
+	if (!is_active(c))
+		return 0;
+	unsigned t = timeout >= 0 ? (unsigned)timeout : (c->cfg->has_stop_timeout ? c->cfg->stop_timeout : 10);
+	int fd = -1;
+	struct skiff_err *e2 = NULL;
+	if (ctr_connect(e, c, &fd, &e2) == 0) {
+		int rc = mon_stop(fd, t, stop_signal(e, c), &e2);
+		close(fd);
+		if (rc == 0 && wait_exit(e, c, (int)t * 1000 + 15000, err) < 0)
+			return -1;
+	}
+	if (e2) {
+		/* no monitor to ask: the runtime kills it */
+		err_clear(&e2);
+		const char *k[] = {"kill", c->row.id, "KILL", NULL};
+		const char *d[] = {"delete", "--force", c->row.id, NULL};
+		run_runtime(e, k, &e2);
+		err_clear(&e2);
+		run_runtime(e, d, &e2);
+		err_clear(&e2);
+	}
+	return ctr_refresh(e, c, err);
+}
+
+int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err)
+{
+	if (!is_active(c))
+		return err_makex(err, EINVAL,
+				 "can only kill running containers. %.12s is in state %s: container state improper",
+				 c->row.id, ctr_state_name(c));
+	int fd = -1;
+	if (ctr_connect(e, c, &fd, err) < 0)
+		return -1;
+	int rc = mon_kill(fd, sig, err);
+	close(fd);
+	return rc;
+}
+
+int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **err)
+{
+	if (is_active(c)) {
+		if (!force)
+			return err_makex(
+				err, EBUSY,
+				"cannot remove container %.12s as it is %s - running or paused containers cannot be "
+				"removed without force: container state improper",
+				c->row.id, ctr_state_name(c));
+		if (ctr_stop(e, c, 0, err) < 0)
+			return -1;
+	}
+	struct skiff_err *e2 = NULL;
+	if (!strcmp(ctr_state_name(c), "created") && c->row.monitor_pid > 0) {
+		/* a monitor still waiting for its start */
+		int fd = -1;
+		if (ctr_connect(e, c, &fd, &e2) == 0) {
+			mon_kill(fd, SIGKILL, &e2);
+			close(fd);
+			wait_exit(e, c, 10000, &e2);
+		}
+		err_clear(&e2);
+	}
+	/* the runtime's state, if a killed monitor left it behind */
+	const char *d[] = {"delete", "--force", c->row.id, NULL};
+	cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->cfg->runroot, c->row.id);
+	if (access(rtstate, F_OK) == 0) {
+		run_runtime(e, d, &e2);
+		err_clear(&e2);
+	}
+	cleanup_free char *parent = xasprintf("%s/containers", e->cfg->runroot);
+	cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd >= 0 && rm_rf_at(pfd, c->row.id, err) < 0)
+		return -1;
+	return store_container_delete(e->store, c->row.id, err);
+}
+
+int ctr_wait(struct engine *e, struct ctr *c, int *ret_code, struct skiff_err **err)
+{
+	while (is_active(c) || (!strcmp(ctr_state_name(c), "created") && c->row.monitor_pid > 0)) {
+		if (wait_exit(e, c, -1, err) < 0 || ctr_refresh(e, c, err) < 0)
+			return -1;
+		if (is_active(c)) {
+			/* restarting: wait for the next run's record to go, then for its end */
+			struct store_container row = {0};
+			if (store_container_get(e->store, c->row.id, &row, err) < 0)
+				return -1;
+			store_container_release(&row);
+			cleanup_free char *dir = ctr_rundir(e, c->row.id);
+			struct mon_exit ex;
+			struct skiff_err *e2 = NULL;
+			if (mon_read_exit(dir, &ex, &e2) == 0) {
+				struct timespec ts = {0, 50 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+			err_clear(&e2);
+		}
+	}
+	*ret_code = c->row.exit_code;
+	return 0;
+}
+
+int ctr_cleanup(struct engine *e, const char *ref, bool rm, struct skiff_err **err)
+{
+	struct ctr c = {0};
+	if (ctr_lookup(e, ref, &c, err) < 0)
+		return -1;
+	int rc = 0;
+	if (rm && !is_active(&c))
+		rc = ctr_remove(e, &c, false, err);
+	ctr_release(&c);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * pkg/engine ctrconfig internals shared by ocispec.c and etcfiles.c: the user and group
+ * lookups in a container's rootfs (/etc/passwd, /etc/group, opened inside the root) and
+ * the container's effective hostname.
+ */
+#ifndef SKIFF_ENGINE_CTRCONFIG_INTERNAL_H
+#define SKIFF_ENGINE_CTRCONFIG_INTERNAL_H
+
+#include <stdint.h>
+
+#include "pkg/engine/ctrconfig.h"
+#include "pkg/spec/runtime.h"
+#include "vendor-free/err.h"
+#include "vendor-free/strv.h"
+
+/* Largest /etc/passwd, /etc/group or resolv.conf read. */
+#define CTR_ETC_FILE_MAX (8u << 20)
+
+/* What a "user[:group]" spec resolves to, as runc's GetExecUser. */
+struct ctr_exec_user {
+	uint32_t uid, gid;
+	char *name;		       /* the matched passwd entry's name; NULL when none matched */
+	char *home;		       /* its home; NULL when none matched */
+	struct spec_rt_u32_list sgids; /* groups listing name as a member (only without ":group") */
+};
+void ctr_exec_user_release(struct ctr_exec_user *u);
+
+/*
+ * Resolve spec ("" is root: uid 0) against rootfd's /etc/passwd and /etc/group (missing
+ * files have no entries; rootfd < 0 likewise). A numeric uid/gid needs no entry (gid 0 when
+ * the uid has none); a name without an entry is ENOENT naming it; a malformed spec is EINVAL.
+ */
+int ctr_lookup_exec_user(int rootfd, const char *spec, struct ctr_exec_user *ret, struct skiff_err **err);
+
+/* --group-add: append the gid of each name or number in groups to gids (names must exist
+ * in /etc/group: ENOENT naming it). Duplicates are skipped. */
+int ctr_lookup_groups(int rootfd, const struct strv *groups, struct spec_rt_u32_list *gids, struct skiff_err **err);
+
+/* Append v to l unless it is there already. */
+void ctr_u32_list_add(struct spec_rt_u32_list *l, uint32_t v);
+
+/* The container's hostname: the host's with --uts host, else --hostname, else the first 12
+ * characters of the id (EINVAL when there is neither). Caller frees. */
+int ctr_hostname(const struct ctr_config *c, char **ret, struct skiff_err **err);
+
+/* err_makex() with control characters of the message escaped (\n, \t, \xNN), so that a
+ * hostile value never splits an error over lines. */
+int ctr_err(struct skiff_err **err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* True for a mode that names the host's namespace ("host"). */
+bool ctr_ns_is_host(const char *mode);
+
+#endif

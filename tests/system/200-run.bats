@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# skiff run: exit statuses, isolation seen from inside, options that shape the process
+# and its filesystem. Root and rootless.
+
+load helpers
+
+function setup_file() {
+	skiff_setup_file
+}
+
+function setup() {
+	skiff_setup
+	require_fixture
+	run_skiff load -q -i "$FIXTURES/busybox.docker.tar"
+}
+
+@test "run: output and the container's exit status" {
+	run_skiff run --rm "$IMAGE" echo hello world
+	is "$output" "hello world" "echo"
+	run_skiff 3 run --rm "$IMAGE" sh -c 'exit 3'
+	# PID 1 cannot be killed from inside: a child shell can
+	run_skiff 137 run --rm "$IMAGE" sh -c 'sh -c "kill -9 \$\$"; exit $?'
+	run_skiff 127 run --rm "$IMAGE" nosuch$TESTNUM
+	assert "$output" =~ "nosuch$TESTNUM" "names the missing executable: $output"
+	run_skiff 126 run --rm "$IMAGE" /etc
+	run_skiff 125 run --rm "$IMAGE"x$TESTNUM true
+	assert "$output" =~ "image not known" "unknown image: $output"
+	run_skiff 125 run --nosuchflag "$IMAGE" true
+	run_skiff ps -a -q
+	is "$output" "" "--rm left nothing behind, even after failures"
+}
+
+@test "run: isolation from inside" {
+	run_skiff run --rm "$IMAGE" sh -c 'echo $$'
+	is "$output" "1" "PID 1 of its own pid namespace"
+	run_skiff run --rm --hostname h$TESTNUM "$IMAGE" hostname
+	is "$output" "h$TESTNUM" "--hostname"
+	run_skiff run -d "$IMAGE" sleep 100
+	local id=$output
+	run_skiff inspect --format '{{.Config.Hostname}}' "$id"
+	is "$output" "${id:0:12}" "default hostname is the short id"
+	run_skiff rm -f "$id"
+	run_skiff run --rm "$IMAGE" grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status
+	assert "$output" =~ "CapEff:	00000000800405fb" "podman's default capabilities: $output"
+	assert "$output" =~ "Seccomp:	2" "seccomp filter: $output"
+	assert "$output" =~ "NoNewPrivs:	0" "no_new_privs off by default: $output"
+	run_skiff run --rm --security-opt no-new-privileges "$IMAGE" grep NoNewPrivs /proc/self/status
+	assert "$output" =~ "1" "--security-opt no-new-privileges"
+	run_skiff run --rm --cap-drop all "$IMAGE" grep CapEff /proc/self/status
+	assert "$output" =~ "0000000000000000" "--cap-drop all"
+	run_skiff run --rm --cap-add NET_ADMIN "$IMAGE" grep CapEff /proc/self/status
+	assert "$output" =~ "00000000800415fb" "--cap-add NET_ADMIN"
+	run_skiff run --rm --security-opt seccomp=unconfined "$IMAGE" grep Seccomp: /proc/self/status
+	assert "$output" =~ "0" "seccomp=unconfined"
+	run_skiff run --rm "$IMAGE" cat /proc/timer_list
+	is "$output" "" "/proc/timer_list is masked"
+	run_skiff 1 run --rm "$IMAGE" sh -c 'echo x > /proc/sysrq-trigger'
+}
+
+@test "run: env, workdir, user, entrypoint, labels" {
+	printf 'A%s=from file\n# comment\n\nB%s=2\n' "$TESTNUM" "$TESTNUM" >"$SKIFF_TEST_ROOT/env"
+	run_skiff run --rm --env-file "$SKIFF_TEST_ROOT/env" -e "B$TESTNUM=3" -e C$TESTNUM=x "$IMAGE" env
+	assert "$output" =~ "A$TESTNUM=from file" "--env-file"
+	assert "$output" =~ "B$TESTNUM=3" "-e overrides --env-file"
+	assert "$output" =~ "PATH=/usr/local/sbin" "the image's PATH"
+	assert "$output" =~ "HOME=/root" "HOME from /etc/passwd"
+	run_skiff run --rm -w /tmp "$IMAGE" pwd
+	is "$output" "/tmp" "-w"
+	run_skiff run --rm -u 1000:1000 "$IMAGE" id
+	assert "$output" =~ "uid=1000" "-u uid"
+	run_skiff run --rm -u tester "$IMAGE" sh -c 'id -u; echo $HOME'
+	is "$output" "1000
+/home/tester" "-u name"
+	run_skiff 125 run --rm -u nosuch$TESTNUM "$IMAGE" id
+	assert "$output" =~ "nosuch$TESTNUM" "unknown user named: $output"
+	run_skiff run --rm --entrypoint echo "$IMAGE" via entrypoint
+	is "$output" "via entrypoint" "--entrypoint"
+	run_skiff run -d -l a$TESTNUM=b --name n$TESTNUM "$IMAGE" true
+	run_skiff wait n$TESTNUM
+	is "$output" "0" "wait"
+	run_skiff inspect --format '{{index .Config.Labels "a'$TESTNUM'"}}' n$TESTNUM
+	is "$output" "b" "label"
+	run_skiff ps -a --filter label=a$TESTNUM=b --format '{{.Names}}'
+	is "$output" "n$TESTNUM" "ps --filter label"
+	run_skiff rm n$TESTNUM
+}
+
+@test "run: bind mounts, tmpfs and read-only root" {
+	local d=$SKIFF_TEST_ROOT/host$TESTNUM
+	mkdir -p "$d"
+	echo "from host" >"$d/f"
+	run_skiff run --rm -v "$d:/data" "$IMAGE" sh -c 'cat /data/f; echo back > /data/g'
+	is "$output" "from host" "bind mount reads"
+	is "$(cat "$d/g")" "back" "and writes"
+	run_skiff 1 run --rm -v "$d:/data:ro" "$IMAGE" sh -c 'echo x > /data/h'
+	assert "$output" =~ "Read-only file system" ":ro"
+	run_skiff 1 run --rm --read-only "$IMAGE" touch /x
+	assert "$output" =~ "Read-only file system" "--read-only"
+	run_skiff run --rm --read-only "$IMAGE" touch /tmp/x
+	run_skiff run --rm --tmpfs /scratch "$IMAGE" sh -c 'touch /scratch/x && grep " /scratch " /proc/mounts'
+	assert "$output" =~ "tmpfs" "--tmpfs"
+	run_skiff 125 run --rm -v relative:/data "$IMAGE" true
+	run_skiff 125 run --rm -v "$d:data" "$IMAGE" true
+	assert "$output" =~ "data" "relative destination named: $output"
+}
+
+@test "run: the writable layer keeps changes until rm" {
+	run_skiff run --name w$TESTNUM "$IMAGE" sh -c 'echo kept > /root/file'
+	run_skiff start --attach w$TESTNUM
+	run_skiff run --rm "$IMAGE" sh -c 'cat /root/file 2>&1 || true'
+	assert "$output" =~ "No such file" "another container does not see it"
+	run_skiff rm w$TESTNUM
+}
+
+@test "run: 20 in parallel with --rm all succeed" {
+	local i pids=()
+	for i in $(seq 1 20); do
+		"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" run --rm "$IMAGE" echo "p$i" \
+			>"$SKIFF_TEST_ROOT/p$i.out" 2>&1 &
+		pids+=($!)
+	done
+	local failed=0
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { failed=$((failed + 1)); cat "$SKIFF_TEST_ROOT/p$((i + 1)).out" >&2; }
+	done
+	assert "$failed" -eq 0 "every parallel run succeeded"
+	for i in $(seq 1 20); do
+		is "$(cat "$SKIFF_TEST_ROOT/p$i.out")" "p$i" "output of run $i"
+	done
+	run_skiff ps -a -q
+	is "$output" "" "nothing left"
+}
+
+@test "run: memory limit is enforced (root)" {
+	skip_if_rootless "no delegated cgroup for rootless users here"
+	run_skiff 137 run --memory 32m "$IMAGE" sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+	local id
+	run_skiff ps -a -q --no-trunc
+	id=$output
+	run_skiff inspect --format '{{.State.OOMKilled}}' "$id"
+	is "$output" "true" "OOMKilled"
+	run_skiff rm "$id"
+}
+
+@test "run --init: an init at PID 1 that reaps and passes the status on" {
+	run_skiff run --rm --init "$IMAGE" sh -c 'echo $$; tr "\0" " " </proc/1/cmdline'
+	is "${lines[0]}" "2" "the command is not PID 1"
+	assert "${lines[1]}" =~ "^/run/skiff-init -- sh" "skiff-init is PID 1: ${lines[1]}"
+	run_skiff 7 run --rm --init "$IMAGE" sh -c 'exit 7'
+	run_skiff run -d --init --name i$TESTNUM "$IMAGE" sleep 1000
+	run_skiff stop -t 5 i$TESTNUM
+	run_skiff inspect --format '{{.State.ExitCode}}' i$TESTNUM
+	is "$output" "143" "TERM reaches sleep through the init (no SIGKILL needed)"
+	run_skiff rm i$TESTNUM
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# Container lifecycle: create, start, ps, stop, kill, wait, logs, rm; the monitor
+# outliving the CLI; reboot; restart policies. Root and rootless.
+
+load helpers
+
+function setup() {
+	skiff_setup
+	require_fixture
+	run_skiff load -q -i "$FIXTURES/busybox.docker.tar"
+}
+
+# state NAME: sets $output to the container's state
+function state() {
+	run_skiff inspect --format '{{.State.Status}}' "$1"
+}
+
+@test "create, start, ps, stop, rm" {
+	run_skiff create --name c$TESTNUM "$IMAGE" sleep 1000
+	local id=$output
+	assert "${#id}" -eq 64 "create prints the full id"
+	run_skiff ps --format '{{.Names}}'
+	is "$output" "" "ps: not running yet"
+	run_skiff ps -a --format '{{.Names}} {{.Status}}'
+	is "$output" "c$TESTNUM Created" "ps -a: created"
+	run_skiff 125 create --name c$TESTNUM "$IMAGE" true
+	assert "$output" =~ "already in use" "names are unique: $output"
+	run_skiff start c$TESTNUM
+	is "$output" "c$TESTNUM" "start prints the name given"
+	run_skiff ps --format '{{.ID}} {{.Names}} {{.State}}'
+	is "$output" "${id:0:12} c$TESTNUM running" "ps: running"
+	run_skiff ps --no-trunc -q
+	is "$output" "$id" "ps -q --no-trunc"
+	run_skiff ps
+	assert "${lines[0]}" =~ "^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$" "ps header: ${lines[0]}"
+	assert "${lines[1]}" =~ "sleep 1000 .* Up " "ps row: ${lines[1]}"
+	run_skiff 2 rm c$TESTNUM
+	assert "$output" =~ "cannot remove container" "rm of a running container: $output"
+	run_skiff stop -t 1 c$TESTNUM
+	is "$output" "c$TESTNUM" "stop prints the name"
+	run_skiff ps -a --format '{{.Status}}'
+	assert "$output" =~ "^Exited \(137\) " "stop escalated to SIGKILL (sleep as PID 1 ignores TERM): $output"
+	run_skiff rm c$TESTNUM
+	run_skiff 1 container exists c$TESTNUM
+	run_skiff 1 rm c$TESTNUM
+	assert "$output" =~ "no container with name or ID" "rm of an unknown container"
+}
+
+@test "stop: the stop signal first; --stop-signal; kill -s; wait" {
+	run_skiff run -d --name t$TESTNUM "$IMAGE" sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done'
+	run_skiff stop t$TESTNUM
+	run_skiff inspect --format '{{.State.ExitCode}}' t$TESTNUM
+	is "$output" "42" "TERM reached the trap"
+	run_skiff run -d --name u$TESTNUM --stop-signal USR1 "$IMAGE" sh -c 'trap "exit 43" USR1; while :; do sleep 0.1; done'
+	run_skiff stop u$TESTNUM
+	run_skiff wait u$TESTNUM
+	is "$output" "43" "--stop-signal"
+	run_skiff run -d --name k$TESTNUM "$IMAGE" sh -c 'trap "exit 44" HUP; while :; do sleep 0.1; done'
+	run_skiff kill -s HUP k$TESTNUM
+	run_skiff wait k$TESTNUM
+	is "$output" "44" "kill -s HUP"
+	run_skiff 125 kill k$TESTNUM
+	assert "$output" =~ "can only kill running containers" "kill of an exited container: $output"
+	run_skiff 125 kill -s NOSUCH k$TESTNUM
+	assert "$output" =~ "invalid signal" "bad signal: $output"
+	run_skiff rm -a
+	run_skiff ps -aq
+	is "$output" "" "rm -a"
+}
+
+@test "logs: k8s-file log, --tail, -t, -f" {
+	run_skiff run --name l$TESTNUM "$IMAGE" sh -c 'echo one; echo two >&2; echo three'
+	run_skiff logs l$TESTNUM
+	is "$output" "one
+two
+three" "logs"
+	run_skiff logs --tail 1 l$TESTNUM
+	is "$output" "three" "--tail 1"
+	run_skiff logs -t l$TESTNUM
+	assert "${lines[0]}" =~ "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+[-+][0-9]{2}:[0-9]{2} one$" "-t: ${lines[0]}"
+	run_skiff logs --since 10m l$TESTNUM
+	assert "${#lines[@]}" -eq 3 "--since 10m"
+	run_skiff logs --until 2000-01-01 l$TESTNUM
+	is "$output" "" "--until before everything"
+	run_skiff 125 logs --since notatime l$TESTNUM
+	run_skiff run -d --name f$TESTNUM "$IMAGE" sh -c 'for i in 1 2 3; do echo line$i; sleep 0.2; done'
+	run_skiff logs -f f$TESTNUM
+	is "$output" "line1
+line2
+line3" "logs -f follows to the end"
+	run_skiff rm -a
+}
+
+@test "the monitor outlives a SIGKILLed CLI" {
+	"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" run --name m$TESTNUM "$IMAGE" sleep 1000 \
+		>/dev/null 2>&1 &
+	local cli=$!
+	wait_for --timeout 20 bash -c "'$SKIFF' --root '$SKIFF_TEST_ROOT/root' --runroot '$SKIFF_TEST_ROOT/runroot' ps --format '{{.Names}}' | grep -qx m$TESTNUM" ||
+		die "the container did not start"
+	kill -9 "$cli"
+	wait "$cli" || true
+	run_skiff ps --format '{{.Names}} {{.State}}'
+	is "$output" "m$TESTNUM running" "still running without its CLI"
+	run_skiff stop -t 0 m$TESTNUM
+	run_skiff ps -a --format '{{.State}}'
+	is "$output" "exited" "stopped"
+	run_skiff rm m$TESTNUM
+}
+
+@test "a killed monitor or a wiped runroot reads as exited" {
+	run_skiff run -d --name r$TESTNUM "$IMAGE" sleep 1000
+	local id=$output
+	run_skiff inspect --format '{{.State.ConmonPid}} {{.State.Pid}}' r$TESTNUM
+	local mon=${output% *} pid=${output#* }
+	kill -9 "$mon" "$pid"
+	wait_for --timeout 10 bash -c "! kill -0 $mon 2>/dev/null || grep -q '^State:.*Z' /proc/$mon/status" || die "monitor survived"
+	run_skiff ps -a --format '{{.State}} {{.ExitCode}}'
+	is "$output" "exited -1" "killed monitor: exited, code unknown"
+	run_skiff rm r$TESTNUM
+	# a reboot: every process gone and the runroot wiped
+	run_skiff run -d --name b$TESTNUM "$IMAGE" sleep 1000
+	run_skiff inspect --format '{{.State.ConmonPid}} {{.State.Pid}}' b$TESTNUM
+	mon=${output% *} pid=${output#* }
+	kill -9 "$mon" "$pid"
+	wait_for --timeout 10 bash -c "! kill -0 $mon 2>/dev/null || grep -q '^State:.*Z' /proc/$mon/status" || die "monitor survived"
+	rm -rf "$SKIFF_TEST_ROOT/runroot/containers"
+	run_skiff ps -a --format '{{.Names}} {{.State}}'
+	is "$output" "b$TESTNUM exited" "after a reboot"
+	run_skiff start b$TESTNUM
+	run_skiff ps --format '{{.Names}} {{.State}}'
+	is "$output" "b$TESTNUM running" "starts again"
+	run_skiff rm -f b$TESTNUM
+}
+
+@test "restart policies" {
+	run_skiff run -d --name of$TESTNUM --restart on-failure:2 "$IMAGE" sh -c 'exit 1'
+	wait_for --timeout 30 bash -c "'$SKIFF' --root '$SKIFF_TEST_ROOT/root' --runroot '$SKIFF_TEST_ROOT/runroot' inspect --format '{{.State.Status}} {{.RestartCount}}' of$TESTNUM | grep -qx 'exited 2'" ||
+		die "on-failure:2 did not end after 2 restarts"
+	run_skiff inspect --format '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' of$TESTNUM
+	is "$output" "on-failure 2" "policy in inspect"
+	run_skiff run -d --name al$TESTNUM --restart always "$IMAGE" sh -c 'exit 0'
+	wait_for --timeout 30 bash -c "'$SKIFF' --root '$SKIFF_TEST_ROOT/root' --runroot '$SKIFF_TEST_ROOT/runroot' inspect --format '{{.RestartCount}}' al$TESTNUM | grep -qv '^0$'" ||
+		die "always did not restart"
+	run_skiff stop al$TESTNUM
+	run_skiff inspect --format '{{.State.Status}}' al$TESTNUM
+	is "$output" "exited" "a stop ends always"
+	run_skiff 125 run --rm --restart always "$IMAGE" true
+	assert "$output" =~ "conflicts" "--rm with --restart"
+	run_skiff 125 run --restart sometimes "$IMAGE" true
+	run_skiff rm -a -f
+}
+
+@test "run -it: a terminal, stdin, and the detach keys" {
+	run_skiff run --rm -i "$IMAGE" cat <<<"piped in"
+	is "$output" "piped in" "-i passes stdin"
+	run_skiff run --rm -t "$IMAGE" sh -c 'test -t 0 && echo tty'
+	assert "$output" =~ "tty" "-t gives a terminal"
+}
+
+@test "--runtime crun" {
+	command -v crun >/dev/null || skip "crun is not installed"
+	if awk '$5 == "/sys/fs/cgroup/unified"' /proc/self/mountinfo | grep -q .; then
+		skip "crun refuses this host's hybrid cgroups (v1 controllers plus a v2 hierarchy)"
+	fi
+	run_skiff run --rm --runtime crun "$IMAGE" echo via crun
+	is "$output" "via crun" "crun runs it"
+}
