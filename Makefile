@@ -154,6 +154,7 @@ check: deps
 
 bench: deps all fixtures
 	tests/perf/run
+	tests/perf/containers
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -580,3 +580,289 @@ const struct cli_impl cli_container_inspect = {
 	.max_args = -1,
 	.run = cinspect_run,
 };
+
+/* ---------------- pause, unpause ---------------- */
+
+static struct {
+	bool all;
+} pz;
+
+static const struct cli_opt pause_opts[] = {
+	{"all", 'a', OPT_BOOL, &pz.all, NULL, "Act on all running (or paused) containers", 0},
+	{0},
+};
+
+static int pause_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (pz.all && strcmp(ctr_state_name(c), "running"))
+		return 0;
+	if (ctr_pause(e, c, true, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int unpause_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
+{
+	if (pz.all && strcmp(ctr_state_name(c), "paused"))
+		return 0;
+	if (ctr_pause(e, c, false, err) < 0)
+		return -1;
+	print_given(c, as_given);
+	return 0;
+}
+
+static int pause_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!pz.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	return for_each(ctx, argc, argv, pz.all, false, pause_one, err) < 0 ? -1 : 0;
+}
+
+static int unpause_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	if (!pz.all && argc == 0)
+		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
+	return for_each(ctx, argc, argv, pz.all, false, unpause_one, err) < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_pause = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Pause all the processes in one or more containers (freezes their cgroup).",
+	.opts = pause_opts,
+	.max_args = -1,
+	.run = pause_run,
+};
+
+const struct cli_impl cli_unpause = {
+	.usage = "[options] CONTAINER [CONTAINER...]",
+	.description = "Unpause the processes in one or more containers.",
+	.opts = pause_opts,
+	.max_args = -1,
+	.run = unpause_run,
+};
+
+/* ---------------- rename ---------------- */
+
+static int rename_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	struct ctr c = {0};
+	int rc = ctr_lookup(&e, argv[0], &c, err);
+	if (rc == 0)
+		rc = ctr_rename(&e, &c, argv[1], err);
+	ctr_release(&c);
+	ctr_cli_engine_release(&e);
+	return rc < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_rename = {
+	.usage = "CONTAINER NAME",
+	.description = "Rename an existing container.",
+	.min_args = 2,
+	.max_args = 2,
+	.run = rename_run,
+};
+
+/* ---------------- container prune ---------------- */
+
+static struct {
+	bool force;
+	struct strv filters;
+} pr;
+
+static const struct cli_opt prune_opts[] = {
+	{"force", 'f', OPT_BOOL, &pr.force, NULL, "Do not prompt for confirmation", 0},
+	{"filter", 0, OPT_LIST, &pr.filters, "FILTER", "Provide filter values (label=KEY[=VALUE])", 0},
+	{0},
+};
+
+static int prune_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < pr.filters.len; i++)
+		if (strncmp(pr.filters.v[i], "label=", 6))
+			return err_makex(err, EINVAL, "invalid filter \"%s\" (label=KEY[=VALUE])", pr.filters.v[i]);
+	if (!pr.force) {
+		fputs("WARNING! This will remove all non running containers.\nAre you sure you want to continue? "
+		      "[y/N] ",
+		      stdout);
+		fflush(stdout);
+		char line[64] = "";
+		if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+			return 0;
+	}
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	struct ctr *v = NULL;
+	size_t n = 0;
+	int rc = ctr_list(&e, &v, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *s = ctr_state_name(&v[i]);
+		if (!strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping"))
+			continue;
+		bool ok = true;
+		for (size_t f = 0; ok && f < pr.filters.len; f++) {
+			const char *kv = pr.filters.v[f] + 6, *eq = strchr(kv, '=');
+			cleanup_free char *key = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+			const char *have = spec_map_get(&v[i].cfg->labels, key);
+			ok = have && (!eq || !strcmp(have, eq + 1));
+		}
+		if (!ok)
+			continue;
+		struct skiff_err *e1 = NULL;
+		if (ctr_remove(&e, &v[i], false, &e1) < 0) {
+			fprintf(stderr, "Error: %s\n", e1->msg);
+			err_free(e1);
+			continue;
+		}
+		printf("%s\n", v[i].row.id);
+	}
+	ctr_list_free(v, n);
+	ctr_cli_engine_release(&e);
+	return rc;
+}
+
+const struct cli_impl cli_container_prune = {
+	.usage = "[options]",
+	.description = "Remove all stopped containers.",
+	.opts = prune_opts,
+	.max_args = 0,
+	.run = prune_run,
+};
+
+/* ---------------- top ---------------- */
+
+static const struct header_name top_headers[] = {
+	{"User", "USER"}, {"CPU", "%CPU"}, {"Elapsed", "ELAPSED"}, {"Time", "TIME"}, {"Command", "COMMAND"}, {0},
+};
+
+static int top_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	static const char *const cols[] = {"User", "PID", "PPID", "CPU", "Elapsed", "TTY", "Time", "Command"};
+	struct strv want = STRV_INIT;
+	for (int i = 1; i < argc; i++) {
+		const char *d = argv[i];
+		static const char *const aliases[][2] = {{"user", "User"}, {"pid", "PID"},	 {"ppid", "PPID"},
+							 {"pcpu", "CPU"},  {"etime", "Elapsed"}, {"tty", "TTY"},
+							 {"time", "Time"}, {"args", "Command"},	 {"comm", "Command"}};
+		const char *col = NULL;
+		for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++)
+			if (!strcmp(aliases[k][0], d))
+				col = aliases[k][1];
+		if (!col) {
+			strv_release(&want);
+			return err_makex(err, EINVAL, "unknown descriptor: %s", d);
+		}
+		strv_push(&want, col);
+	}
+	if (!want.len)
+		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+			strv_push(&want, cols[k]);
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0) {
+		strv_release(&want);
+		return -1;
+	}
+	struct ctr c = {0};
+	struct json *rows = NULL;
+	int rc = ctr_lookup(&e, argv[0], &c, err);
+	if (rc == 0)
+		rc = ctr_top(&e, &c, &rows, err);
+	if (rc == 0) {
+		struct strbuf t = STRBUF_INIT;
+		for (size_t k = 0; k < want.len; k++)
+			strbuf_addf(&t, "%s{{.%s}}", k ? "\t" : "table ", want.v[k]);
+		rc = output_rows(t.buf, NULL, rows, NULL, top_headers, err);
+		strbuf_release(&t);
+	}
+	if (rows)
+		json_free(rows);
+	strv_release(&want);
+	ctr_release(&c);
+	ctr_cli_engine_release(&e);
+	return rc < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_top = {
+	.usage = "CONTAINER [FORMAT-DESCRIPTORS...]",
+	.description = "Display the running processes of a container (descriptors: user pid ppid pcpu etime tty time "
+		       "args comm).",
+	.min_args = 1,
+	.max_args = -1,
+	.run = top_run,
+};
+
+/* ---------------- mount, umount ---------------- */
+
+static int mount_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = 0;
+	if (argc == 0) {
+		struct ctr *v = NULL;
+		size_t n = 0;
+		rc = ctr_list(&e, &v, &n, err);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (v[i].row.mounted) {
+				cleanup_free char *dir = store_container_dir(e.store, v[i].row.id);
+				printf("%.12s  %s/%s\n", v[i].row.id, dir,
+				       strcmp(store_driver(e.store), "vfs") ? "merged" : "rootfs");
+			}
+		ctr_list_free(v, n);
+	}
+	for (int i = 0; rc == 0 && i < argc; i++) {
+		struct ctr c = {0};
+		char *path = NULL;
+		rc = ctr_lookup(&e, argv[i], &c, err);
+		if (rc == 0)
+			rc = ctr_mount(&e, &c, &path, err);
+		if (rc == 0)
+			printf("%s\n", path);
+		free(path);
+		ctr_release(&c);
+	}
+	ctr_cli_engine_release(&e);
+	return rc < 0 ? -1 : 0;
+}
+
+static int umount_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < argc; i++) {
+		struct ctr c = {0};
+		rc = ctr_lookup(&e, argv[i], &c, err);
+		if (rc == 0)
+			rc = ctr_umount(&e, &c, err);
+		if (rc == 0)
+			printf("%s\n", c.row.id);
+		ctr_release(&c);
+	}
+	ctr_cli_engine_release(&e);
+	return rc < 0 ? -1 : 0;
+}
+
+const struct cli_impl cli_mount = {
+	.usage = "[CONTAINER...]",
+	.description = "Mount a container's root filesystem and print where (rootless: visible in `skiff unshare`).",
+	.max_args = -1,
+	.run = mount_run,
+};
+
+const struct cli_impl cli_umount = {
+	.usage = "CONTAINER [CONTAINER...]",
+	.description = "Unmount a container's root filesystem (a running container keeps it).",
+	.min_args = 1,
+	.max_args = -1,
+	.run = umount_run,
+};

@@ -47,6 +47,22 @@ function __skiff_info
             echo '--filter -f --format --last -n'
             echo ''
             echo 0
+        case 'container mount'
+            echo ''
+            echo 'container*'
+            echo 0
+        case 'container pause'
+            echo ''
+            echo 'container container*'
+            echo 0
+        case 'container prune'
+            echo '--filter'
+            echo ''
+            echo 0
+        case 'container rename'
+            echo ''
+            echo 'container -'
+            echo 0
         case 'container restart'
             echo '--time -t'
             echo 'container container*'
@@ -65,6 +81,18 @@ function __skiff_info
             echo 0
         case 'container stop'
             echo '--time -t'
+            echo 'container container*'
+            echo 0
+        case 'container top'
+            echo ''
+            echo 'container -*'
+            echo 0
+        case 'container umount'
+            echo ''
+            echo 'container container*'
+            echo 0
+        case 'container unpause'
+            echo ''
             echo 'container container*'
             echo 0
         case 'container wait'
@@ -159,9 +187,21 @@ function __skiff_info
             echo '--since --tail --until'
             echo 'container container*'
             echo 0
+        case 'mount'
+            echo ''
+            echo 'container*'
+            echo 0
+        case 'pause'
+            echo ''
+            echo 'container container*'
+            echo 0
         case 'ps'
             echo '--filter -f --format --last -n'
             echo ''
+            echo 0
+        case 'rename'
+            echo ''
+            echo 'container -'
             echo 0
         case 'restart'
             echo '--time -t'
@@ -211,6 +251,18 @@ function __skiff_info
             echo ''
             echo 'image - -*'
             echo 0
+        case 'top'
+            echo ''
+            echo 'container -*'
+            echo 0
+        case 'umount'
+            echo ''
+            echo 'container container*'
+            echo 0
+        case 'unpause'
+            echo ''
+            echo 'container container*'
+            echo 0
         case 'unshare'
             echo ''
             echo '- -*'
@@ -236,7 +288,7 @@ end
 function __skiff_subcommands
     switch $argv[1]
         case 'container'
-            printf '%s\n' 'create' 'exists' 'inspect' 'kill' 'logs' 'ls' 'restart' 'rm' 'run' 'start' 'stop' 'wait'
+            printf '%s\n' 'create' 'exists' 'inspect' 'kill' 'logs' 'ls' 'mount' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'umount' 'unpause' 'wait'
         case 'image'
             printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'rm' 'save' 'tag' 'untag'
         case 'system'
@@ -356,7 +408,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'container create help history image images import info inspect kill load logs ps restart rm rmi run save start stop system tag unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'container create help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'container' -d 'Manage containers'
@@ -371,7 +423,10 @@ complete -c skiff -n __skiff_at_top -a 'inspect' -d 'Display the configuration o
 complete -c skiff -n __skiff_at_top -a 'kill' -d 'Kill one or more running containers with a specific signal'
 complete -c skiff -n __skiff_at_top -a 'load' -d 'Load image(s) from a tar archive'
 complete -c skiff -n __skiff_at_top -a 'logs' -d 'Fetch the logs of one or more containers'
+complete -c skiff -n __skiff_at_top -a 'mount' -d 'Mount a container\'s root filesystem'
+complete -c skiff -n __skiff_at_top -a 'pause' -d 'Pause all the processes in one or more containers'
 complete -c skiff -n __skiff_at_top -a 'ps' -d 'List containers'
+complete -c skiff -n __skiff_at_top -a 'rename' -d 'Rename an existing container'
 complete -c skiff -n __skiff_at_top -a 'restart' -d 'Restart one or more containers'
 complete -c skiff -n __skiff_at_top -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n __skiff_at_top -a 'rmi' -d 'Remove one or more images from local storage'
@@ -381,6 +436,9 @@ complete -c skiff -n __skiff_at_top -a 'start' -d 'Start one or more containers'
 complete -c skiff -n __skiff_at_top -a 'stop' -d 'Stop one or more containers'
 complete -c skiff -n __skiff_at_top -a 'system' -d 'Manage skiff'
 complete -c skiff -n __skiff_at_top -a 'tag' -d 'Add an additional name to a local image'
+complete -c skiff -n __skiff_at_top -a 'top' -d 'Display the running processes of a container'
+complete -c skiff -n __skiff_at_top -a 'umount' -d 'Unmount a container\'s root filesystem'
+complete -c skiff -n __skiff_at_top -a 'unpause' -d 'Unpause the processes in one or more containers'
 complete -c skiff -n __skiff_at_top -a 'unshare' -d 'Run a command in a modified user namespace'
 complete -c skiff -n __skiff_at_top -a 'untag' -d 'Remove a name from a local image'
 complete -c skiff -n __skiff_at_top -a 'version' -d 'Display the skiff version information'
@@ -402,11 +460,18 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'inspect' -d 'Display the
 complete -c skiff -n "__skiff_at_group 'container'" -a 'kill' -d 'Kill one or more running containers with a specific signal'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'logs' -d 'Fetch the logs of one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'ls' -d 'List containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'mount' -d 'Mount a container\'s root filesystem'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'pause' -d 'Pause all the processes in one or more containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'prune' -d 'Remove all stopped containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'rename' -d 'Rename an existing container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'restart' -d 'Restart one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'run' -d 'Run a command in a new container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'start' -d 'Start one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'stop' -d 'Stop one or more containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'top' -d 'Display the running processes of a container'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'umount' -d 'Unmount a container\'s root filesystem'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'unpause' -d 'Unpause the processes in one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'wait' -d 'Block on one or more containers'
 
 # skiff image
@@ -527,6 +592,21 @@ complete -c skiff -n "__skiff_opts_for 'container ls'" -l quiet -s q -d 'Print t
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l size -s s -d 'Display the total file sizes'
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l help -s h -d 'Show help'
 
+# skiff container mount
+complete -c skiff -n "__skiff_opts_for 'container mount'" -l help -s h -d 'Show help'
+
+# skiff container pause
+complete -c skiff -n "__skiff_opts_for 'container pause'" -l all -s a -d 'Act on all running (or paused) containers'
+complete -c skiff -n "__skiff_opts_for 'container pause'" -l help -s h -d 'Show help'
+
+# skiff container prune
+complete -c skiff -n "__skiff_opts_for 'container prune'" -l force -s f -d 'Do not prompt for confirmation'
+complete -c skiff -n "__skiff_opts_for 'container prune'" -l filter -x -d 'Provide filter values (label=KEY[=VALUE])'
+complete -c skiff -n "__skiff_opts_for 'container prune'" -l help -s h -d 'Show help'
+
+# skiff container rename
+complete -c skiff -n "__skiff_opts_for 'container rename'" -l help -s h -d 'Show help'
+
 # skiff container restart
 complete -c skiff -n "__skiff_opts_for 'container restart'" -l all -s a -d 'Restart all containers'
 complete -c skiff -n "__skiff_opts_for 'container restart'" -l time -s t -x -d 'Seconds to wait for stop before killing the container'
@@ -614,6 +694,16 @@ complete -c skiff -n "__skiff_opts_for 'container stop'" -l all -s a -d 'Stop al
 complete -c skiff -n "__skiff_opts_for 'container stop'" -l ignore -s i -d 'Ignore errors when a specified container is missing'
 complete -c skiff -n "__skiff_opts_for 'container stop'" -l time -s t -x -d 'Seconds to wait for stop before killing the container'
 complete -c skiff -n "__skiff_opts_for 'container stop'" -l help -s h -d 'Show help'
+
+# skiff container top
+complete -c skiff -n "__skiff_opts_for 'container top'" -l help -s h -d 'Show help'
+
+# skiff container umount
+complete -c skiff -n "__skiff_opts_for 'container umount'" -l help -s h -d 'Show help'
+
+# skiff container unpause
+complete -c skiff -n "__skiff_opts_for 'container unpause'" -l all -s a -d 'Act on all running (or paused) containers'
+complete -c skiff -n "__skiff_opts_for 'container unpause'" -l help -s h -d 'Show help'
 
 # skiff container wait
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l condition -x -d 'Condition to wait on: stopped or exited (default)'
@@ -803,6 +893,13 @@ complete -c skiff -n "__skiff_opts_for 'logs'" -l timestamps -s t -d 'Output the
 complete -c skiff -n "__skiff_opts_for 'logs'" -l until -x -d 'Show logs until TIME'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l help -s h -d 'Show help'
 
+# skiff mount
+complete -c skiff -n "__skiff_opts_for 'mount'" -l help -s h -d 'Show help'
+
+# skiff pause
+complete -c skiff -n "__skiff_opts_for 'pause'" -l all -s a -d 'Act on all running (or paused) containers'
+complete -c skiff -n "__skiff_opts_for 'pause'" -l help -s h -d 'Show help'
+
 # skiff ps
 complete -c skiff -n "__skiff_opts_for 'ps'" -l all -s a -d 'Show all the containers, default is only running containers'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited)'
@@ -814,6 +911,9 @@ complete -c skiff -n "__skiff_opts_for 'ps'" -l no-trunc -d 'Display the extende
 complete -c skiff -n "__skiff_opts_for 'ps'" -l quiet -s q -d 'Print the numeric IDs of the containers only'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l size -s s -d 'Display the total file sizes'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l help -s h -d 'Show help'
+
+# skiff rename
+complete -c skiff -n "__skiff_opts_for 'rename'" -l help -s h -d 'Show help'
 
 # skiff restart
 complete -c skiff -n "__skiff_opts_for 'restart'" -l all -s a -d 'Restart all containers'
@@ -934,6 +1034,16 @@ complete -c skiff -n "__skiff_opts_for 'system reset'" -l help -s h -d 'Show hel
 
 # skiff tag
 complete -c skiff -n "__skiff_opts_for 'tag'" -l help -s h -d 'Show help'
+
+# skiff top
+complete -c skiff -n "__skiff_opts_for 'top'" -l help -s h -d 'Show help'
+
+# skiff umount
+complete -c skiff -n "__skiff_opts_for 'umount'" -l help -s h -d 'Show help'
+
+# skiff unpause
+complete -c skiff -n "__skiff_opts_for 'unpause'" -l all -s a -d 'Act on all running (or paused) containers'
+complete -c skiff -n "__skiff_opts_for 'unpause'" -l help -s h -d 'Show help'
 
 # skiff unshare
 complete -c skiff -n "__skiff_opts_for 'unshare'" -l help -s h -d 'Show help'

@@ -648,3 +648,56 @@ int ctr_cleanup(struct engine *e, const char *ref, bool rm, struct skiff_err **e
 	ctr_release(&c);
 	return rc;
 }
+
+int ctr_pause(struct engine *e, struct ctr *c, bool pause, struct skiff_err **err)
+{
+	const char *want = pause ? "running" : "paused";
+	if (strcmp(ctr_state_name(c), want))
+		return err_makex(err, EINVAL, "\"%s\" is not %s, can't %s: container state improper", c->row.name, want,
+				 pause ? "pause" : "unpause");
+	const char *args[] = {pause ? "pause" : "resume", c->row.id, NULL};
+	if (run_runtime(e, args, err) < 0) {
+		if (e->cfg->rootless)
+			err_wrap(err, "%s: rootless containers have no cgroup to freeze on this host",
+				 pause ? "pause" : "unpause");
+		return -1;
+	}
+	set_status(c, pause ? "paused" : "running");
+	return save(e, c, err);
+}
+
+int ctr_rename(struct engine *e, struct ctr *c, const char *name, struct skiff_err **err)
+{
+	size_t n = strlen(name);
+	bool ok = n > 0 && n <= 253;
+	for (size_t i = 0; ok && i < n; i++) {
+		char ch = name[i];
+		ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		     (i > 0 && (ch == '_' || ch == '.' || ch == '-'));
+	}
+	if (!ok)
+		return err_makex(err, EINVAL, "invalid container name \"%s\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+				 name);
+	return store_container_rename(e->store, c->row.id, name, err);
+}
+
+int ctr_mount(struct engine *e, struct ctr *c, char **ret_path, struct skiff_err **err)
+{
+	if (store_container_mount(e->store, c->row.id, ret_path, err) < 0)
+		return -1;
+	if (!c->row.mounted) {
+		c->row.mounted = true;
+		return save(e, c, err);
+	}
+	return 0;
+}
+
+int ctr_umount(struct engine *e, struct ctr *c, struct skiff_err **err)
+{
+	if (is_active(c))
+		return 0; /* its rootfs stays while it runs, as podman's */
+	if (store_container_umount(e->store, c->row.id, err) < 0)
+		return -1;
+	c->row.mounted = false;
+	return save(e, c, err);
+}

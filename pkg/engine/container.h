@@ -72,6 +72,15 @@ int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err);
 int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **err);
 /* Wait until the container is not running (or removed) and give its exit code. */
 int ctr_wait(struct engine *e, struct ctr *c, int *ret_code, struct skiff_err **err);
+/* pause/unpause: freeze the cgroup through the runtime. */
+int ctr_pause(struct engine *e, struct ctr *c, bool pause, struct skiff_err **err);
+int ctr_rename(struct engine *e, struct ctr *c, const char *name, struct skiff_err **err);
+/* Mount the rootfs (kept until umount or the end of a run) and give its path. */
+int ctr_mount(struct engine *e, struct ctr *c, char **ret_path, struct skiff_err **err);
+int ctr_umount(struct engine *e, struct ctr *c, struct skiff_err **err);
+/* The processes of a running container: ps-like rows (top.c). */
+int ctr_top(struct engine *e, struct ctr *c, struct json **ret_rows, struct skiff_err **err);
+
 /* The monitor's exit command: record the exit, unmount, and remove with rm. */
 int ctr_cleanup(struct engine *e, const char *ref, bool rm, struct skiff_err **err);
 /* The log file (graphroot/containers/ID/userdata/ctr.log; caller frees). */

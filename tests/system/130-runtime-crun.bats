@@ -83,8 +83,18 @@ function both() {
 # podman drives skiff-runtime as it drives crun (podman itself may refuse this host's
 # hybrid cgroups with crun, but not with skiff-runtime).
 function podman_rt() {
-	timeout 120 podman --root "$SKIFF_TEST_ROOT/podman" --runroot "$SKIFF_TEST_ROOT/podman-run" \
+	# podman refuses a runroot longer than 50 characters
+	[ -n "${PODMAN_RUNROOT:-}" ] || PODMAN_RUNROOT=$(mktemp -d /tmp/pr130.XXXXXX)
+	timeout 120 podman --root "$SKIFF_TEST_ROOT/podman" --runroot "$PODMAN_RUNROOT" \
 		--runtime "$(realpath "$RUNTIME")" "$@"
+}
+
+function teardown() {
+	if [ -n "${PODMAN_RUNROOT:-}" ]; then
+		podman_rt rm -af -t 0 >/dev/null 2>&1 || true
+		rm -rf "$PODMAN_RUNROOT"
+	fi
+	skiff_teardown
 }
 
 @test "podman --runtime skiff-runtime: run, exit status, detach, stop, rm" {
