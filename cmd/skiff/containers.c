@@ -8,6 +8,7 @@
 
 #include "cmd/skiff/ctr-cli.h"
 #include "cmd/skiff/output.h"
+#include "pkg/image/image.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/signame.h"
 #include "vendor-free/xalloc.h"
@@ -866,3 +867,38 @@ const struct cli_impl cli_umount = {
 	.max_args = -1,
 	.run = umount_run,
 };
+
+/* rmi -f: the containers made from an image go first, as podman does. */
+int ctr_cli_remove_users(struct skiff_ctx *ctx, const char *image, struct skiff_err **err)
+{
+	struct store_image *img = NULL;
+	if (image_lookup(ctx->store, image, &img, err) < 0) {
+		if (err_status(*err) == ENOENT) {
+			err_clear(err); /* image_remove reports it */
+			return 0;
+		}
+		return -1;
+	}
+	struct strv users = STRV_INIT;
+	int rc = store_image_containers(ctx->store, img->id, &users, err);
+	store_image_free(img);
+	if (rc < 0 || !users.len) {
+		strv_release(&users);
+		return rc;
+	}
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0) {
+		strv_release(&users);
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < users.len; i++) {
+		struct ctr c = {0};
+		rc = ctr_lookup(&e, users.v[i], &c, err);
+		if (rc == 0)
+			rc = ctr_remove(&e, &c, true, err);
+		ctr_release(&c);
+	}
+	ctr_cli_engine_release(&e);
+	strv_release(&users);
+	return rc;
+}

@@ -16,4 +16,7 @@ int ctr_cli_start_status(const struct skiff_err *err);
 /* inspect of one container (ENOENT when there is none of that name). */
 int ctr_cli_inspect_one(struct skiff_ctx *ctx, const char *ref, struct json **ret, struct skiff_err **err);
 
+/* rmi -f: remove the containers made from image (none, or no such image: 0). */
+int ctr_cli_remove_users(struct skiff_ctx *ctx, const char *image, struct skiff_err **err);
+
 #endif

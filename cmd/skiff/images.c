@@ -479,9 +479,12 @@ static int rmi_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 		size_t n = 0;
 		if (store_image_list(ctx->store, &imgs, &n, err) < 0)
 			return -1;
-		for (size_t i = 0; i < n && status == 0; i++)
-			if (image_remove(ctx->store, imgs[i]->id, true, &rep, err) < 0)
+		for (size_t i = 0; i < n && status == 0; i++) {
+			if (rm.force && ctr_cli_remove_users(ctx, imgs[i]->id, err) < 0)
 				status = -1;
+			else if (image_remove(ctx->store, imgs[i]->id, true, &rep, err) < 0)
+				status = -1;
+		}
 		store_images_free(imgs, n);
 		print_report(&rep);
 		image_rm_report_release(&rep);
@@ -489,7 +492,8 @@ static int rmi_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 	}
 	for (int i = 0; i < argc; i++) {
 		struct skiff_err *e = NULL;
-		if (image_remove(ctx->store, argv[i], rm.force, &rep, &e) < 0) {
+		if ((rm.force && ctr_cli_remove_users(ctx, argv[i], &e) < 0) ||
+		    image_remove(ctx->store, argv[i], rm.force, &rep, &e) < 0) {
 			if (err_status(e) == ENOENT && (rm.ignore || rm.force)) {
 				err_free(e);
 				continue;

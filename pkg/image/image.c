@@ -139,6 +139,20 @@ static bool input_is_id(const struct store_image *img, const char *input)
 
 static int delete_image(struct store *s, struct store_image *img, struct image_rm_report *rep, struct skiff_err **err)
 {
+	struct strv users = STRV_INIT;
+	if (store_image_containers(s, img->id, &users, err) < 0) {
+		strv_release(&users);
+		return -1;
+	}
+	if (users.len) {
+		int rc = err_makex(err, EBUSY,
+				   "image used by %s: image is in use by a container: consider listing external "
+				   "containers and force-removing image",
+				   users.v[0]);
+		strv_release(&users);
+		return rc;
+	}
+	strv_release(&users);
 	for (size_t i = 0; i < img->names.len; i++)
 		strv_push(&rep->untagged, img->names.v[i]);
 	if (store_image_delete(s, img->id, err) < 0)
@@ -191,8 +205,14 @@ int image_prune(struct store *s, bool all, struct image_rm_report *rep, struct s
 	if (store_image_list(s, &imgs, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		/* Without containers yet, every image is unused: -a removes all, else dangling ones. */
+		/* -a removes every unused image, else dangling ones; images with containers stay */
 		if (!all && imgs[i]->names.len > 0)
+			continue;
+		struct strv users = STRV_INIT;
+		rc = store_image_containers(s, imgs[i]->id, &users, err);
+		bool used = users.len > 0;
+		strv_release(&users);
+		if (rc < 0 || used)
 			continue;
 		rc = delete_image(s, imgs[i], rep, err);
 	}

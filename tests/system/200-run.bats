@@ -153,3 +153,20 @@ function setup() {
 	is "$output" "143" "TERM reaches sleep through the init (no SIGKILL needed)"
 	run_skiff rm i$TESTNUM
 }
+
+@test "run: cgroup limits land in the cgroup files (root)" {
+	skip_if_rootless "no delegated cgroup for rootless users here"
+	run_skiff run -d --memory 64m --pids-limit 100 --cpu-shares 512 --name cg$TESTNUM "$IMAGE" sleep 1000
+	local id=$output base
+	if [ -d /sys/fs/cgroup/memory ]; then
+		is "$(cat /sys/fs/cgroup/memory/skiff/$id/memory.limit_in_bytes)" "67108864" "memory limit"
+		is "$(cat /sys/fs/cgroup/pids/skiff/$id/pids.max)" "100" "pids limit"
+		is "$(cat /sys/fs/cgroup/cpu/skiff/$id/cpu.shares)" "512" "cpu shares"
+	else
+		base=/sys/fs/cgroup/skiff/$id
+		is "$(cat $base/memory.max)" "67108864" "memory limit"
+		is "$(cat $base/pids.max)" "100" "pids limit"
+	fi
+	run_skiff rm -f cg$TESTNUM
+	[ ! -d /sys/fs/cgroup/memory/skiff/$id ] || die "cgroup left behind after rm"
+}

@@ -210,3 +210,15 @@ line3" "logs -f follows to the end"
 	is "$output" "keep$TESTNUM" "prune keeps running containers"
 	run_skiff rm -f keep$TESTNUM
 }
+
+@test "an image in use cannot be removed; rmi -f removes its containers" {
+	run_skiff run -d --name use$TESTNUM "$IMAGE" sleep 1000
+	run_skiff 2 rmi "$IMAGE"
+	assert "$output" =~ "image is in use by a container" "rmi of an image in use: $output"
+	run_skiff image prune -a -f
+	run_skiff image exists "$IMAGE"
+	run_skiff rmi -f "$IMAGE"
+	run_skiff ps -aq
+	is "$output" "" "rmi -f removed the container"
+	run_skiff 1 image exists "$IMAGE"
+}
