@@ -64,9 +64,13 @@ bin/skiff: $(SKIFF_OBJ) $(B)/libskiff.a
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $(SKIFF_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
 
+# skiff-runtime is executed two or three times per container start: static linking
+# saves the dynamic loader's work each time (it needs only yajl, libseccomp, libcap).
+# Override RUNTIME_LDLIBS (e.g. with $(LIB_LIBS)) where the static libraries are missing.
+RUNTIME_LDLIBS ?= -static -l:libyajl_s.a -lseccomp -lcap -lm
 bin/skiff-runtime: $(RUNTIME_OBJ) $(B)/libskiff.a
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $(RUNTIME_OBJ) $(B)/libskiff.a $(LIB_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(RUNTIME_OBJ) $(B)/libskiff.a $(RUNTIME_LDLIBS) $(LDFLAGS)
 
 $(B)/libmonitor.a: $(MONLIB_OBJ)
 	@rm -f $@

@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pkg/json/json.h"
 #include "pkg/runtime/cgroup.h"
 #include "pkg/runtime/internal.h"
 #include "pkg/runtime/seccomp.h"
@@ -185,6 +187,67 @@ static int join_pid_ns(const struct spec_runtime *s, struct skiff_err **err)
 	return 0;
 }
 
+static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * Compiling a ~300-rule profile with libseccomp takes longer than the rest of create, and
+ * every container of an engine uses the same few profiles: keep the BPF in
+ * ROOT/.seccomp/<hash>. The file holds the whole key (libseccomp's version, the arch and
+ * the profile) ahead of the filter, and a filter is used only when its key matches, so a
+ * hash collision costs a compile, never a wrong filter.
+ */
+static int seccomp_cached(const struct rt_global *g, const struct json *sc, struct rt_seccomp **ret,
+			  struct skiff_err **err)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct utsname un;
+	uname(&un);
+	strbuf_addf(&key, "%s\n%s\n", rt_seccomp_library_version(), un.machine);
+	json_dump(sc, 0, &key);
+	char name[40];
+	snprintf(name, sizeof(name), "%016llx%016llx",
+		 (unsigned long long)fnv1a(key.buf, key.len, 0xcbf29ce484222325ULL),
+		 (unsigned long long)fnv1a(key.buf, key.len, 0x84222325cbf29ce4ULL));
+	cleanup_free char *def = g->root ? NULL : rt_default_root();
+	cleanup_free char *dir = xasprintf("%s/.seccomp", g->root ? g->root : def);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		cleanup_free char *buf = NULL;
+		size_t len = 0;
+		struct skiff_err *e = NULL;
+		if (read_file_at(dfd, name, 4 << 20, &buf, &len, &e) == 0 && len > key.len + 1 &&
+		    !memcmp(buf, key.buf, key.len) && buf[key.len] == 0 &&
+		    rt_seccomp_deserialize(buf + key.len + 1, len - key.len - 1, ret, &e) == 0) {
+			strbuf_release(&key);
+			return 0;
+		}
+		err_free(e);
+	}
+	if (rt_seccomp_compile(sc, ret, err) < 0) {
+		strbuf_release(&key);
+		return -1;
+	}
+	/* best effort: a cache that cannot be written only costs time */
+	struct skiff_err *e = NULL;
+	if (dfd < 0 && mkdir_p_at(AT_FDCWD, dir, 0700, &e) == 0)
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		strbuf_addch(&key, 0);
+		rt_seccomp_serialize(*ret, &key);
+		write_file_atomic(dfd, name, key.buf, key.len, 0600, &e);
+	}
+	err_free(e);
+	strbuf_release(&key);
+	return 0;
+}
+
 static int do_create(struct rt_ctx *c, const struct rt_global *g, struct created *cr, struct strv *warnings,
 		     struct skiff_err **err)
 {
@@ -204,7 +267,7 @@ static int do_create(struct rt_ctx *c, const struct rt_global *g, struct created
 				 "joining a user namespace together with a new pid namespace is not supported");
 	if (join_pid_ns(s, err) < 0)
 		return -1;
-	if (l && l->seccomp && rt_seccomp_compile(l->seccomp, &c->seccomp, err) < 0)
+	if (l && l->seccomp && seccomp_cached(g, l->seccomp, &c->seccomp, err) < 0)
 		return err_wrap(err, "seccomp");
 
 	add_default_device_rules(s);

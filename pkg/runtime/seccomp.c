@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -459,4 +460,45 @@ int rt_seccomp_load(const struct rt_seccomp *f, struct skiff_err **err)
 				 "load seccomp filter: not permitted without no_new_privs or CAP_SYS_ADMIN "
 				 "(set process.noNewPrivileges or keep CAP_SYS_ADMIN)");
 	return err_make(err, errno, "load seccomp filter");
+}
+
+/* ---- the compiled-filter cache format ---- */
+
+#define BPF_MAGIC "SKIFFBPF1"
+
+void rt_seccomp_serialize(const struct rt_seccomp *f, struct strbuf *out)
+{
+	uint32_t flags = f->flags;
+	uint16_t len = f->len;
+	strbuf_add(out, BPF_MAGIC, sizeof(BPF_MAGIC));
+	strbuf_add(out, &flags, sizeof(flags));
+	strbuf_add(out, &len, sizeof(len));
+	strbuf_add(out, f->insns, (size_t)f->len * sizeof(struct sock_filter));
+}
+
+int rt_seccomp_deserialize(const char *buf, size_t n, struct rt_seccomp **ret, struct skiff_err **err)
+{
+	size_t hdr = sizeof(BPF_MAGIC) + sizeof(uint32_t) + sizeof(uint16_t);
+	if (n < hdr || memcmp(buf, BPF_MAGIC, sizeof(BPF_MAGIC)))
+		return err_makex(err, EINVAL, "compiled seccomp filter: bad header");
+	uint32_t flags;
+	uint16_t len;
+	memcpy(&flags, buf + sizeof(BPF_MAGIC), sizeof(flags));
+	memcpy(&len, buf + sizeof(BPF_MAGIC) + sizeof(flags), sizeof(len));
+	if (!len || len > BPF_MAXINSNS || n != hdr + (size_t)len * sizeof(struct sock_filter))
+		return err_makex(err, EINVAL, "compiled seccomp filter: bad length");
+	struct rt_seccomp *f = xmalloc(sizeof(*f) + (size_t)len * sizeof(struct sock_filter));
+	f->flags = flags;
+	f->len = len;
+	memcpy(f->insns, buf + hdr, (size_t)len * sizeof(struct sock_filter));
+	*ret = f;
+	return 0;
+}
+
+const char *rt_seccomp_library_version(void)
+{
+	static char v[32];
+	const struct scmp_version *ver = seccomp_version();
+	snprintf(v, sizeof(v), "%u.%u.%u", ver ? ver->major : 0, ver ? ver->minor : 0, ver ? ver->micro : 0);
+	return v;
 }

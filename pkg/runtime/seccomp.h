@@ -27,6 +27,7 @@
 
 #include "pkg/json/json.h"
 #include "vendor-free/err.h"
+#include "vendor-free/strbuf.h"
 
 struct rt_seccomp; /* a compiled filter */
 
@@ -54,5 +55,11 @@ const char *const *rt_seccomp_actions(void);
 const char *const *rt_seccomp_operators(void);
 const char *const *rt_seccomp_archs(void);
 const char *const *rt_seccomp_flags(void);
+
+/* A compiled filter as bytes (the cache format) and back; bad bytes are EINVAL. */
+void rt_seccomp_serialize(const struct rt_seccomp *f, struct strbuf *out);
+int rt_seccomp_deserialize(const char *buf, size_t n, struct rt_seccomp **ret, struct skiff_err **err);
+/* libseccomp's version, part of the cache key. */
+const char *rt_seccomp_library_version(void);
 
 #endif
