@@ -93,7 +93,10 @@ int ctr_cli_start_status(const struct skiff_err *err)
 {
 	if (!err)
 		return 125;
-	if (strstr(err->msg, "not found in $PATH") || strstr(err->msg, "No such file or directory"))
+	/* the runtime's words for the container's command, as podman matches crun's */
+	if (!strstr(err->msg, "executable file"))
+		return 125;
+	if (strstr(err->msg, "not found") || strstr(err->msg, "No such file or directory"))
 		return 127;
 	if (strstr(err->msg, "ermission denied") || strstr(err->msg, "is a directory"))
 		return 126;
@@ -548,29 +551,7 @@ static const struct cli_opt cinspect_opts[] = {
 
 static int cinspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct json *all = json_new_array();
-	int status = 0;
-	for (int i = 0; i < argc; i++) {
-		struct json *j = NULL;
-		struct skiff_err *e = NULL;
-		if (ctr_cli_inspect_one(ctx, argv[i], &j, &e) < 0) {
-			if (err_status(e) == ENOENT)
-				fprintf(stderr, "Error: no such container \"%s\"\n", argv[i]);
-			else
-				fprintf(stderr, "Error: %s\n", e->msg);
-			err_free(e);
-			status = 125;
-			continue;
-		}
-		json_array_append(all, j);
-	}
-	int rc = 0;
-	if (!ci.format || !strcmp(ci.format, "json"))
-		output_json(all);
-	else
-		rc = output_rows(ci.format, NULL, all, NULL, NULL, err);
-	json_free(all);
-	return rc < 0 ? rc : status;
+	return cli_inspect_objects(ctx, argc, argv, "container", ci.format, err);
 }
 
 const struct cli_impl cli_container_inspect = {

@@ -19,4 +19,9 @@ int ctr_cli_inspect_one(struct skiff_ctx *ctx, const char *ref, struct json **re
 /* rmi -f: remove the containers made from image (none, or no such image: 0). */
 int ctr_cli_remove_users(struct skiff_ctx *ctx, const char *image, struct skiff_err **err);
 
+/* inspect NAME...: containers and/or images (type "container", "image", "all" or NULL),
+ * printed as a JSON array or through format. Returns 125 when one was not found. */
+int cli_inspect_objects(struct skiff_ctx *ctx, int argc, char **argv, const char *type, const char *format,
+			struct skiff_err **err);
+
 #endif

@@ -662,14 +662,20 @@ static const struct cli_opt insp_opts[] = {
 
 static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
+	return cli_inspect_objects(ctx, argc, argv, insp.type, insp.format, err);
+}
+
+int cli_inspect_objects(struct skiff_ctx *ctx, int argc, char **argv, const char *type, const char *format,
+			struct skiff_err **err)
+{
 	struct json *all = json_new_array();
 	int status = 0;
-	if (insp.type && strcmp(insp.type, "image") && strcmp(insp.type, "all") && strcmp(insp.type, "container")) {
+	if (type && strcmp(type, "image") && strcmp(type, "all") && strcmp(type, "container")) {
 		json_free(all);
-		return err_makex(err, EINVAL, "invalid type \"%s\": must be container, image or all", insp.type);
+		return err_makex(err, EINVAL, "invalid type \"%s\": must be container, image or all", type);
 	}
-	bool want_ctr = !insp.type || strcmp(insp.type, "image");
-	bool want_img = !insp.type || strcmp(insp.type, "container");
+	bool want_ctr = !type || strcmp(type, "image");
+	bool want_img = !type || strcmp(type, "container");
 	for (int i = 0; i < argc; i++) {
 		struct store_image *img = NULL;
 		struct json *j = NULL;
@@ -706,10 +712,10 @@ static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 		json_array_append(all, j);
 	}
 	int rc = 0;
-	if (!insp.format || !strcmp(insp.format, "json")) {
+	if (!format || !strcmp(format, "json")) {
 		output_json(all);
 	} else {
-		rc = output_rows(insp.format, NULL, all, NULL, NULL, err);
+		rc = output_rows(format, NULL, all, NULL, NULL, err);
 	}
 	json_free(all);
 	return rc < 0 ? rc : status;

@@ -427,8 +427,6 @@ static int create_common(struct skiff_ctx *ctx, struct engine *e, int argc, char
 	struct ctr_config *cfg = NULL;
 	if (build_config(ctx, e, argc, argv, &cfg, err) < 0)
 		return -1;
-	if (cfg->runtime)
-		e->runtime = cfg->runtime;
 	int rc = ctr_create(e, cfg, err);
 	if (rc == 0)
 		rc = ctr_lookup(e, cfg->id, ret, err);
@@ -467,27 +465,19 @@ static int cmd_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 	}
 	if (create_common(ctx, &e, argc, argv, &c, err) < 0)
 		goto out;
-	if (o.detach) {
-		if (ctr_start(&e, &c, false, err) < 0) {
-			status = ctr_cli_start_status(*err);
-			if (c.cfg->rm) {
-				struct skiff_err *e2 = NULL;
-				ctr_remove(&e, &c, true, &e2);
-				err_free(e2);
-			}
-			goto out;
-		}
-		printf("%s\n", c.row.id);
-		status = 0;
-		goto out;
-	}
-	if (ctr_start(&e, &c, true, err) < 0) {
+	if (ctr_start(&e, &c, !o.detach, err) < 0) {
+		/* podman's 126/127 for a command that cannot run; --rm leaves nothing behind */
 		status = ctr_cli_start_status(*err);
 		if (c.cfg->rm) {
 			struct skiff_err *e2 = NULL;
 			ctr_remove(&e, &c, true, &e2);
 			err_free(e2);
 		}
+		goto out;
+	}
+	if (o.detach) {
+		printf("%s\n", c.row.id);
+		status = 0;
 		goto out;
 	}
 	struct ctr_attach_opts ao = {

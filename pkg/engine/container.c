@@ -268,12 +268,18 @@ int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err)
 	return mark_exited(e, c, NULL, err);
 }
 
+/* The OCI runtime of c: its own --runtime, else the engine's. */
+static const char *runtime_of(struct engine *e, const struct ctr *c)
+{
+	return c->cfg && c->cfg->runtime && *c->cfg->runtime ? c->cfg->runtime : e->runtime;
+}
+
 /* The runtime, for when there is no monitor to ask. */
-static int run_runtime(struct engine *e, const char *const *args, struct skiff_err **err)
+static int run_runtime(struct engine *e, const struct ctr *c, const char *const *args, struct skiff_err **err)
 {
 	cleanup_free char *root = runtime_root(e);
 	struct strv argv = STRV_INIT;
-	strv_push(&argv, e->runtime);
+	strv_push(&argv, runtime_of(e, c));
 	strv_push(&argv, "--root");
 	strv_push(&argv, root);
 	for (; *args; args++)
@@ -283,7 +289,7 @@ static int run_runtime(struct engine *e, const char *const *args, struct skiff_e
 	int rc = run_capture((const char *const *)argv.v, NULL, NULL, &errout, &status, err);
 	if (rc == 0 && status != 0) {
 		strbuf_rtrim(&errout);
-		rc = err_makex(err, EIO, "%s %s: %s", e->runtime, argv.v[3], errout.buf);
+		rc = err_makex(err, EIO, "%s %s: %s", argv.v[0], argv.v[3], errout.buf);
 	}
 	strbuf_release(&errout);
 	strv_release(&argv);
@@ -412,7 +418,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	if (access(rtstate, F_OK) == 0) {
 		const char *d[] = {"delete", "--force", c->row.id, NULL};
 		struct skiff_err *e2 = NULL;
-		run_runtime(e, d, &e2);
+		run_runtime(e, c, d, &e2);
 		err_free(e2);
 	}
 
@@ -439,7 +445,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	mo.id = c->row.id;
 	mo.bundle = rundir;
 	mo.dir = rundir;
-	mo.runtime = e->runtime;
+	mo.runtime = runtime_of(e, c);
 	mo.runtime_args = rtargs;
 	mo.terminal = c->cfg->tty;
 	mo.stdin_open = c->cfg->interactive;
@@ -553,9 +559,9 @@ int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **er
 		err_clear(&e2);
 		const char *k[] = {"kill", c->row.id, "KILL", NULL};
 		const char *d[] = {"delete", "--force", c->row.id, NULL};
-		run_runtime(e, k, &e2);
+		run_runtime(e, c, k, &e2);
 		err_clear(&e2);
-		run_runtime(e, d, &e2);
+		run_runtime(e, c, d, &e2);
 		err_clear(&e2);
 	}
 	return ctr_refresh(e, c, err);
@@ -602,7 +608,7 @@ int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **e
 	const char *d[] = {"delete", "--force", c->row.id, NULL};
 	cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->cfg->runroot, c->row.id);
 	if (access(rtstate, F_OK) == 0) {
-		run_runtime(e, d, &e2);
+		run_runtime(e, c, d, &e2);
 		err_clear(&e2);
 	}
 	cleanup_free char *parent = xasprintf("%s/containers", e->cfg->runroot);
@@ -656,7 +662,7 @@ int ctr_pause(struct engine *e, struct ctr *c, bool pause, struct skiff_err **er
 		return err_makex(err, EINVAL, "\"%s\" is not %s, can't %s: container state improper", c->row.name, want,
 				 pause ? "pause" : "unpause");
 	const char *args[] = {pause ? "pause" : "resume", c->row.id, NULL};
-	if (run_runtime(e, args, err) < 0) {
+	if (run_runtime(e, c, args, err) < 0) {
 		if (e->cfg->rootless)
 			err_wrap(err, "%s: rootless containers have no cgroup to freeze on this host",
 				 pause ? "pause" : "unpause");

@@ -160,7 +160,17 @@ line3" "logs -f follows to the end"
 	assert "$output" =~ "tty" "-t gives a terminal"
 }
 
-@test "--runtime crun" {
+@test "--runtime PATH, kept by the container; --runtime crun" {
+	local rt
+	rt=$(dirname "$SKIFF")/skiff-runtime
+	run_skiff run --rm --runtime "$rt" "$IMAGE" echo via path
+	is "$output" "via path" "run --runtime PATH"
+	run_skiff create --name rt$TESTNUM --runtime "$rt" "$IMAGE" echo created
+	run_skiff start -a rt$TESTNUM
+	is "$output" "created" "start uses the runtime the container was created with"
+	run_skiff 125 run --rm --runtime /nonexistent$TESTNUM "$IMAGE" true
+	assert "$output" =~ "nonexistent$TESTNUM" "a missing runtime is named: $output"
+	run_skiff rm -a
 	command -v crun >/dev/null || skip "crun is not installed"
 	if awk '$5 == "/sys/fs/cgroup/unified"' /proc/self/mountinfo | grep -q .; then
 		skip "crun refuses this host's hybrid cgroups (v1 controllers plus a v2 hierarchy)"
