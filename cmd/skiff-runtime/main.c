@@ -83,6 +83,7 @@ static const struct {
 } commands[] = {
 	{"create", cmd_create, true, "create a container"},
 	{"delete", cmd_delete, false, "remove definition for a container"},
+	{"exec", cmd_exec, true, "exec a command in a running container"},
 	{"features", cmd_features, false, "show the enabled features"},
 	{"kill", cmd_kill, false, "send a signal to the container init process"},
 	{"list", cmd_list, false, "list known containers"},

@@ -30,5 +30,6 @@ int cmd_pause(struct global *g, int argc, char **argv);
 int cmd_resume(struct global *g, int argc, char **argv);
 int cmd_list(struct global *g, int argc, char **argv);
 int cmd_features(struct global *g, int argc, char **argv);
+int cmd_exec(struct global *g, int argc, char **argv);
 
 #endif

@@ -69,6 +69,20 @@ int rt_delete(const struct rt_global *g, const char *id, bool force, struct skif
 int rt_pause(const struct rt_global *g, const char *id, bool pause, struct skiff_err **err);
 /* `list`: a table (ID PID STATUS BUNDLE CREATED OWNER), quiet (ids) or JSON. */
 int rt_list(const struct rt_global *g, const char *format, bool quiet, struct strbuf *out, struct skiff_err **err);
+struct rt_exec_opts {
+	const char *id;
+	const char *process_file; /* --process: a process object (JSON) */
+	struct strv args;	  /* the command, replacing process.args */
+	struct strv env;	  /* -e KEY=VALUE, added or replaced */
+	const char *cwd, *user;	  /* --cwd, -u UID[:GID] */
+	struct strv caps;	  /* --cap CAP_X, added */
+	bool tty, detach, no_new_privs;
+	const char *console_socket, *pid_file;
+	unsigned preserve_fds;
+};
+/* Run a process in a running container; unless detached, wait for it and give its
+ * status (code, or 128+signal). */
+int rt_exec(const struct rt_global *g, const struct rt_exec_opts *o, int *ret_status, struct skiff_err **err);
 /* The runtime-spec features document. */
 int rt_features(struct strbuf *out, struct skiff_err **err);
 
