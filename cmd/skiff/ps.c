@@ -70,7 +70,8 @@ static void status_text(const struct ctr *c, char *buf, size_t n)
 	int64_t now = time(NULL);
 	char d[64];
 	if (!strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping")) {
-		human_duration(now - c->row.started_at / 1000000000, d, sizeof(d));
+		/* podman 4 words it "Up 5 seconds ago" */
+		human_duration_ago(now - c->row.started_at / 1000000000, d, sizeof(d));
 		snprintf(buf, n, "Up %s%s", d, !strcmp(s, "paused") ? " (Paused)" : "");
 	} else if (!strcmp(s, "exited") || !strcmp(s, "stopped")) {
 		human_duration_ago(now - c->row.finished_at / 1000000000, d, sizeof(d));
