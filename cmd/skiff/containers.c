@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/skiff/ctr-cli.h"
@@ -401,19 +402,46 @@ static struct {
 } wt;
 
 static const struct cli_opt wait_opts[] = {
-	{"condition", 0, OPT_LIST, &wt.conditions, "STATE", "Condition to wait on: stopped or exited (default)", 0},
+	{"condition", 0, OPT_LIST, &wt.conditions, "STATE",
+	 "Condition to wait on: created, running, paused, stopped or exited (default)", 0},
 	{"ignore", 0, OPT_BOOL, &wt.ignore, NULL, "Ignore a missing container (exit code -1)", 0},
 	{"interval", 'i', OPT_STRING, &wt.interval, "DURATION", "Accepted for compatibility: waiting is event-driven",
 	 OPT_HIDDEN},
 	{0},
 };
 
+/* --condition running|created|paused: poll the state (the monitor records no event for them) */
+static bool wait_state_reached(struct engine *e, struct ctr *c, struct skiff_err **err)
+{
+	for (;;) {
+		for (size_t i = 0; i < wt.conditions.len; i++)
+			if (!strcmp(wt.conditions.v[i], ctr_state_name(c)))
+				return true;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		struct ctr again = {0};
+		if (ctr_lookup(e, c->row.id, &again, err) < 0)
+			return false;
+		ctr_release(c);
+		*c = again;
+	}
+}
+
 static int wait_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
 {
 	(void)as_given;
 	int code = 0;
-	if (ctr_wait(e, c, &code, err) < 0)
+	bool state_only = wt.conditions.len > 0;
+	for (size_t i = 0; i < wt.conditions.len; i++)
+		if (!strcmp(wt.conditions.v[i], "stopped") || !strcmp(wt.conditions.v[i], "exited"))
+			state_only = false;
+	if (state_only) {
+		if (!wait_state_reached(e, c, err))
+			return -1;
+		code = -1; /* podman prints -1 when the condition is not an exit */
+	} else if (ctr_wait(e, c, &code, err) < 0) {
 		return -1;
+	}
 	printf("%d\n", code);
 	fflush(stdout);
 	return 0;
@@ -423,8 +451,11 @@ static int wait_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 {
 	for (size_t i = 0; i < wt.conditions.len; i++) {
 		const char *w = wt.conditions.v[i];
-		if (strcmp(w, "stopped") && strcmp(w, "exited"))
-			return err_makex(err, EINVAL, "unsupported wait condition \"%s\" (stopped, exited)", w);
+		if (strcmp(w, "stopped") && strcmp(w, "exited") && strcmp(w, "running") && strcmp(w, "created") &&
+		    strcmp(w, "paused"))
+			return err_makex(
+				err, EINVAL,
+				"unsupported wait condition \"%s\" (created, running, paused, stopped, exited)", w);
 	}
 	if (wt.ignore) {
 		for (int i = 0; i < argc; i++) {

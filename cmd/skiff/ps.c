@@ -1,6 +1,7 @@
 /* ps: list containers, with podman's columns, filters and --format. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,38 @@ static bool match_filter(const struct ctr *c, const char *f, struct skiff_err **
 	return true;
 }
 
+static uint64_t tree_bytes;
+static int add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F)
+		tree_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+/* podman's SIZE column: the writable layer, and with the image ("12B (virtual 2.03MB)") */
+static void size_text(struct engine *e, const struct ctr *c, char *buf, size_t n)
+{
+	cleanup_free char *dir = store_container_dir(e->store, c->row.id);
+	cleanup_free char *rw = xasprintf("%s/%s", dir, strcmp(store_driver(e->store), "vfs") ? "diff" : "rootfs");
+	tree_bytes = 0;
+	if (nftw(rw, add_size, 16, FTW_PHYS) < 0)
+		tree_bytes = 0;
+	uint64_t own = tree_bytes, image = 0;
+	struct store_image *img = NULL;
+	struct skiff_err *er = NULL;
+	if (store_image_get(e->store, c->row.image_id, &img, &er) == 0) {
+		image = img->size;
+		store_image_free(img);
+	}
+	err_free(er);
+	char a[32], b[32];
+	human_size_precision((double)own, 3, false, a, sizeof(a));
+	human_size_precision((double)(own + image), 3, false, b, sizeof(b));
+	snprintf(buf, n, "%s (virtual %s)", a, b);
+}
+
 static char *rfc3339(int64_t ns)
 {
 	char buf[64];
@@ -204,7 +237,10 @@ static int ps_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 		json_object_set_string(r, "Names", c->row.name);
 		json_object_set_int(r, "Pid", c->row.pid);
 		json_object_set_int(r, "ExitCode", c->row.exit_code);
-		json_object_set_string(r, "Size", "0B (virtual 0B)");
+		char sz[96] = "";
+		if (o.size || (o.format && strstr(o.format, ".Size")))
+			size_text(&e, c, sz, sizeof(sz));
+		json_object_set_string(r, "Size", sz);
 		json_object_set_string(r, "Mounts", "");
 		struct strbuf ls = STRBUF_INIT;
 		for (size_t k = 0; k < c->cfg->labels.len; k++)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cmd/skiff/ctr-cli.h"
@@ -421,12 +422,26 @@ static int write_cidfile(const char *id, struct skiff_err **err)
 	return rc < 0 ? err_make(err, errno, "--cidfile %s", o.cidfile) : 0;
 }
 
+/* podman warns once that rootless limits need a delegated cgroup v2 */
+static void warn_rootless_limits(struct skiff_ctx *ctx, const struct ctr_config *c)
+{
+	struct statfs fs;
+	bool limits = c->memory || c->memory_swap || c->memory_reservation || c->cpus > 0 || c->cpu_shares ||
+		      c->cpu_quota || c->cpu_period || c->cpuset_cpus || c->cpuset_mems || c->has_pids_limit;
+	if (!ctx->cfg.rootless || !limits)
+		return;
+	if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */)
+		return; /* the runtime uses a delegated cgroup when there is one, and warns itself */
+	skiff_warn(ctx, "Resource limits are not supported and ignored on cgroups V1 rootless systems");
+}
+
 static int create_common(struct skiff_ctx *ctx, struct engine *e, int argc, char **argv, struct ctr *ret,
 			 struct skiff_err **err)
 {
 	struct ctr_config *cfg = NULL;
 	if (build_config(ctx, e, argc, argv, &cfg, err) < 0)
 		return -1;
+	warn_rootless_limits(ctx, cfg);
 	int rc = ctr_create(e, cfg, err);
 	if (rc == 0)
 		rc = ctr_lookup(e, cfg->id, ret, err);

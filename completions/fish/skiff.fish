@@ -706,7 +706,7 @@ complete -c skiff -n "__skiff_opts_for 'container unpause'" -l all -s a -d 'Act 
 complete -c skiff -n "__skiff_opts_for 'container unpause'" -l help -s h -d 'Show help'
 
 # skiff container wait
-complete -c skiff -n "__skiff_opts_for 'container wait'" -l condition -x -d 'Condition to wait on: stopped or exited (default)'
+complete -c skiff -n "__skiff_opts_for 'container wait'" -l condition -x -d 'Condition to wait on: created, running, paused, stopped or exited (default)'
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l ignore -d 'Ignore a missing container (exit code -1)'
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l help -s h -d 'Show help'
 
@@ -1056,6 +1056,6 @@ complete -c skiff -n "__skiff_opts_for 'version'" -l format -s f -x -d 'Change t
 complete -c skiff -n "__skiff_opts_for 'version'" -l help -s h -d 'Show help'
 
 # skiff wait
-complete -c skiff -n "__skiff_opts_for 'wait'" -l condition -x -d 'Condition to wait on: stopped or exited (default)'
+complete -c skiff -n "__skiff_opts_for 'wait'" -l condition -x -d 'Condition to wait on: created, running, paused, stopped or exited (default)'
 complete -c skiff -n "__skiff_opts_for 'wait'" -l ignore -d 'Ignore a missing container (exit code -1)'
 complete -c skiff -n "__skiff_opts_for 'wait'" -l help -s h -d 'Show help'

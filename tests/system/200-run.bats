@@ -170,3 +170,45 @@ function setup() {
 	run_skiff rm -f cg$TESTNUM
 	[ ! -d /sys/fs/cgroup/memory/skiff/$id ] || die "cgroup left behind after rm"
 }
+
+@test "run: --privileged, --ulimit, a seccomp profile file, --sysctl, --oom-score-adj" {
+	run_skiff run --rm --privileged "$IMAGE" grep -E '^(CapEff|Seccomp):' /proc/self/status
+	assert "$output" =~ "Seccomp:	0" "--privileged: no seccomp filter: $output"
+	assert "$output" !~ "CapEff:	00000000800405fb" "--privileged: more than the default capabilities: $output"
+	run_skiff run --rm --ulimit nofile=512:800 "$IMAGE" sh -c 'ulimit -n; ulimit -Hn'
+	is "$output" "512
+800" "--ulimit nofile"
+	run_skiff 125 run --rm --ulimit nofile=900:800 "$IMAGE" true
+	run_skiff 125 run --rm --ulimit nosuch=1 "$IMAGE" true
+	cat >"$SKIFF_TEST_ROOT/seccomp.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+JSON
+	run_skiff 1 run --rm --security-opt seccomp="$SKIFF_TEST_ROOT/seccomp.json" "$IMAGE" mkdir /tmp/x
+	assert "$output" =~ "Operation not permitted" "the profile from the file applies: $output"
+	run_skiff 125 run --rm --security-opt seccomp=/nonexistent$TESTNUM "$IMAGE" true
+	assert "$output" =~ "nonexistent$TESTNUM" "a missing profile is named: $output"
+	run_skiff run --rm --sysctl net.ipv4.ip_forward=1 "$IMAGE" cat /proc/sys/net/ipv4/ip_forward
+	is "$output" "1" "--sysctl in the container's network namespace"
+	run_skiff run --rm --oom-score-adj 500 "$IMAGE" cat /proc/self/oom_score_adj
+	is "$output" "500" "--oom-score-adj"
+}
+
+@test "run: the vfs storage driver" {
+	local S=("$SKIFF" --root "$SKIFF_TEST_ROOT/vfsroot" --runroot "$SKIFF_TEST_ROOT/vfsrun" --storage-driver vfs)
+	"${S[@]}" load -q -i "$FIXTURES/busybox.docker.tar" >/dev/null || die "load into a vfs store"
+	run "${S[@]}" run --name v$TESTNUM "$IMAGE" sh -c 'echo vfs > /root/f; cat /root/f'
+	assert "$status" -eq 0 "run on vfs: $output"
+	is "$output" "vfs" "the container writes its own copy"
+	run "${S[@]}" run --rm "$IMAGE" sh -c 'cat /root/f 2>&1 || true'
+	assert "$output" =~ "No such file" "the image is untouched: $output"
+	run "${S[@]}" rm v$TESTNUM
+	assert "$status" -eq 0 "rm on vfs: $output"
+	run "${S[@]}" system reset -f
+}
+
+@test "run: rootless limits without a delegated cgroup: a warning, and the container runs" {
+	skip_if_root "root has cgroups here"
+	run_skiff run --rm --memory 64m "$IMAGE" echo ran
+	assert "$output" =~ "Resource limits are not supported" "the warning: $output"
+	assert "$output" =~ "ran" "the container ran: $output"
+}

@@ -31,6 +31,8 @@ function state() {
 	is "$output" "${id:0:12} c$TESTNUM running" "ps: running"
 	run_skiff ps --no-trunc -q
 	is "$output" "$id" "ps -q --no-trunc"
+	run_skiff ps -s --format '{{.Size}}'
+	assert "$output" =~ "^[0-9.]+k?B \(virtual [0-9.]+[kM]B\)$" "ps -s: $output"
 	run_skiff ps
 	assert "${lines[0]}" =~ "^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$" "ps header: ${lines[0]}"
 	assert "${lines[1]}" =~ "sleep 1000 .* Up " "ps row: ${lines[1]}"
@@ -56,6 +58,9 @@ function state() {
 	run_skiff wait u$TESTNUM
 	is "$output" "43" "--stop-signal"
 	run_skiff run -d --name k$TESTNUM "$IMAGE" sh -c 'trap "exit 44" HUP; while :; do sleep 0.1; done'
+	run_skiff wait --condition running k$TESTNUM
+	is "$output" "-1" "wait --condition running returns once it runs"
+	run_skiff 125 wait --condition sideways k$TESTNUM
 	run_skiff kill -s HUP k$TESTNUM
 	run_skiff wait k$TESTNUM
 	is "$output" "44" "kill -s HUP"
