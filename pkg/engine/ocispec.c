@@ -307,11 +307,83 @@ static void set_env(struct spec_runtime *s, const struct ctr_config *c, const st
 		strv_pushf(e, "HOME=%s", home && *home ? home : "/");
 }
 
+/* ---- --userns=keep-id (rootless) ---- */
+
+/* From our own map (we are root of the rootless namespace): the host id our 0 stands for,
+ * and how many ids the namespace has. */
+static int own_map(const char *file, uint32_t *ret_host, uint32_t *ret_size, struct skiff_err **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	if (read_file_at(AT_FDCWD, file, 65536, &buf, &len, err) < 0)
+		return -1;
+	uint64_t total = 0;
+	bool found = false;
+	for (char *l = buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = 0;
+		unsigned long in, out, n;
+		if (sscanf(l, "%lu %lu %lu", &in, &out, &n) == 3) {
+			total += n;
+			if (in == 0) {
+				*ret_host = (uint32_t)out;
+				found = true;
+			}
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	if (!found || total < 2 || total > UINT32_MAX)
+		return ctr_err(err, EINVAL, "--userns=keep-id: %s maps no range to use", file);
+	*ret_size = (uint32_t)total;
+	return 0;
+}
+
+static bool keep_id(const struct ctr_config *c)
+{
+	return c->userns_mode && !strcmp(c->userns_mode, "keep-id");
+}
+
+/* container 0..U-1 -> 1..U, U -> 0 (us), U+1.. -> U+1.. : the user keeps their id */
+static int keep_id_maps(struct spec_rt_idmaps *m, const char *file, uint32_t *ret_id, struct skiff_err **err)
+{
+	uint32_t host, size;
+	if (own_map(file, &host, &size, err) < 0)
+		return -1;
+	if (host >= size)
+		return ctr_err(err, EINVAL, "--userns=keep-id: id %u is outside the %u ids of the user namespace", host,
+			       size);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+	struct spec_rt_idmap v[3];
+	size_t n = 0;
+	if (host > 0)
+		v[n++] = (struct spec_rt_idmap){.container_id = 0, .host_id = 1, .size = host};
+	v[n++] = (struct spec_rt_idmap){.container_id = host, .host_id = 0, .size = 1};
+	if (size - 1 > host)
+		v[n++] = (struct spec_rt_idmap){.container_id = host + 1, .host_id = host + 1, .size = size - 1 - host};
+	m->v = xcalloc(n, sizeof(*m->v));
+	memcpy(m->v, v, n * sizeof(*v));
+	m->len = m->alloc = n;
+	*ret_id = host;
+	return 0;
+}
+
 static int set_user(struct spec_runtime *s, const struct ctr_config *c, const struct spec_container_config *ic,
 		    const struct ctr_spec_env *env, struct ctr_exec_user *u, struct skiff_err **err)
 {
 	const char *spec = c->user && *c->user ? c->user : ic && ic->user && *ic->user ? ic->user : "";
 	struct spec_rt_user *pu = &s->process->user;
+	char kid[32];
+	if (keep_id(c) && !(c->user && *c->user)) {
+		/* the user's own ids, as podman's keep-id */
+		uint32_t uh, us, gh, gs;
+		if (own_map("/proc/self/uid_map", &uh, &us, err) < 0 ||
+		    own_map("/proc/self/gid_map", &gh, &gs, err) < 0)
+			return -1;
+		snprintf(kid, sizeof(kid), "%u:%u", uh, gh);
+		spec = kid;
+	}
 
 	if (ctr_lookup_exec_user(env->rootfs_fd, spec, u, err) < 0)
 		return -1;
@@ -883,7 +955,17 @@ static int set_namespaces(struct spec_runtime *s, const struct ctr_config *c, co
 		const char *mode = all[i].mode;
 
 		if (all[i].t == SPEC_NS_USER) {
-			/* no user namespace of its own unless one is joined */
+			/* no user namespace of its own unless one is joined, or keep-id */
+			if (mode && !strcmp(mode, "keep-id")) {
+				uint32_t u, g;
+				if (!env->rootless)
+					return ctr_err(err, EINVAL, "--userns=keep-id is only supported rootless");
+				if (keep_id_maps(&l->uid_mappings, "/proc/self/uid_map", &u, err) < 0 ||
+				    keep_id_maps(&l->gid_mappings, "/proc/self/gid_map", &g, err) < 0)
+					return -1;
+				spec_runtime_set_namespace(s, SPEC_NS_USER, NULL);
+				continue;
+			}
 			if (mode && *mode && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0 &&
 			    strncmp(mode, "ns:", 3) != 0)
 				return ctr_err(err, ENOTSUP, "--userns %s is not supported yet", mode);

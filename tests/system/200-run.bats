@@ -212,3 +212,18 @@ JSON
 	assert "$output" =~ "Resource limits are not supported" "the warning: $output"
 	assert "$output" =~ "ran" "the container ran: $output"
 }
+
+@test "run --userns=keep-id: the user keeps their uid inside" {
+	if ! is_rootless; then
+		run_skiff 125 run --rm --userns=keep-id "$IMAGE" true
+		assert "$output" =~ "only supported rootless" "as root: $output"
+		return
+	fi
+	run_skiff run --rm --userns=keep-id "$IMAGE" sh -c 'id -u; id -g; stat -c %u /bin'
+	is "$output" "$(id -u)
+$(id -g)
+$(id -u)" "our ids, and the image's files are ours"
+	run_skiff run --rm --userns=keep-id -u 0 "$IMAGE" id -u
+	is "$output" "0" "-u still wins"
+	run_skiff 125 run --rm --userns=auto "$IMAGE" true
+}
