@@ -80,6 +80,14 @@ int skiff_open_store(struct skiff_ctx *ctx, unsigned flags, struct skiff_err **e
 		/* Read-only commands on a store that does not exist yet see it empty. */
 		.readonly_ok = !(flags & NEED_USERNS),
 	};
+	/* overlay.mount_program from storage.conf or --storage-opt (the last one wins) */
+	for (size_t i = 0; i < ctx->cfg.driver_opts.len; i++) {
+		const char *v = ctx->cfg.driver_opts.v[i];
+		if (!strncmp(v, "overlay.mount_program=", 22))
+			o.mount_program = v + 22;
+		else if (!strncmp(v, "mount_program=", 14))
+			o.mount_program = v + 14;
+	}
 	if (ctx->store)
 		return 0;
 	return store_open(&o, &ctx->store, err);

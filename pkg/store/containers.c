@@ -17,6 +17,7 @@
 #include "pkg/store/store.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
+#include "vendor-free/spawn.h"
 #include "vendor-free/strbuf.h"
 #include "vendor-free/xalloc.h"
 
@@ -356,6 +357,46 @@ int store_image_containers(struct store *s, const char *image_id, struct strv *r
 	return db_strv(s, "SELECT id FROM containers WHERE image_id = ? ORDER BY created", image_id, ret, err);
 }
 
+/* mount(2) overlay; paths relative to the graphroot keep the options short */
+static int mount_native(struct store *s, const char *opts, const char *rel, struct skiff_err **err)
+{
+	cleanup_close int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || fchdir(s->rootfd) < 0)
+		return err_make(err, errno, "chdir to the graphroot");
+	int rc = mount("overlay", rel, "overlay", MS_NODEV, opts);
+	int e = errno;
+	if (fchdir(cwd) < 0) {
+		/* the old cwd is gone: nothing relies on it */
+	}
+	return rc < 0 ? err_make(err, e, "overlay") : 0;
+}
+
+/* overlay.mount_program (fuse-overlayfs), run in the graphroot for the same short paths */
+static int mount_with_program(struct store *s, const char *prog, const char *opts, const char *rel,
+			      struct skiff_err **err)
+{
+	struct strbuf o = STRBUF_INIT;
+	strbuf_addstr(&o, opts);
+	/* fuse-overlayfs has no userxattr; it keeps its own xattrs */
+	char *ux = strstr(o.buf, ",userxattr");
+	if (ux)
+		strbuf_setlen(&o, (size_t)(ux - o.buf));
+	const char *argv[] = {prog, "-o", o.buf, rel, NULL};
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	so.cwd = s->graphroot;
+	so.stdin_fd = SPAWN_DEVNULL;
+	struct strbuf errout = STRBUF_INIT;
+	int status = 0;
+	int rc = run_capture(argv, &so, NULL, &errout, &status, err);
+	if (rc == 0 && status != 0) {
+		strbuf_rtrim(&errout);
+		rc = err_makex(err, EIO, "%s: %s", prog, errout.len ? errout.buf : "failed");
+	}
+	strbuf_release(&errout);
+	strbuf_release(&o);
+	return rc;
+}
+
 int store_container_mount(struct store *s, const char *id, char **ret_path, struct skiff_err **err)
 {
 	cleanup_free char *dir = store_container_dir(s, id);
@@ -390,21 +431,27 @@ int store_container_mount(struct store *s, const char *id, char **ret_path, stru
 	if (s->userns)
 		strbuf_addstr(&opts, ",userxattr");
 	strv_release(&layers);
-	cleanup_close int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || fchdir(s->rootfd) < 0) {
-		strbuf_release(&opts);
-		return err_make(err, errno, "mount container %s: chdir", id);
-	}
 	cleanup_free char *rel = xasprintf("containers/%s/merged", id);
-	rc = mount("overlay", rel, "overlay", MS_NODEV, opts.buf);
-	int e = errno;
-	if (fchdir(cwd) < 0) {
-		/* the old cwd is gone: nothing relies on it */
+	if (s->mount_program) {
+		rc = mount_with_program(s, s->mount_program, opts.buf, rel, err);
+	} else {
+		rc = mount_native(s, opts.buf, rel, err);
+		if (rc < 0 && (err_status(*err) == EPERM || err_status(*err) == EINVAL || err_status(*err) == ENODEV)) {
+			/* no native overlay here (an old kernel in a user namespace): fuse-overlayfs */
+			struct skiff_err *native = TAKE_PTR(*err);
+			rc = mount_with_program(s, "fuse-overlayfs", opts.buf, rel, err);
+			if (rc < 0) {
+				err_clear(err);
+				*err = native;
+			} else {
+				err_free(native);
+			}
+		}
 	}
 	if (rc < 0) {
-		rc = err_make(err, e, "mount the rootfs of container %s (overlay, %zu bytes of options)", id, opts.len);
+		err_wrap(err, "mount the rootfs of container %s (%zu bytes of overlay options)", id, opts.len);
 		strbuf_release(&opts);
-		return rc;
+		return -1;
 	}
 	strbuf_release(&opts);
 	*ret_path = TAKE_PTR(merged);

@@ -17,7 +17,8 @@ struct store {
 	int locksfd;		      /* graphroot/locks */
 	struct skiff_lock store_lock; /* locks/store, held shared while open */
 	bool userns;
-	bool empty; /* read-only open of a store that does not exist yet */
+	char *mount_program; /* overlay.mount_program, or NULL */
+	bool empty;	     /* read-only open of a store that does not exist yet */
 	sqlite3 *db;
 };
 

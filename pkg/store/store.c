@@ -240,6 +240,7 @@ void store_close(struct store *s)
 	free(s->graphroot);
 	free(s->runroot);
 	free(s->driver);
+	free(s->mount_program);
 	free(s);
 }
 
@@ -256,6 +257,7 @@ int store_open(const struct store_opts *opts, struct store **ret, struct skiff_e
 	s->runroot = xstrdup(opts->runroot ? opts->runroot : opts->graphroot);
 	s->driver = xstrdup(opts->driver ? opts->driver : "overlay");
 	s->userns = opts->userns;
+	s->mount_program = opts->mount_program ? xstrdup(opts->mount_program) : NULL;
 
 	if (opts->readonly_ok && stat(opts->graphroot, &st) < 0 && errno == ENOENT) {
 		s->empty = true;

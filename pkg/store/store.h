@@ -26,10 +26,11 @@ struct store;
 struct store_opts {
 	const char *graphroot;
 	const char *runroot;
-	const char *driver; /* "overlay" or "vfs" */
-	bool userns;	    /* content is written inside a user namespace (rootless) */
-	bool recover;	    /* may remove leftovers (needs to own the content: root or in the userns) */
-	bool readonly_ok;   /* a missing store is fine: behave as empty (no directories created) */
+	const char *driver;	   /* "overlay" or "vfs" */
+	bool userns;		   /* content is written inside a user namespace (rootless) */
+	bool recover;		   /* may remove leftovers (needs to own the content: root or in the userns) */
+	bool readonly_ok;	   /* a missing store is fine: behave as empty (no directories created) */
+	const char *mount_program; /* overlay.mount_program (fuse-overlayfs); NULL: native overlay */
 };
 
 int store_open(const struct store_opts *opts, struct store **ret, struct skiff_err **err);

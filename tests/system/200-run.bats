@@ -227,3 +227,17 @@ $(id -u)" "our ids, and the image's files are ours"
 	is "$output" "0" "-u still wins"
 	run_skiff 125 run --rm --userns=auto "$IMAGE" true
 }
+
+@test "run: overlay.mount_program=fuse-overlayfs" {
+	command -v fuse-overlayfs >/dev/null || skip "fuse-overlayfs is not installed"
+	[ -r /dev/fuse ] && [ -w /dev/fuse ] || skip "/dev/fuse is not usable by $(id -un) here (mode $(stat -c %a /dev/fuse))"
+	local S=("$SKIFF" --root "$SKIFF_TEST_ROOT/fzroot" --runroot "$SKIFF_TEST_ROOT/fzrun"
+		--storage-opt overlay.mount_program="$(command -v fuse-overlayfs)")
+	"${S[@]}" load -q -i "$FIXTURES/busybox.docker.tar" >/dev/null || die "load"
+	run "${S[@]}" run --rm "$IMAGE" sh -c 'grep " / " /proc/mounts; echo x > /f; cat /f'
+	assert "$status" -eq 0 "run on fuse-overlayfs: $output"
+	assert "$output" =~ "fuse-overlayfs / fuse" "the rootfs is a fuse-overlayfs mount: $output"
+	assert "$output" =~ "x" "writable"
+	run "${S[@]}" ps -aq
+	is "$output" "" "--rm removed it (and unmounted)"
+}
