@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/skiff/output.h"
+#include "cmd/skiff/ctr-cli.h"
 #include "cmd/skiff/skiff.h"
 #include "pkg/spec/image.h"
 #include "pkg/store/store.h"
@@ -154,10 +155,35 @@ static int reset_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 {
 	if (!reset_force) {
 		char answer[16] = "";
-		fprintf(stderr, "WARNING! This will remove:\n        - all images\n        - all build cache\n"
-				"Are you sure you want to continue? [y/N] ");
+		fprintf(stderr, "WARNING! This will remove:\n        - all containers\n        - all images\n"
+				"        - all build cache\nAre you sure you want to continue? [y/N] ");
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return 0;
+	}
+	/* the containers first: their monitors and processes go, their mounts with them */
+	struct skiff_err *e = NULL;
+	if (skiff_open_store(ctx, NEED_USERNS, &e) == 0) {
+		struct engine eng;
+		if (ctr_cli_engine(ctx, &eng, &e) == 0) {
+			struct ctr *v = NULL;
+			size_t n = 0;
+			if (ctr_list(&eng, &v, &n, &e) == 0) {
+				for (size_t i = 0; i < n; i++) {
+					struct skiff_err *e1 = NULL;
+					if (ctr_remove(&eng, &v[i], true, &e1) < 0)
+						skiff_warn(ctx, "%s", e1->msg);
+					err_free(e1);
+				}
+			}
+			ctr_list_free(v, n);
+			ctr_cli_engine_release(&eng);
+		}
+		store_close(ctx->store);
+		ctx->store = NULL;
+	}
+	if (e) {
+		skiff_warn(ctx, "%s", e->msg);
+		err_free(e);
 	}
 	return store_reset(ctx->cfg.graphroot, ctx->cfg.runroot, err);
 }

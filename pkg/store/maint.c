@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "pkg/store/store-internal.h"
@@ -150,8 +151,31 @@ static int wipe_dir(const char *path, struct skiff_err **err)
 	return rc;
 }
 
+/* Container rootfs mounts left behind (a container whose record is gone): detach them
+ * so the wipe, which never crosses a mount, can remove the directories. */
+static void detach_container_mounts(const char *graphroot)
+{
+	cleanup_free char *dir = xasprintf("%s/containers", graphroot);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct strv names = STRV_INIT;
+	struct skiff_err *e = NULL;
+	if (fd < 0 || store_list_dir(fd, dir, &names, &e) < 0) {
+		err_free(e);
+		strv_release(&names);
+		return;
+	}
+	for (size_t i = 0; i < names.len; i++) {
+		cleanup_free char *mp = xasprintf("%s/%s/merged", dir, names.v[i]);
+		while (umount2(mp, MNT_DETACH) == 0) {
+			/* stacked mounts: until none is left */
+		}
+	}
+	strv_release(&names);
+}
+
 int store_reset(const char *graphroot, const char *runroot, struct skiff_err **err)
 {
+	detach_container_mounts(graphroot);
 	if (wipe_dir(graphroot, err) < 0)
 		return -1;
 	if (runroot && strcmp(runroot, graphroot) && wipe_dir(runroot, err) < 0)

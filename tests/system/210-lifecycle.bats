@@ -237,3 +237,15 @@ line3" "logs -f follows to the end"
 	is "$output" "" "rmi -f removed the container"
 	run_skiff 1 image exists "$IMAGE"
 }
+
+@test "system reset removes running containers too" {
+	run_skiff run -d --name rs$TESTNUM "$IMAGE" sleep 1000
+	run_skiff inspect --format '{{.State.Pid}}' rs$TESTNUM
+	local pid=$output
+	run_skiff system reset -f
+	wait_for --timeout 10 bash -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" || die "the container outlived the reset"
+	run_skiff ps -aq
+	is "$output" "" "no containers"
+	run_skiff images -q
+	is "$output" "" "no images"
+}
