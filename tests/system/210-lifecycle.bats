@@ -163,6 +163,19 @@ line3" "logs -f follows to the end"
 	is "$output" "piped in" "-i passes stdin"
 	run_skiff run --rm -t "$IMAGE" sh -c 'test -t 0 && echo tty'
 	assert "$output" =~ "tty" "-t gives a terminal"
+	command -v script >/dev/null || skip "script(1) is needed for a terminal on stdin"
+	local S="$SKIFF --root $SKIFF_TEST_ROOT/root --runroot $SKIFF_TEST_ROOT/runroot"
+	# a shell on a pty, fed through script(1): the exit status comes back
+	run bash -c "printf 'echo hi-\$((6*7)); exit 3\r' | timeout 30 script -qefc '$S run -it --rm $IMAGE sh' /dev/null"
+	assert "$status" -eq 3 "run -it exits with the shell's status: $output"
+	assert "$output" =~ "hi-42" "the shell ran the input: $output"
+	# ctrl-p ctrl-q detaches (typed once the terminal is raw, i.e. once it runs)
+	run bash -c "{ for i in \$(seq 200); do $S ps --format '{{.Names}}' | grep -qx dt$TESTNUM && break; sleep 0.1; done
+		printf '\x10\x11'; } | timeout 30 script -qefc '$S run -it --name dt$TESTNUM $IMAGE sh' /dev/null"
+	assert "$status" -eq 0 "detached: $output"
+	run_skiff ps --format '{{.Names}} {{.State}}'
+	is "$output" "dt$TESTNUM running" "still running after the detach keys"
+	run_skiff rm -f dt$TESTNUM
 }
 
 @test "--runtime PATH, kept by the container; --runtime crun" {
