@@ -262,3 +262,15 @@ line3" "logs -f follows to the end"
 	run_skiff images -q
 	is "$output" "" "no images"
 }
+
+@test "--sig-proxy: signals to an attached run reach the container" {
+	local S=("$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot")
+	"${S[@]}" run --name sp$TESTNUM "$IMAGE" sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' >/dev/null 2>&1 &
+	local cli=$!
+	wait_for --timeout 20 bash -c "$(printf '%q ' "${S[@]}") ps --format '{{.Names}}' | grep -qx sp$TESTNUM" || die "did not start"
+	kill -USR1 "$cli"
+	local st=0
+	wait "$cli" || st=$?
+	is "$st" "9" "the container trapped the proxied USR1 and run exits with its status"
+	run_skiff rm sp$TESTNUM
+}
