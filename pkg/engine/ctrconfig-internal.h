@@ -50,4 +50,8 @@ int ctr_err(struct skiff_err **err, int status, const char *fmt, ...) __attribut
 /* True for a mode that names the host's namespace ("host"). */
 bool ctr_ns_is_host(const char *mode);
 
+/* A JSON array of the strings / object of the map (new values). */
+struct json *ctr_strv_json(const struct strv *sv);
+struct json *ctr_map_json(const struct spec_map *m);
+
 #endif

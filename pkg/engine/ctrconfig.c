@@ -109,7 +109,7 @@ static void set_str(struct json *o, const char *key, const char *s)
 		json_object_set_string(o, key, s);
 }
 
-static struct json *strv_json(const struct strv *sv)
+struct json *ctr_strv_json(const struct strv *sv)
 {
 	struct json *a = json_new_array();
 	for (size_t i = 0; i < sv->len; i++)
@@ -117,7 +117,7 @@ static struct json *strv_json(const struct strv *sv)
 	return a;
 }
 
-static struct json *map_json(const struct spec_map *m)
+struct json *ctr_map_json(const struct spec_map *m)
 {
 	struct json *o = json_new_object();
 	for (size_t i = 0; i < m->len; i++)
@@ -146,12 +146,12 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set_int(o, "created", c->created);
 
 	if (c->has_entrypoint)
-		json_object_set(o, "entrypoint", strv_json(&c->entrypoint));
-	json_object_set(o, "command", strv_json(&c->command));
-	json_object_set(o, "env", strv_json(&c->env));
+		json_object_set(o, "entrypoint", ctr_strv_json(&c->entrypoint));
+	json_object_set(o, "command", ctr_strv_json(&c->command));
+	json_object_set(o, "env", ctr_strv_json(&c->env));
 	set_str(o, "workdir", c->workdir);
 	set_str(o, "user", c->user);
-	json_object_set(o, "group_add", strv_json(&c->group_add));
+	json_object_set(o, "group_add", ctr_strv_json(&c->group_add));
 	set_str(o, "hostname", c->hostname);
 	json_object_set_bool(o, "tty", c->tty);
 	json_object_set_bool(o, "interactive", c->interactive);
@@ -181,7 +181,7 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 		set_str(m, "type", c->mounts[i].type);
 		set_str(m, "source", c->mounts[i].source);
 		set_str(m, "destination", c->mounts[i].destination);
-		json_object_set(m, "options", strv_json(&c->mounts[i].options));
+		json_object_set(m, "options", ctr_strv_json(&c->mounts[i].options));
 		json_array_append(a, m);
 	}
 	json_object_set(o, "mounts", a);
@@ -189,13 +189,13 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set_bool(o, "read_only_tmpfs", c->read_only_tmpfs);
 
 	json_object_set_bool(o, "privileged", c->privileged);
-	json_object_set(o, "cap_add", strv_json(&c->cap_add));
-	json_object_set(o, "cap_drop", strv_json(&c->cap_drop));
+	json_object_set(o, "cap_add", ctr_strv_json(&c->cap_add));
+	json_object_set(o, "cap_drop", ctr_strv_json(&c->cap_drop));
 	set_str(o, "seccomp_profile", c->seccomp_profile);
 	set_str(o, "seccomp_json", c->seccomp_json);
 	json_object_set_bool(o, "no_new_privileges", c->no_new_privileges);
-	json_object_set(o, "mask", strv_json(&c->mask));
-	json_object_set(o, "unmask", strv_json(&c->unmask));
+	json_object_set(o, "mask", ctr_strv_json(&c->mask));
+	json_object_set(o, "unmask", ctr_strv_json(&c->unmask));
 
 	json_object_set_int(o, "memory", c->memory);
 	json_object_set_int(o, "memory_reservation", c->memory_reservation);
@@ -215,17 +215,17 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	set_str(o, "uts", c->uts_mode);
 	set_str(o, "userns", c->userns_mode);
 	set_str(o, "cgroupns", c->cgroupns_mode);
-	json_object_set(o, "dns", strv_json(&c->dns));
-	json_object_set(o, "dns_search", strv_json(&c->dns_search));
-	json_object_set(o, "dns_option", strv_json(&c->dns_option));
-	json_object_set(o, "add_host", strv_json(&c->add_host));
+	json_object_set(o, "dns", ctr_strv_json(&c->dns));
+	json_object_set(o, "dns_search", ctr_strv_json(&c->dns_search));
+	json_object_set(o, "dns_option", ctr_strv_json(&c->dns_option));
+	json_object_set(o, "add_host", ctr_strv_json(&c->add_host));
 
-	json_object_set(o, "labels", map_json(&c->labels));
-	json_object_set(o, "annotations", map_json(&c->annotations));
+	json_object_set(o, "labels", ctr_map_json(&c->labels));
+	json_object_set(o, "annotations", ctr_map_json(&c->annotations));
 	set_str(o, "log_driver", c->log_driver);
 	json_object_set_int(o, "log_size_max", c->log_size_max);
 	set_str(o, "runtime", c->runtime);
-	json_object_set(o, "sysctls", strv_json(&c->sysctls));
+	json_object_set(o, "sysctls", ctr_strv_json(&c->sysctls));
 	return o;
 }
 

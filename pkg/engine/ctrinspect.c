@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pkg/engine/container.h"
+#include "pkg/engine/ctrconfig-internal.h"
 #include "pkg/spec/runtime.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
@@ -31,22 +32,6 @@ static void set_time(struct json *o, const char *key, int64_t ns)
 	strftime(z, sizeof(z), "%z", &tm);
 	snprintf(buf + n, sizeof(buf) - n, "%.3s:%.2s", z, z + 3);
 	json_object_set_string(o, key, buf);
-}
-
-static struct json *strv_json(const struct strv *v)
-{
-	struct json *a = json_new_array();
-	for (size_t i = 0; i < v->len; i++)
-		json_array_append(a, json_new_string(v->v[i]));
-	return a;
-}
-
-static struct json *map_json(const struct spec_map *m)
-{
-	struct json *o = json_new_object();
-	for (size_t i = 0; i < m->len; i++)
-		json_object_set_string(o, m->items[i].key, m->items[i].value);
-	return o;
 }
 
 /* The spec the container runs with, when its bundle is there. */
@@ -135,8 +120,8 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	if (spec && spec->process && spec->process->capabilities) {
 		json_free(eff);
 		json_free(bnd);
-		eff = strv_json(&spec->process->capabilities->effective);
-		bnd = strv_json(&spec->process->capabilities->bounding);
+		eff = ctr_strv_json(&spec->process->capabilities->effective);
+		bnd = ctr_strv_json(&spec->process->capabilities->bounding);
 	}
 	json_object_set(j, "EffectiveCaps", eff);
 	json_object_set(j, "BoundingCaps", bnd);
@@ -162,7 +147,7 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 		json_object_set_string(mj, "Destination", m->destination);
 		json_object_set_string(mj, "Driver", "");
 		json_object_set_string(mj, "Mode", "");
-		json_object_set(mj, "Options", strv_json(&m->options));
+		json_object_set(mj, "Options", ctr_strv_json(&m->options));
 		json_object_set_bool(mj, "RW", !strv_contains(&m->options, "ro"));
 		json_object_set_string(mj, "Propagation", "rprivate");
 		json_array_append(mounts, mj);
@@ -185,22 +170,22 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set_bool(cf, "OpenStdin", cfg->interactive);
 	json_object_set_bool(cf, "StdinOnce", false);
 	if (spec && spec->process)
-		json_object_set(cf, "Env", strv_json(&spec->process->env));
+		json_object_set(cf, "Env", ctr_strv_json(&spec->process->env));
 	else
-		json_object_set(cf, "Env", strv_json(&cfg->env));
-	json_object_set(cf, "Cmd", strv_json(&cfg->command));
+		json_object_set(cf, "Env", ctr_strv_json(&cfg->env));
+	json_object_set(cf, "Cmd", ctr_strv_json(&cfg->command));
 	json_object_set_string(cf, "Image", cfg->image_name ? cfg->image_name : cfg->image);
 	json_object_set(cf, "Volumes", json_new_null());
 	json_object_set_string(cf, "WorkingDir",
 			       spec && spec->process && spec->process->cwd ? spec->process->cwd
 									   : (cfg->workdir ? cfg->workdir : "/"));
 	if (cfg->has_entrypoint)
-		json_object_set(cf, "Entrypoint", strv_json(&cfg->entrypoint));
+		json_object_set(cf, "Entrypoint", ctr_strv_json(&cfg->entrypoint));
 	else
 		json_object_set(cf, "Entrypoint", json_new_string(""));
 	json_object_set(cf, "OnBuild", json_new_null());
-	json_object_set(cf, "Labels", map_json(&cfg->labels));
-	json_object_set(cf, "Annotations", map_json(&cfg->annotations));
+	json_object_set(cf, "Labels", ctr_map_json(&cfg->labels));
+	json_object_set(cf, "Annotations", ctr_map_json(&cfg->annotations));
 	const char *sn = sig_name(cfg->stop_signal > 0 ? cfg->stop_signal : 15);
 	json_object_set_string(cf, "StopSignal", sn ? sn : "SIGTERM");
 	json_object_set_string(cf, "Umask", "0022");
@@ -225,8 +210,8 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set_int(rp, "MaximumRetryCount", cfg->restart_max);
 	json_object_set(hc, "RestartPolicy", rp);
 	json_object_set_bool(hc, "AutoRemove", cfg->rm);
-	json_object_set(hc, "CapAdd", strv_json(&cfg->cap_add));
-	json_object_set(hc, "CapDrop", strv_json(&cfg->cap_drop));
+	json_object_set(hc, "CapAdd", ctr_strv_json(&cfg->cap_add));
+	json_object_set(hc, "CapDrop", ctr_strv_json(&cfg->cap_drop));
 	json_object_set_bool(hc, "Privileged", cfg->privileged);
 	json_object_set_bool(hc, "ReadonlyRootfs", cfg->read_only);
 	json_object_set_int(hc, "Memory", cfg->memory);

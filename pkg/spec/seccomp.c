@@ -1,6 +1,8 @@
 /* OCI linux.seccomp: parse, validate, generate; docker/podman profile conversion. */
 #include "pkg/spec/seccomp.h"
 
+#include "pkg/spec/image.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -137,41 +139,8 @@ static const struct arch_alias *arch_find(const char *name)
 
 const char *spec_seccomp_native_arch(void)
 {
-#if defined(__x86_64__) && defined(__ILP32__)
-	return "x32";
-#elif defined(__x86_64__)
-	return "amd64";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-	return "ppc64le";
-#elif defined(__powerpc64__)
-	return "ppc64";
-#elif defined(__powerpc__)
-	return "ppc";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__s390__)
-	return "s390";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#elif defined(__loongarch64)
-	return "loong64";
-#elif defined(__mips__) && defined(__mips64) && defined(__MIPSEL__)
-	return "mips64le";
-#elif defined(__mips__) && defined(__mips64)
-	return "mips64";
-#elif defined(__mips__) && defined(__MIPSEL__)
-	return "mipsle";
-#elif defined(__mips__)
-	return "mips";
-#else
-	return NULL;
-#endif
+	/* the Go name of the build's arch, as image configs use */
+	return spec_goarch();
 }
 
 /* ---- freeing ---- */

@@ -986,7 +986,8 @@ static void test_namespaces(void **state)
 		{&c->ipc_mode, "ns:relative", EINVAL, "--ipc \"ns:relative\""},
 		{&c->pid_mode, "bogus", EINVAL, "--pid \"bogus\""},
 		{&c->uts_mode, "container:", EINVAL, "no container named"},
-		{&c->userns_mode, "keep-id", ENOTSUP, "--userns keep-id"},
+		{&c->userns_mode, "keep-id", EINVAL, "only supported rootless"},
+		{&c->userns_mode, "auto", ENOTSUP, "--userns auto"},
 		{&c->cgroupns_mode, "sometimes", EINVAL, "--cgroupns \"sometimes\""},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
