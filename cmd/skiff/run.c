@@ -505,6 +505,7 @@ static int cmd_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 		.tty = o.tty,
 		.sig_proxy = o.sig_proxy && !o.tty,
 		.detach_keys = o.detach_keys,
+		.cleanup = true,
 	};
 	int code = 0;
 	int r = ctr_attach(&e, &c, &ao, true, &code, err);
@@ -515,13 +516,13 @@ static int cmd_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 		goto out;
 	}
 	status = code < 0 ? 125 : code;
-	if (c.cfg->rm) {
-		/* the monitor's cleanup may be removing it too: whoever comes second finds nothing */
+	{
+		/* the monitor left the cleanup to us: record the exit (and unmount), or remove */
 		struct ctr again = {0};
 		struct skiff_err *e2 = NULL;
 		if (ctr_lookup(&e, c.row.id, &again, &e2) == 0) {
-			ctr_wait(&e, &again, &code, &e2);
-			ctr_remove(&e, &again, true, &e2);
+			if (c.cfg->rm)
+				ctr_remove(&e, &again, true, &e2);
 			ctr_release(&again);
 		}
 		if (e2 && e2->status != ENOENT)

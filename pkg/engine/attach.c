@@ -107,7 +107,9 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 	struct mon_packet *p = xmalloc(sizeof(*p));
 	bool in_open = o->in;
 
-	if (mon_attach(ctl, o->in, o->out, o->err, err) < 0)
+	unsigned flags = (o->in ? MON_ATTACH_STDIN : 0) | (o->out ? MON_ATTACH_STDOUT : 0) |
+			 (o->err ? MON_ATTACH_STDERR : 0) | (o->cleanup ? MON_ATTACH_CLEANUP : 0);
+	if (mon_attach_flags(ctl, flags, err) < 0)
 		goto out;
 	if (o->tty && o->in && isatty(o->in_fd) && tcgetattr(o->in_fd, &saved) == 0) {
 		struct termios t = saved;

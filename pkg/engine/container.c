@@ -548,8 +548,27 @@ int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **er
 	unsigned t = timeout >= 0 ? (unsigned)timeout : (c->cfg->has_stop_timeout ? c->cfg->stop_timeout : 10);
 	int fd = -1;
 	struct skiff_err *e2 = NULL;
+	bool claimed = false;
 	if (ctr_connect(e, c, &fd, &e2) == 0) {
+		/* We clean up after the exit ourselves (record it, unmount, --rm): the monitor
+		 * skips its exit command if EXIT reaches us; if we die first, it runs it. */
+		if (mon_attach_flags(fd, MON_ATTACH_CLEANUP, &e2) == 0)
+			claimed = true;
+		err_clear(&e2);
 		int rc = mon_stop(fd, t, stop_signal(e, c), &e2);
+		if (rc == 0 && claimed) {
+			/* EXIT, or the monitor closing us after it: the end of this run */
+			struct mon_packet *p = xmalloc(sizeof(*p));
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			while (poll(&pf, 1, (int)t * 1000 + 15000) > 0) {
+				struct skiff_err *e3 = NULL;
+				int r = mon_recv(fd, p, &e3);
+				err_free(e3);
+				if (r <= 0 || p->msg.type == MON_PKT_EXIT)
+					break;
+			}
+			free(p);
+		}
 		close(fd);
 		if (rc == 0 && wait_exit(e, c, (int)t * 1000 + 15000, err) < 0)
 			return -1;
@@ -564,7 +583,12 @@ int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **er
 		run_runtime(e, c, d, &e2);
 		err_clear(&e2);
 	}
-	return ctr_refresh(e, c, err);
+	if (ctr_refresh(e, c, err) < 0)
+		return -1;
+	/* what the exit command would have done for --rm (ctr_remove goes on itself) */
+	if (claimed && c->cfg->rm && !is_active(c) && !c->removing)
+		return ctr_remove(e, c, false, err);
+	return 0;
 }
 
 int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err)
@@ -583,6 +607,7 @@ int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err)
 
 int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **err)
 {
+	c->removing = true;
 	if (is_active(c)) {
 		if (!force)
 			return err_makex(

@@ -39,6 +39,7 @@ struct engine {
 struct ctr {
 	struct store_container row;
 	struct ctr_config *cfg;
+	bool removing; /* ctr_remove is under way (ctr_stop leaves --rm to it) */
 };
 void ctr_release(struct ctr *c);
 
@@ -95,6 +96,7 @@ struct ctr_attach_opts {
 	bool tty;		 /* the container has a terminal: in_fd is put in raw mode when it is one */
 	bool sig_proxy;		 /* forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to the container */
 	const char *detach_keys; /* "ctrl-p,ctrl-q" (default; "" disables) */
+	bool cleanup;		 /* the caller cleans up after the exit: the monitor skips its exit command */
 };
 /* Attach to the monitor of c, START it when start (the monitor waits for it), and copy
  * streams until the container exits: *ret_code is its status. Returns 1 (not 0) when the

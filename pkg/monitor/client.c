@@ -357,6 +357,12 @@ int mon_attach(int fd, bool in, bool out, bool err_, struct skiff_err **err)
 	return request(fd, &m, NULL, err);
 }
 
+int mon_attach_flags(int fd, unsigned flags, struct skiff_err **err)
+{
+	struct mon_msg m = {.type = MON_PKT_ATTACH, .flags = (uint8_t)flags};
+	return request(fd, &m, NULL, err);
+}
+
 int mon_send_stdin(int fd, const void *buf, size_t len, struct skiff_err **err)
 {
 	const char *p = buf;

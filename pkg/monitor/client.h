@@ -59,6 +59,8 @@ int mon_kill(int fd, int sig, struct skiff_err **err);
 int mon_status(int fd, char **ret_text, struct skiff_err **err);
 int mon_reopen_log(int fd, struct skiff_err **err);
 int mon_attach(int fd, bool in, bool out, bool err_, struct skiff_err **err);
+/* ATTACH with MON_ATTACH_* flags (MON_ATTACH_CLEANUP among them). */
+int mon_attach_flags(int fd, unsigned flags, struct skiff_err **err);
 
 /* Stream packets (no reply): data to the container's stdin (split into packets as needed),
  * end of stdin, window size. */

@@ -157,7 +157,7 @@ static void handle(struct monitor *m, struct mon_client *c, const struct mon_msg
 
 	switch (msg->type) {
 	case MON_PKT_ATTACH:
-		if (msg->flags & ~MON_ATTACH_ALL) {
+		if (msg->flags & ~MON_ATTACH_KNOWN) {
 			reply(m, c, EINVAL, "attach: unknown flags 0x%02x", msg->flags);
 			return;
 		}
@@ -260,6 +260,8 @@ void ctl_send_exit(struct monitor *m, int code, int sig)
 		if (c->dead)
 			continue;
 		send_msg(m, c, &msg);
+		if ((c->attach & MON_ATTACH_CLEANUP) && !c->dead)
+			m->cleanup_claimed = true; /* the client cleans up: no exit command */
 		if (c->attach)
 			ctl_drop(m, c); /* the attach session ends with the container */
 	}

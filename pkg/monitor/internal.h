@@ -61,7 +61,8 @@ struct monitor {
 
 	unsigned restarts, backoff_n;
 	bool stopped_by_user;
-	bool shutdown; /* SIGTERM/SIGINT to the monitor: no restart */
+	bool cleanup_claimed; /* EXIT reached a client that cleans up itself */
+	bool shutdown;	      /* SIGTERM/SIGINT to the monitor: no restart */
 	struct mon_exit last;
 	bool have_last;
 

@@ -304,6 +304,7 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 		timer_set(m, TIMER_RESTART, mon_restart_delay_ms(m->backoff_n));
 		m->backoff_n++;
 		m->state = ST_RESTARTING;
+		m->cleanup_claimed = false; /* not the end: whoever claimed it cleaned up this run only */
 		return;
 	}
 	m->state = ST_EXITED;
@@ -503,7 +504,7 @@ static void run_exit_command(struct monitor *m)
 	pid_t pid;
 	int pidfd = -1;
 
-	if (!o->exit_command)
+	if (!o->exit_command || m->cleanup_claimed)
 		return;
 	strv_push(&argv, o->exit_command);
 	for (const char *const *a = o->exit_command_args; a && *a; a++)

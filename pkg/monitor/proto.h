@@ -56,6 +56,10 @@ enum mon_pkt_type {
 #define MON_ATTACH_STDOUT 0x2
 #define MON_ATTACH_STDERR 0x4
 #define MON_ATTACH_ALL (MON_ATTACH_STDIN | MON_ATTACH_STDOUT | MON_ATTACH_STDERR)
+/* The client does the exit command's work itself once it has the EXIT packet (an attached
+ * `skiff run`): the monitor skips the exit command when EXIT reached such a client. */
+#define MON_ATTACH_CLEANUP 0x8
+#define MON_ATTACH_KNOWN (MON_ATTACH_ALL | MON_ATTACH_CLEANUP)
 
 /* STOP with this timeout (or signal 0) uses the monitor's --stop-timeout (--stop-signal). */
 #define MON_STOP_DEFAULT_TIMEOUT UINT32_MAX

@@ -106,6 +106,10 @@ function setup() {
 
 @test "run: the writable layer keeps changes until rm" {
 	run_skiff run --name w$TESTNUM "$IMAGE" sh -c 'echo kept > /root/file'
+	run_skiff mount
+	is "$output" "" "the attached run unmounted the rootfs when the container exited"
+	run_skiff inspect --format '{{.State.Status}}' w$TESTNUM
+	is "$output" "exited" "and recorded the exit"
 	run_skiff start --attach w$TESTNUM
 	run_skiff run --rm "$IMAGE" sh -c 'cat /root/file 2>&1 || true'
 	assert "$output" =~ "No such file" "another container does not see it"

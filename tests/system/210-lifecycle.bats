@@ -274,3 +274,24 @@ line3" "logs -f follows to the end"
 	is "$st" "9" "the container trapped the proxied USR1 and run exits with its status"
 	run_skiff rm sp$TESTNUM
 }
+
+@test "cleanup: the monitor's exit command runs when no attached client took it over" {
+	command -v sqlite3 >/dev/null || skip "sqlite3 is needed to read the store directly"
+	local d=$SKIFF_TEST_ROOT/go$TESTNUM
+	mkdir -p "$d"
+	chmod 777 "$d"
+	local S=("$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot")
+	"${S[@]}" run --name cl$TESTNUM -v "$d:/w" "$IMAGE" sh -c 'while [ ! -e /w/go ]; do sleep 0.1; done' >/dev/null 2>&1 &
+	local cli=$!
+	wait_for --timeout 20 bash -c "$(printf '%q ' "${S[@]}") ps --format '{{.Names}}' | grep -qx cl$TESTNUM" || die "did not start"
+	run_skiff inspect --format '{{.State.ConmonPid}}' cl$TESTNUM
+	local mon=$output
+	kill -9 "$cli"
+	wait "$cli" || true
+	touch "$d/go"
+	wait_for --timeout 20 bash -c "! kill -0 $mon 2>/dev/null || grep -q '^State:.*Z' /proc/$mon/status" || die "the monitor did not finish"
+	# straight from the database: no skiff command has refreshed it
+	run sqlite3 "$SKIFF_TEST_ROOT/root/skiff.db" "SELECT status, mounted FROM containers WHERE name = 'cl$TESTNUM'"
+	is "$output" "exited|0" "the exit command recorded the exit and unmounted"
+	run_skiff rm cl$TESTNUM
+}
