@@ -169,13 +169,14 @@ static char *temp_name(const char *base)
 }
 
 /* Write data to fd and make it durable with the final mode. */
-static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const char *name, struct skiff_err **err)
+static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const char *name, bool durable,
+		    struct skiff_err **err)
 {
 	if (write_all(fd, data, len) < 0)
 		return err_make(err, errno, "write %s", name);
 	if (fchmod(fd, mode & 07777) < 0)
 		return err_make(err, errno, "chmod %s", name);
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		return err_make(err, errno, "fsync %s", name);
 	return 0;
 }
@@ -186,7 +187,7 @@ static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const cha
  * back to a named temporary file, -1 on error.
  */
 static int write_via_tmpfile(int pfd, const char *base, const char *name, const void *data, size_t len, mode_t mode,
-			     char **ret_tmp, struct skiff_err **err)
+			     bool durable, char **ret_tmp, struct skiff_err **err)
 {
 	cleanup_close int fd = -1;
 	char proc[64];
@@ -197,7 +198,7 @@ static int write_via_tmpfile(int pfd, const char *base, const char *name, const 
 			return 1;
 		return err_make(err, errno, "create temporary file for %s", name);
 	}
-	if (fill_tmp(fd, data, len, mode, name, err) < 0)
+	if (fill_tmp(fd, data, len, mode, name, durable, err) < 0)
 		return -1;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -216,7 +217,7 @@ static int write_via_tmpfile(int pfd, const char *base, const char *name, const 
 }
 
 static int write_via_named(int pfd, const char *base, const char *name, const void *data, size_t len, mode_t mode,
-			   char **ret_tmp, struct skiff_err **err)
+			   bool durable, char **ret_tmp, struct skiff_err **err)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
 		cleanup_free char *tmp = temp_name(base);
@@ -227,7 +228,7 @@ static int write_via_named(int pfd, const char *base, const char *name, const vo
 				continue;
 			return err_make(err, errno, "create temporary file for %s", name);
 		}
-		if (fill_tmp(fd, data, len, mode, name, err) < 0) {
+		if (fill_tmp(fd, data, len, mode, name, durable, err) < 0) {
 			unlinkat(pfd, tmp, 0);
 			return -1;
 		}
@@ -237,7 +238,8 @@ static int write_via_named(int pfd, const char *base, const char *name, const vo
 	return err_makex(err, EEXIST, "create temporary file for %s: no free temporary name", name);
 }
 
-int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err)
+static int write_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool durable,
+		      struct skiff_err **err)
 {
 	cleanup_free char *parent = NULL;
 	cleanup_free char *tmp = NULL;
@@ -259,9 +261,9 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 	if (pfd < 0)
 		return err_make(err, errno, "write %s: open directory %s", name, parent ? parent : ".");
 
-	r = write_via_tmpfile(pfd, base, name, data, len, mode, &tmp, err);
+	r = write_via_tmpfile(pfd, base, name, data, len, mode, durable, &tmp, err);
 	if (r > 0)
-		r = write_via_named(pfd, base, name, data, len, mode, &tmp, err);
+		r = write_via_named(pfd, base, name, data, len, mode, durable, &tmp, err);
 	if (r < 0)
 		return -1;
 	if (renameat(pfd, tmp, pfd, base) < 0) {
@@ -269,9 +271,19 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		unlinkat(pfd, tmp, 0);
 		return err_make(err, e, "rename temporary file to %s", name);
 	}
-	if (fsync(pfd) < 0)
+	if (durable && fsync(pfd) < 0)
 		return err_make(err, errno, "write %s: fsync directory", name);
 	return 0;
+}
+
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err)
+{
+	return write_file(dirfd, name, data, len, mode, true, err);
+}
+
+int write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err)
+{
+	return write_file(dirfd, name, data, len, mode, false, err);
 }
 
 int mkdir_p_at(int dirfd, const char *path, mode_t mode, struct skiff_err **err)

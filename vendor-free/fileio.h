@@ -37,6 +37,9 @@ int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
  * umask does not apply), fsync()ed, renamed over name, and the directory is
  * fsync()ed. Readers see either the old or the new content, never a mix. */
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err);
+/* The same replacement, all or nothing for readers, without the fsyncs: for per-boot
+ * state (the runroot) that a crash makes worthless anyway. */
+int write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct skiff_err **err);
 
 /* fsync the directory name relative to dirfd (name NULL or "" : dirfd itself). */
 int fsync_dir_at(int dirfd, const char *name, struct skiff_err **err);

@@ -372,7 +372,7 @@ static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int
 		struct strbuf sb = STRBUF_INIT;
 		rc = spec_runtime_generate(spec, &sb, err);
 		if (rc == 0)
-			rc = write_file_atomic(rundirfd, "config.json", sb.buf, sb.len, 0600, err);
+			rc = write_file_replace(rundirfd, "config.json", sb.buf, sb.len, 0600, err);
 		strbuf_release(&sb);
 	}
 	if (spec)

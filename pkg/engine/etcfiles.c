@@ -570,10 +570,10 @@ int ctr_write_etc_files(int userdata_dirfd, const struct ctr_config *c, const ch
 	if (build_hosts(c, hostname, &hosts, err) < 0 || build_resolv(c, host_resolv, &resolv, err) < 0)
 		return -1;
 	strbuf_addf(&hn, "%s\n", hostname);
-	if (write_file_atomic(userdata_dirfd, "hosts", hosts.buf, hosts.len, 0644, err) < 0 ||
-	    write_file_atomic(userdata_dirfd, "resolv.conf", resolv.buf, resolv.len, 0644, err) < 0 ||
-	    write_file_atomic(userdata_dirfd, "hostname", hn.buf, hn.len, 0644, err) < 0 ||
-	    write_file_atomic(userdata_dirfd, ".containerenv", "", 0, 0644, err) < 0)
+	if (write_file_replace(userdata_dirfd, "hosts", hosts.buf, hosts.len, 0644, err) < 0 ||
+	    write_file_replace(userdata_dirfd, "resolv.conf", resolv.buf, resolv.len, 0644, err) < 0 ||
+	    write_file_replace(userdata_dirfd, "hostname", hn.buf, hn.len, 0644, err) < 0 ||
+	    write_file_replace(userdata_dirfd, ".containerenv", "", 0, 0644, err) < 0)
 		return err_wrap(err, "write /etc files of the container");
 	return 0;
 }

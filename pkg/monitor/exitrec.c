@@ -36,7 +36,7 @@ int mon_exit_write(int dirfd, const struct mon_exit *e, struct skiff_err **err)
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 
 	mon_exit_format(e, &sb);
-	if (write_file_atomic(dirfd, "exit", sb.buf, sb.len, 0644, err) < 0)
+	if (write_file_replace(dirfd, "exit", sb.buf, sb.len, 0644, err) < 0)
 		return err_wrap(err, "write exit record");
 	return 0;
 }

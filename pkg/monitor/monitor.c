@@ -490,7 +490,7 @@ static int write_monitor_pid(struct monitor *m, struct skiff_err **err)
 	if (proc_starttime(0, &st) < 0)
 		return err_make(err, errno, "read the monitor's start time");
 	strbuf_addf(&sb, "%d %" PRIu64 "\n", (int)getpid(), st);
-	if (write_file_atomic(m->dirfd, "monitor.pid", sb.buf, sb.len, 0644, err) < 0)
+	if (write_file_replace(m->dirfd, "monitor.pid", sb.buf, sb.len, 0644, err) < 0)
 		return err_wrap(err, "write monitor.pid");
 	return 0;
 }

@@ -241,7 +241,7 @@ static int seccomp_cached(const struct rt_global *g, const struct json *sc, stru
 	if (dfd >= 0) {
 		strbuf_addch(&key, 0);
 		rt_seccomp_serialize(*ret, &key);
-		write_file_atomic(dfd, name, key.buf, key.len, 0600, &e);
+		write_file_replace(dfd, name, key.buf, key.len, 0600, &e);
 	}
 	err_free(e);
 	strbuf_release(&key);
@@ -347,7 +347,7 @@ static int do_create(struct rt_ctx *c, const struct rt_global *g, struct created
 	if (c->opts->pid_file) {
 		char num[32];
 		int n = snprintf(num, sizeof(num), "%d", (int)pid);
-		if (write_file_atomic(AT_FDCWD, c->opts->pid_file, num, (size_t)n, 0644, err) < 0)
+		if (write_file_replace(AT_FDCWD, c->opts->pid_file, num, (size_t)n, 0644, err) < 0)
 			return err_wrap(err, "pid file");
 	}
 	return 0;

@@ -287,7 +287,7 @@ int rt_exec(const struct rt_global *g, const struct rt_exec_opts *o, int *ret_st
 	if (o->pid_file) {
 		char num[32];
 		int n = snprintf(num, sizeof(num), "%d", (int)child);
-		if (write_file_atomic(AT_FDCWD, o->pid_file, num, (size_t)n, 0644, err) < 0)
+		if (write_file_replace(AT_FDCWD, o->pid_file, num, (size_t)n, 0644, err) < 0)
 			goto out;
 	}
 	if (o->detach) {

@@ -125,7 +125,7 @@ int rt_state_write(int dirfd, const struct rt_state *s, struct skiff_err **err)
 	struct strbuf sb = STRBUF_INIT;
 	json_dump(j, 0, &sb);
 	json_free(j);
-	int rc = write_file_atomic(dirfd, "state.json", sb.buf, sb.len, 0600, err);
+	int rc = write_file_replace(dirfd, "state.json", sb.buf, sb.len, 0600, err);
 	strbuf_release(&sb);
 	return rc;
 }

@@ -164,6 +164,31 @@ static void test_write_read_atomic(void **state)
 	assert_true(S_ISREG(st.st_mode));
 }
 
+/* write_file_replace: the same all-or-nothing replacement, without the fsyncs */
+static void test_write_replace(void **state)
+{
+	struct tmp *t = *state;
+	struct skiff_err *err = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	assert_int_equal(write_file_replace(t->dfd, "exit", "{\"code\":1}", 10, 0644, &err), 0);
+	assert_int_equal(write_file_replace(t->dfd, "exit", "{}", 2, 0600, &err), 0);
+	assert_int_equal(read_file_at(t->dfd, "exit", 100, &buf, &len, &err), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(buf, "{}");
+	free(buf);
+	assert_int_equal(fstatat(t->dfd, "exit", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(count_entries(t->dfd), 1); /* no temporary left */
+	assert_int_equal(write_file_replace(t->dfd, "", "x", 1, 0644, &err), -1);
+	assert_int_equal(err->status, EINVAL);
+	err_clear(&err);
+	assert_int_equal(write_file_replace(t->dfd, "nosuchdir/f", "x", 1, 0644, &err), -1);
+	assert_non_null(strstr(err->msg, "nosuchdir"));
+	err_clear(&err);
+}
+
 static void test_write_atomic_large(void **state)
 {
 	struct tmp *t = *state;
@@ -746,6 +771,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_without_proc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_errors, setup, teardown),
 		cmocka_unit_test(test_read_all_fd_limit),
