@@ -110,57 +110,74 @@ int ctr_cli_start_status(const struct skiff_err *err)
  * first are printed, the last one returned, as podman reports several. */
 typedef int (*ctr_fn)(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err);
 
-static int for_each(struct skiff_ctx *ctx, int argc, char **argv, bool all, bool ignore_missing, ctr_fn fn,
-		    struct skiff_err **err)
+static void keep_last(struct skiff_err **last, struct skiff_err *e1)
+{
+	if (*last) {
+		fprintf(stderr, "Error: %s\n", (*last)->msg);
+		err_free(*last);
+	}
+	*last = e1;
+}
+
+/* prestop >= -1: stop every running one of them at once first (timeout; -1: each its own),
+ * so that their stop timeouts and exits overlap (rm -f, stop -a). */
+static int for_each_stopping(struct skiff_ctx *ctx, int argc, char **argv, bool all, bool ignore_missing, ctr_fn fn,
+			     int prestop, bool removing, struct skiff_err **err)
 {
 	struct engine e;
 	if (ctr_cli_engine(ctx, &e, err) < 0)
 		return -1;
-	int rc = 0;
 	struct skiff_err *last = NULL;
+	struct ctr *v = NULL;
+	size_t n = 0;
+	const char **given = NULL;
 	if (all) {
-		struct ctr *v = NULL;
-		size_t n = 0;
 		if (ctr_list(&e, &v, &n, err) < 0) {
 			ctr_cli_engine_release(&e);
 			return -1;
 		}
-		for (size_t i = 0; i < n; i++) {
-			struct skiff_err *e1 = NULL;
-			if (fn(&e, &v[i], v[i].row.id, &e1) < 0) {
-				if (last) {
-					fprintf(stderr, "Error: %s\n", last->msg);
-					err_free(last);
-				}
-				last = e1;
-			}
-		}
-		ctr_list_free(v, n);
+		given = xcalloc(n ? n : 1, sizeof(*given));
+		for (size_t i = 0; i < n; i++)
+			given[i] = v[i].row.id;
 	} else {
+		v = xcalloc(argc ? (size_t)argc : 1, sizeof(*v));
+		given = xcalloc(argc ? (size_t)argc : 1, sizeof(*given));
 		for (int i = 0; i < argc; i++) {
-			struct ctr c = {0};
 			struct skiff_err *e1 = NULL;
-			if (ctr_lookup(&e, argv[i], &c, &e1) == 0) {
-				fn(&e, &c, argv[i], &e1);
-				ctr_release(&c);
-			} else if (ignore_missing && e1->status == ENOENT) {
+			if (ctr_lookup(&e, argv[i], &v[n], &e1) == 0) {
+				given[n++] = argv[i];
+				continue;
+			}
+			if (ignore_missing && e1->status == ENOENT)
 				err_clear(&e1);
-			}
-			if (e1) {
-				if (last) {
-					fprintf(stderr, "Error: %s\n", last->msg);
-					err_free(last);
-				}
-				last = e1;
-			}
+			else
+				keep_last(&last, e1);
 		}
 	}
+	if (prestop >= -1 && n > 1) {
+		struct skiff_err *e1 = NULL;
+		if (ctr_stop_many(&e, v, n, prestop, removing, &e1) < 0)
+			keep_last(&last, e1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct skiff_err *e1 = NULL;
+		if (fn(&e, &v[i], given[i], &e1) < 0)
+			keep_last(&last, e1);
+	}
+	ctr_list_free(v, n);
+	free(given);
+	ctr_cli_engine_release(&e);
 	if (last) {
 		*err = last;
-		rc = -1;
+		return -1;
 	}
-	ctr_cli_engine_release(&e);
-	return rc;
+	return 0;
+}
+
+static int for_each(struct skiff_ctx *ctx, int argc, char **argv, bool all, bool ignore_missing, ctr_fn fn,
+		    struct skiff_err **err)
+{
+	return for_each_stopping(ctx, argc, argv, all, ignore_missing, fn, -2, false, err);
 }
 
 static void print_given(struct ctr *c, const char *as_given)
@@ -268,7 +285,7 @@ static int stop_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
 	if (sp.all && argc)
 		return err_makex(err, EINVAL, "--all and container names or IDs cannot be used together");
-	return for_each(ctx, argc, argv, sp.all, sp.ignore, stop_one, err) < 0 ? -1 : 0;
+	return for_each_stopping(ctx, argc, argv, sp.all, sp.ignore, stop_one, (int)sp.time, false, err) < 0 ? -1 : 0;
 }
 
 const struct cli_impl cli_stop = {
@@ -380,7 +397,8 @@ static int rm_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 {
 	if (!rm.all && argc == 0)
 		return err_makex(err, EINVAL, "you must provide at least one container name or ID");
-	if (for_each(ctx, argc, argv, rm.all, rm.ignore, rm_one, err) < 0)
+	/* as podman: -f also ignores containers that do not exist */
+	if (for_each_stopping(ctx, argc, argv, rm.all, rm.ignore || rm.force, rm_one, rm.force ? 0 : -2, true, err) < 0)
 		return (*err)->status == ENOENT ? 1 : (*err)->status == EBUSY ? 2 : -1;
 	return 0;
 }

@@ -591,6 +591,69 @@ int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **er
 	return 0;
 }
 
+int ctr_stop_many(struct engine *e, struct ctr *v, size_t n, int timeout, bool removing, struct skiff_err **err)
+{
+	/* 1: the stop signal to every monitor, each connection claiming the cleanup */
+	int *fds = xcalloc(n ? n : 1, sizeof(int));
+	unsigned maxt = 0;
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = -1;
+		if (!is_active(&v[i]))
+			continue;
+		unsigned t =
+			timeout >= 0 ? (unsigned)timeout : (v[i].cfg->has_stop_timeout ? v[i].cfg->stop_timeout : 10);
+		struct skiff_err *e2 = NULL;
+		int fd = -1;
+		if (ctr_connect(e, &v[i], &fd, &e2) == 0 && mon_attach_flags(fd, MON_ATTACH_CLEANUP, &e2) == 0 &&
+		    mon_stop(fd, t, stop_signal(e, &v[i]), &e2) == 0) {
+			fds[i] = fd;
+			if (t > maxt)
+				maxt = t;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+		err_free(e2);
+	}
+	/* 2: their exits, in any order; then each as ctr_stop finishes one */
+	struct mon_packet *p = xmalloc(sizeof(*p));
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0) {
+			for (;;) {
+				struct timespec now;
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				long left =
+					(long)maxt * 1000 + 15000 -
+					((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+				struct pollfd pf = {.fd = fds[i], .events = POLLIN};
+				if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+					break;
+				struct skiff_err *e3 = NULL;
+				int r = mon_recv(fds[i], p, &e3);
+				err_free(e3);
+				if (r <= 0 || p->msg.type == MON_PKT_EXIT)
+					break;
+			}
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		/* a container whose monitor did not answer goes the single way */
+		if (rc == 0 && is_active(&v[i]) && ctr_refresh(e, &v[i], err) < 0)
+			rc = -1;
+		if (rc == 0 && is_active(&v[i]) && ctr_stop(e, &v[i], timeout, err) < 0)
+			rc = -1;
+		/* we claimed the cleanup: a --rm container goes now, unless the caller removes it */
+		if (rc == 0 && !removing && v[i].cfg->rm && !is_active(&v[i]) && !v[i].removing &&
+		    ctr_remove(e, &v[i], false, err) < 0)
+			rc = -1;
+	}
+	free(p);
+	free(fds);
+	return rc;
+}
+
 int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err)
 {
 	if (!is_active(c))

@@ -68,6 +68,10 @@ char *ctr_rundir(struct engine *e, const char *id);
 /* Stop: the stop signal, then SIGKILL after timeout (negative: the container's own).
  * Waits until it has exited. Stopped containers are fine. */
 int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **err);
+/* Stop several at once: every stop signal first, then the exits (a container's stop
+ * timeout runs alongside the others'). Refreshes each, and removes the --rm ones unless
+ * the caller is removing them anyway. */
+int ctr_stop_many(struct engine *e, struct ctr *v, size_t n, int timeout, bool removing, struct skiff_err **err);
 int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err);
 /* Remove; a running container needs force (then it is killed first). */
 int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **err);

@@ -295,3 +295,21 @@ line3" "logs -f follows to the end"
 	is "$output" "exited|0" "the exit command recorded the exit and unmounted"
 	run_skiff rm cl$TESTNUM
 }
+
+@test "stop -a and rm -f of several containers at once" {
+	run_skiff run -d --name s1$TESTNUM "$IMAGE" sleep 1000
+	run_skiff run -d --name s2$TESTNUM "$IMAGE" sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done'
+	run_skiff run -d --rm --name s3$TESTNUM "$IMAGE" sleep 1000
+	run_skiff stop -a -t 2
+	assert "${#lines[@]}" -eq 3 "stop -a names each: $output"
+	run_skiff ps -a --format '{{.Names}} {{.Status}}'
+	assert "$output" =~ "s1$TESTNUM Exited \(137\)" "sleep as PID 1 needed SIGKILL: $output"
+	assert "$output" =~ "s2$TESTNUM Exited \(5\)" "the trap ran: $output"
+	assert "$output" !~ "s3$TESTNUM" "the --rm one is gone: $output"
+	run_skiff start s1$TESTNUM s2$TESTNUM
+	run_skiff rm -f s1$TESTNUM s2$TESTNUM nosuch$TESTNUM
+	assert "$output" =~ "s1$TESTNUM" "rm -f names the removed"
+	assert "$output" !~ "nosuch$TESTNUM" "-f passes over a missing one, as podman"
+	run_skiff ps -aq
+	is "$output" "" "all removed"
+}
