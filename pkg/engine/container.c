@@ -88,7 +88,9 @@ static int load_image_config(struct engine *e, const char *image_id, struct spec
 	size_t len = 0;
 	if (store_image_config(e->store, image_id, &buf, &len, err) < 0)
 		return -1;
-	if (spec_image_config_parse(buf, len, ret, err) < 0)
+	char dig[80];
+	snprintf(dig, sizeof(dig), "sha256:%s", image_id);
+	if (spec_image_config_parse_known(buf, len, dig, ret, err) < 0)
 		return err_wrap(err, "image %.12s: config", image_id);
 	return 0;
 }
@@ -691,6 +693,17 @@ int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **e
 			wait_exit(e, c, 10000, &e2);
 		}
 		err_clear(&e2);
+	}
+	/* A monitor that saw the exit deletes the runtime's state and then exits: let it
+	 * finish rather than run the runtime a second time beside it. */
+	if (c->row.monitor_pid > 0) {
+		cleanup_close int pfd = pidfd_open_compat(c->row.monitor_pid);
+		uint64_t st = 0;
+		if (pfd >= 0 && proc_starttime(c->row.monitor_pid, &st) == 0 && st == c->row.monitor_start) {
+			struct pollfd p = {.fd = pfd, .events = POLLIN};
+			while (poll(&p, 1, 10000) < 0 && errno == EINTR) {
+			}
+		}
 	}
 	/* the runtime's state, if a killed monitor left it behind */
 	const char *d[] = {"delete", "--force", c->row.id, NULL};

@@ -290,6 +290,10 @@ struct spec_image_config {
  * (null is accepted as absent, as Go does; Entrypoint/Cmd/Shell may be a single string,
  * as Docker's strslice). architecture and os are not required (old Docker images). */
 int spec_image_config_parse(const char *buf, size_t len, struct spec_image_config **ret, struct skiff_err **err);
+/* The same for bytes whose digest ("sha256:...") is already known (a stored image's
+ * config: its id), which saves hashing them (and starting libcrypto) again. */
+int spec_image_config_parse_known(const char *buf, size_t len, const char *digest, struct spec_image_config **ret,
+				  struct skiff_err **err);
 /* A new config for this host: architecture spec_goarch() (+ variant), os "linux". */
 struct spec_image_config *spec_image_config_new(void);
 int spec_image_config_add_diff_id(struct spec_image_config *c, const char *diff_id, struct skiff_err **err);

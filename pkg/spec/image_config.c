@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pkg/spec/image_internal.h"
@@ -236,6 +237,12 @@ static int parse_config(const struct json *j, struct spec_image_config *c, struc
 
 int spec_image_config_parse(const char *buf, size_t len, struct spec_image_config **ret, struct skiff_err **err)
 {
+	return spec_image_config_parse_known(buf, len, NULL, ret, err);
+}
+
+int spec_image_config_parse_known(const char *buf, size_t len, const char *digest, struct spec_image_config **ret,
+				  struct skiff_err **err)
+{
 	cleanup_json struct json *j = NULL;
 	cleanup_spec_image_config struct spec_image_config *c = NULL;
 
@@ -246,7 +253,10 @@ int spec_image_config_parse(const char *buf, size_t len, struct spec_image_confi
 	c = xzalloc(sizeof(*c));
 	if (parse_config(j, c, err) < 0)
 		return err_wrap(err, "image config");
-	digest_buf(buf, len, c->digest);
+	if (digest && digest_valid(digest))
+		snprintf(c->digest, sizeof(c->digest), "%s", digest);
+	else
+		digest_buf(buf, len, c->digest);
 	c->dom = TAKE_PTR(j);
 	*ret = TAKE_PTR(c);
 	return 0;
