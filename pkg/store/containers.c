@@ -136,8 +136,8 @@ static int make_content(struct store *s, const char *id, const char *image_id, s
 		strv_release(&layers);
 		return rc;
 	}
-	static const char *const ov[] = {"diff", "work", "empty"};
-	for (size_t i = 0; i < 3; i++)
+	static const char *const ov[] = {"diff", "work"};
+	for (size_t i = 0; i < 2; i++)
 		if (mkdirat(dfd, ov[i], i == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
 			return err_make(err, errno, "create %s/%s", id, ov[i]);
 	return 0;
@@ -425,8 +425,16 @@ int store_container_mount(struct store *s, const char *id, char **ret_path, stru
 	strbuf_addstr(&opts, "lowerdir=");
 	for (size_t i = 0; i < layers.len; i++)
 		strbuf_addf(&opts, "%slayers/%s/diff", i ? ":" : "", layers.v[i]);
-	if (!layers.len)
+	if (!layers.len) {
+		/* an image without layers: overlay still wants a lower directory */
+		cleanup_free char *empty = xasprintf("containers/%s/empty", id);
+		if (mkdirat(s->rootfd, empty, 0700) < 0 && errno != EEXIST) {
+			strv_release(&layers);
+			strbuf_release(&opts);
+			return err_make(err, errno, "create %s", empty);
+		}
 		strbuf_addf(&opts, "containers/%s/empty", id);
+	}
 	strbuf_addf(&opts, ",upperdir=containers/%s/diff,workdir=containers/%s/work", id, id);
 	if (s->userns)
 		strbuf_addstr(&opts, ",userxattr");
