@@ -27,10 +27,7 @@ function teardown() {
 	for d in "${_dirs[@]}"; do
 		if "$MONITOR" --client "$d" alive >/dev/null 2>&1; then
 			timeout 5 "$MONITOR" --client "$d" kill KILL >/dev/null 2>&1 || true
-			for _ in $(seq 50); do
-				"$MONITOR" --client "$d" alive >/dev/null 2>&1 || break
-				sleep 0.1
-			done
+			wait_for --timeout 5 bash -c "! '$MONITOR' --client '$d' alive" 2>/dev/null || true
 			if "$MONITOR" --client "$d" alive >/dev/null 2>&1; then
 				kill -KILL "$(cut -d' ' -f1 "$d/monitor.pid")" 2>/dev/null || true
 			fi
