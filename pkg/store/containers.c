@@ -470,3 +470,61 @@ int store_container_umount(struct store *s, const char *id, struct skiff_err **e
 {
 	return umount_merged(s, id, err);
 }
+
+int store_check_containers(struct store *s, bool repair, const struct strv *bad_images, struct strv *problems,
+			   unsigned *repaired, struct skiff_err **err)
+{
+	struct strv ids = STRV_INIT, images = STRV_INIT, remove = STRV_INIT, dirs = STRV_INIT;
+	int rc = 0;
+	cleanup_close int cfd = openat(s->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (db_strv(s, "SELECT id FROM containers WHERE state = 0 ORDER BY id", NULL, &ids, err) < 0 ||
+	    db_strv(s, "SELECT image_id FROM containers WHERE state = 0 ORDER BY id", NULL, &images, err) < 0 ||
+	    (cfd >= 0 && store_list_dir(cfd, "containers", &dirs, err) < 0)) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < ids.len; i++) {
+		struct stat st;
+		if (cfd < 0 || fstatat(cfd, ids.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+			strv_pushf(problems, "container %s: content missing", ids.v[i]);
+			strv_push(&remove, ids.v[i]);
+		} else if (i < images.len && strv_contains(bad_images, images.v[i])) {
+			strv_pushf(problems, "container %s: image %s broken", ids.v[i], images.v[i]);
+			strv_push(&remove, ids.v[i]);
+		}
+	}
+	for (size_t i = 0; i < dirs.len; i++) {
+		if (!strv_contains(&ids, dirs.v[i])) {
+			cleanup_stmt sqlite3_stmt *q = NULL;
+			bool has_row = false;
+			if (db_prepare(s, "SELECT 1 FROM containers WHERE id = ?", &q, err) < 0) {
+				rc = -1;
+				goto out;
+			}
+			sqlite3_bind_text(q, 1, dirs.v[i], -1, SQLITE_STATIC);
+			has_row = sqlite3_step(q) == SQLITE_ROW; /* being created or removed right now */
+			if (!has_row)
+				strv_pushf(problems, "container directory %s: no record", dirs.v[i]);
+			if (!has_row && repair) {
+				if (remove_content(s, dirs.v[i], err) < 0) {
+					rc = -1;
+					goto out;
+				}
+				(*repaired)++;
+			}
+		}
+	}
+	for (size_t i = 0; repair && i < remove.len; i++) {
+		if (store_container_delete(s, remove.v[i], err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		(*repaired)++;
+	}
+out:
+	strv_release(&ids);
+	strv_release(&images);
+	strv_release(&remove);
+	strv_release(&dirs);
+	return rc;
+}

@@ -86,7 +86,9 @@ int store_check(struct store *s, bool repair, struct store_check_report *ret, st
 			}
 		}
 	}
-	rc = 0;
+	rc = store_check_containers(s, repair, &bad_images, &ret->problems, &ret->repaired, err);
+	if (rc < 0)
+		goto out;
 	if (repair) {
 		for (size_t i = 0; i < bad_images.len && rc == 0; i++) {
 			cleanup_stmt sqlite3_stmt *d = NULL;

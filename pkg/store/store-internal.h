@@ -39,6 +39,10 @@ static inline void stmt_finalizep(sqlite3_stmt **st)
 }
 #define cleanup_stmt __attribute__((cleanup(stmt_finalizep)))
 
+/* system check: containers without their content, on a broken image, and directories
+ * without a record (removed when repair; the containers before their images). */
+int store_check_containers(struct store *s, bool repair, const struct strv *bad_images, struct strv *problems,
+			   unsigned *repaired, struct skiff_err **err);
 /* Remove containers whose create or delete was interrupted. */
 int store_recover_containers(struct store *s, struct skiff_err **err);
 

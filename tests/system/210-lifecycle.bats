@@ -313,3 +313,21 @@ line3" "logs -f follows to the end"
 	run_skiff ps -aq
 	is "$output" "" "all removed"
 }
+
+@test "system check finds containers without content and directories without a record" {
+	run_skiff create --name ok$TESTNUM "$IMAGE" true
+	run_skiff create --name gone$TESTNUM "$IMAGE" true
+	local gone=$output orphan
+	orphan=$(printf 'e%.0s' $(seq 64))
+	rm -rf "$SKIFF_TEST_ROOT/root/containers/$gone"
+	mkdir -p "$SKIFF_TEST_ROOT/root/containers/$orphan/diff"
+	run_skiff 1 system check
+	assert "$output" =~ "container $gone: content missing" "a row without its directory: $output"
+	assert "$output" =~ "container directory $orphan: no record" "a directory without a row: $output"
+	run_skiff system check --repair
+	assert "$output" =~ "repaired 2 problems" "repair: $output"
+	run_skiff system check
+	run_skiff ps -a --format '{{.Names}}'
+	is "$output" "ok$TESTNUM" "the healthy container stays"
+	[ ! -e "$SKIFF_TEST_ROOT/root/containers/$orphan" ] || die "the orphan directory is still there"
+}
