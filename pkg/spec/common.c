@@ -2,6 +2,7 @@
  * runtime spec needs, apart from image.c so that a binary using only the runtime spec
  * (skiff-runtime) does not pull in image handling and its digests (libcrypto). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,4 +194,20 @@ const char *spec_goarch_from_uname(const char *machine, const char **ret_variant
 		}
 	}
 	return NULL;
+}
+
+struct json *specj_collect_extra(const struct json *obj, const char *const *known, size_t n)
+{
+	struct json *extra = NULL;
+	for (size_t i = 0; i < obj->u.obj.len; i++) {
+		bool is_known = false;
+		for (size_t k = 0; k < n && !is_known; k++)
+			is_known = !strcmp(obj->u.obj.keys[i], known[k]);
+		if (is_known)
+			continue;
+		if (!extra)
+			extra = json_new_object();
+		json_object_set(extra, obj->u.obj.keys[i], json_clone(obj->u.obj.vals[i]));
+	}
+	return extra;
 }

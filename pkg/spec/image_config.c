@@ -29,20 +29,6 @@ static bool is_known(const char *key, const char *const *known, size_t n)
 	return false;
 }
 
-/* An object with clones of obj's keys that are not in known; NULL when there are none. */
-static struct json *collect_extra(const struct json *obj, const char *const *known, size_t n)
-{
-	struct json *extra = NULL;
-	for (size_t i = 0; i < obj->u.obj.len; i++) {
-		if (is_known(obj->u.obj.keys[i], known, n))
-			continue;
-		if (!extra)
-			extra = json_new_object();
-		json_object_set(extra, obj->u.obj.keys[i], json_clone(obj->u.obj.vals[i]));
-	}
-	return extra;
-}
-
 /* Append extra's keys (those not known) to obj. */
 static void add_extra(struct json *obj, const struct json *extra, const char *const *known, size_t n)
 {
@@ -162,7 +148,7 @@ static int parse_container_config(const struct json *j, struct spec_container_co
 	hc = json_object_get(j, "Healthcheck");
 	if (hc && hc->type != JSON_NULL && parse_healthcheck(hc, &cc->healthcheck, err) < 0)
 		return err_wrap(err, "Healthcheck");
-	cc->extra = collect_extra(j, config_keys, ARRAY_SIZE(config_keys));
+	cc->extra = specj_collect_extra(j, config_keys, ARRAY_SIZE(config_keys));
 	return 0;
 }
 
@@ -231,7 +217,7 @@ static int parse_config(const struct json *j, struct spec_image_config *c, struc
 		return err_wrap(err, "rootfs");
 	if (parse_history(json_object_get(j, "history"), c, err) < 0)
 		return -1;
-	c->extra = collect_extra(j, top_keys, ARRAY_SIZE(top_keys));
+	c->extra = specj_collect_extra(j, top_keys, ARRAY_SIZE(top_keys));
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 
 /* "string", "object" ... for messages. */
 const char *specj_type_name(const struct json *j);
+/* An object with clones of obj's keys that are not in known (n names); NULL when there are none. */
+struct json *specj_collect_extra(const struct json *obj, const char *const *known, size_t n);
 /* Make sure j is an object; EINVAL "what: expected an object, got T" otherwise. */
 int specj_expect_object(const struct json *j, const char *what, struct skiff_err **err);
 /* Readers: an absent key or JSON null leaves the output untouched (absent), a wrong

@@ -377,20 +377,7 @@ static bool is_known(const char *key, const char *const *known, size_t n)
 	return in_list(key, known, n);
 }
 
-/* An object with clones of obj's keys that are not in known; NULL when there are none. */
-static struct json *collect_extra(const struct json *obj, const char *const *known, size_t n)
-{
-	struct json *extra = NULL;
-	for (size_t i = 0; i < obj->u.obj.len; i++) {
-		if (is_known(obj->u.obj.keys[i], known, n))
-			continue;
-		if (!extra)
-			extra = json_new_object();
-		json_object_set(extra, obj->u.obj.keys[i], json_clone(obj->u.obj.vals[i]));
-	}
-	return extra;
-}
-#define EXTRA(obj, keys) collect_extra((obj), (keys), ARRAY_SIZE(keys))
+#define EXTRA(obj, keys) specj_collect_extra((obj), (keys), ARRAY_SIZE(keys))
 
 /* ---- parse ---- */
 
