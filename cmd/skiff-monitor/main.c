@@ -65,6 +65,8 @@ static void usage(FILE *f)
 	      "  --stop-timeout SECONDS   default 10\n"
 	      "  --exit-command PATH      run after the container exited for good\n"
 	      "  --exit-command-arg ARG   its arguments (repeatable)\n"
+	      "  --exec-process FILE      an exec session: run FILE (an OCI process) in the running\n"
+	      "                           container ID instead of creating it\n"
 	      "  --foreground             do not detach\n",
 	      f);
 }
@@ -122,7 +124,7 @@ struct args {
 	const char *restart;
 	bool foreground, spawn, stop_timeout_set;
 	/* owned copies */
-	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command;
+	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command, *exec_process;
 };
 
 enum {
@@ -148,6 +150,7 @@ enum {
 	OPT_CLIENT,
 	OPT_SPAWN,
 	OPT_PARSE_LOG,
+	OPT_EXEC_PROCESS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -178,6 +181,7 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 		{"exit-command", required_argument, NULL, OPT_EXIT_COMMAND},
 		{"exit-command-arg", required_argument, NULL, OPT_EXIT_COMMAND_ARG},
+		{"exec-process", required_argument, NULL, OPT_EXEC_PROCESS},
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
 		{"client", required_argument, NULL, OPT_CLIENT},
 		{"spawn", no_argument, NULL, OPT_SPAWN},
@@ -267,6 +271,10 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		case OPT_EXIT_COMMAND_ARG:
 			strv_push(&a->exit_args, optarg);
 			break;
+		case OPT_EXEC_PROCESS:
+			free(a->exec_process);
+			a->exec_process = absolute(optarg);
+			break;
 		case OPT_FOREGROUND:
 			a->foreground = true;
 			break;
@@ -305,6 +313,7 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 	o->log_path = a->log_path;
 	o->oom_file = a->oom_file;
 	o->exit_command = a->exit_command;
+	o->exec_process = a->exec_process;
 	o->runtime_args = (const char *const *)a->runtime_args.v;
 	o->exit_command_args = (const char *const *)a->exit_args.v;
 	if (a->log_driver)
@@ -347,6 +356,7 @@ static int spawn_main(struct args *a)
 	so.restart = a->restart;
 	so.exit_command = a->o.exit_command;
 	so.exit_command_args = a->o.exit_command_args;
+	so.exec_process = a->o.exec_process;
 	so.stop_signal = a->o.stop_signal;
 	so.stop_timeout = a->stop_timeout_set ? (int)a->o.stop_timeout : -1;
 	if (mon_spawn(&so, &ctr, &mon, &err) < 0)
@@ -448,6 +458,7 @@ int main(int argc, char **argv)
 	free(a.log_path);
 	free(a.oom_file);
 	free(a.exit_command);
+	free(a.exec_process);
 	return status;
 }
 

@@ -70,11 +70,22 @@ static void resize(int ctl, int fd)
 	err_free(e);
 }
 
-static void proxy_signal(struct engine *e, struct ctr *c, int sig)
+/* Connect to the monitor in dir (a container's, or an exec session's). */
+static int connect_dir(const char *dir, struct ctr *c, int *ret_fd, struct skiff_err **err)
+{
+	char *state = NULL;
+	int rc = mon_connect(dir, ret_fd, &state, err);
+	free(state);
+	if (rc < 0)
+		return err_wrap(err, "container %s: monitor", c->row.name);
+	return 0;
+}
+
+static void proxy_signal(const char *dir, struct ctr *c, int sig)
 {
 	int fd = -1;
 	struct skiff_err *er = NULL;
-	if (ctr_connect(e, c, &fd, &er) == 0) {
+	if (connect_dir(dir, c, &fd, &er) == 0) {
 		mon_kill(fd, sig, &er);
 		close(fd);
 	}
@@ -84,12 +95,19 @@ static void proxy_signal(struct engine *e, struct ctr *c, int sig)
 int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o, bool start, int *ret_code,
 	       struct skiff_err **err)
 {
+	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	return ctr_attach_dir(e, c, dir, false, o, start, ret_code, err);
+}
+
+int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, const struct ctr_attach_opts *o,
+		   bool start, int *ret_code, struct skiff_err **err)
+{
 	char keys[16];
 	size_t nkeys = 0, matched = 0;
 	if (ctr_parse_detach_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", keys, &nkeys, err) < 0)
 		return -1;
 	int ctl = -1;
-	if (ctr_connect(e, c, &ctl, err) < 0)
+	if (connect_dir(dir, c, &ctl, err) < 0)
 		return -1;
 	int rc = -1;
 	struct termios saved;
@@ -113,8 +131,9 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 		goto out;
 	if (o->tty && o->in && isatty(o->in_fd) && tcgetattr(o->in_fd, &saved) == 0) {
 		struct termios t = saved;
+		/* wholly raw, output too: the container's pty has done the output processing
+		 * (\n to \r\n) already, and doing it twice gives \r\r\n */
 		cfmakeraw(&t);
-		t.c_oflag = saved.c_oflag; /* keep output processing: the container's pty does it */
 		if (tcsetattr(o->in_fd, TCSADRAIN, &t) == 0)
 			raw = true;
 	}
@@ -122,12 +141,15 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 		resize(ctl, isatty(o->out_fd) ? o->out_fd : o->in_fd);
 	if (start) {
 		int sfd2 = -1;
-		if (ctr_connect(e, c, &sfd2, err) < 0)
+		if (connect_dir(dir, c, &sfd2, err) < 0)
 			goto out;
 		int r = mon_start(sfd2, err);
 		close(sfd2);
-		if (r < 0 || ctr_mark_started(e, c, err) < 0)
+		if (r < 0 || (!exec && ctr_mark_started(e, c, err) < 0))
 			goto out;
+		/* an exec session's pty is made by START */
+		if (o->tty && exec)
+			resize(ctl, isatty(o->out_fd) ? o->out_fd : o->in_fd);
 	}
 	int code = -1;
 	for (;;) {
@@ -148,7 +170,7 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 					if (o->tty)
 						resize(ctl, isatty(o->out_fd) ? o->out_fd : o->in_fd);
 				} else {
-					proxy_signal(e, c, (int)si.ssi_signo);
+					proxy_signal(dir, c, (int)si.ssi_signo);
 				}
 			}
 		}
@@ -199,7 +221,12 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 		}
 	}
 done:
-	if (code < 0) {
+	if (code < 0 && exec) {
+		struct mon_exit ex;
+		if (mon_read_exit(dir, &ex, err) < 0)
+			goto out;
+		code = ex.exit_code;
+	} else if (code < 0) {
 		if (ctr_refresh(e, c, err) < 0)
 			goto out;
 		code = c->row.exit_code;

@@ -60,12 +60,12 @@ char *ctr_log_path(struct engine *e, const char *id)
 	return xasprintf("%s/containers/%s/userdata/ctr.log", e->cfg->graphroot, id);
 }
 
-static char *runtime_root(struct engine *e)
+char *ctr_runtime_root(struct engine *e)
 {
 	return xasprintf("%s/runtime", e->cfg->runroot);
 }
 
-static void random_id(char out[65])
+void ctr_random_id(char out[65])
 {
 	unsigned char b[32];
 	size_t got = 0;
@@ -108,7 +108,7 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 	if (rc < 0)
 		goto out;
 	char id[65];
-	random_id(id);
+	ctr_random_id(id);
 	free(cfg->id);
 	cfg->id = xstrdup(id);
 	free(cfg->image_id);
@@ -271,7 +271,7 @@ int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err)
 }
 
 /* The OCI runtime of c: its own --runtime, else the engine's. */
-static const char *runtime_of(struct engine *e, const struct ctr *c)
+const char *ctr_runtime_of(struct engine *e, const struct ctr *c)
 {
 	return c->cfg && c->cfg->runtime && *c->cfg->runtime ? c->cfg->runtime : e->runtime;
 }
@@ -279,9 +279,9 @@ static const char *runtime_of(struct engine *e, const struct ctr *c)
 /* The runtime, for when there is no monitor to ask. */
 static int run_runtime(struct engine *e, const struct ctr *c, const char *const *args, struct skiff_err **err)
 {
-	cleanup_free char *root = runtime_root(e);
+	cleanup_free char *root = ctr_runtime_root(e);
 	struct strv argv = STRV_INIT;
-	strv_push(&argv, runtime_of(e, c));
+	strv_push(&argv, ctr_runtime_of(e, c));
 	strv_push(&argv, "--root");
 	strv_push(&argv, root);
 	for (; *args; args++)
@@ -424,7 +424,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 		err_free(e2);
 	}
 
-	cleanup_free char *rtroot = runtime_root(e);
+	cleanup_free char *rtroot = ctr_runtime_root(e);
 	const char *rtargs[] = {"--root", rtroot, NULL};
 	cleanup_free char *log = ctr_log_path(e, c->row.id);
 	cleanup_free char *oom = oom_file(c->row.id);
@@ -447,7 +447,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	mo.id = c->row.id;
 	mo.bundle = rundir;
 	mo.dir = rundir;
-	mo.runtime = runtime_of(e, c);
+	mo.runtime = ctr_runtime_of(e, c);
 	mo.runtime_args = rtargs;
 	mo.terminal = c->cfg->tty;
 	mo.stdin_open = c->cfg->interactive;

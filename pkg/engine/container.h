@@ -63,6 +63,11 @@ int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err);
 int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_err **err);
 /* Record that the monitor has started c (after a START on its socket). */
 int ctr_mark_started(struct engine *e, struct ctr *c, struct skiff_err **err);
+/* The OCI runtime of c (its own --runtime, else the engine's) and its --root (caller frees). */
+const char *ctr_runtime_of(struct engine *e, const struct ctr *c);
+char *ctr_runtime_root(struct engine *e);
+/* 64 random hex digits (a container or exec session id). */
+void ctr_random_id(char out[65]);
 /* The per-boot directory of c (caller frees). */
 char *ctr_rundir(struct engine *e, const char *id);
 /* Stop: the stop signal, then SIGKILL after timeout (negative: the container's own).
@@ -107,6 +112,27 @@ struct ctr_attach_opts {
  * user detached with the detach keys. */
 int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o, bool start, int *ret_code,
 	       struct skiff_err **err);
+/* The same with the monitor in dir: the container's (exec false), or an exec session's
+ * (exec true: the container's record is left alone). */
+int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, const struct ctr_attach_opts *o,
+		   bool start, int *ret_code, struct skiff_err **err);
+
+/* ---- exec (exec.c) ---- */
+struct ctr_exec_opts {
+	const char *const *argv; /* the command, NULL-terminated */
+	const char *const *env;	 /* KEY=VALUE (or KEY: from the environment), NULL-terminated; may be NULL */
+	const char *user;	 /* -u USER[:GROUP]; NULL: the container's */
+	const char *workdir;	 /* -w; NULL: the container's */
+	bool tty, interactive, detach, privileged;
+	const char *detach_keys;
+	unsigned preserve_fds; /* pass fds 3..3+N-1 (runs the runtime directly, no monitor) */
+};
+/* Run a process in the running container c. Foreground: attached to stdio until it exits,
+ * *ret_code its status (1 returned when the user detached). Detached: *ret_session gets the
+ * exec session's id (caller frees) and this returns at once. */
+int ctr_exec(struct engine *e, struct ctr *c, const struct ctr_exec_opts *o, int *ret_code, char **ret_session,
+	     struct skiff_err **err);
+
 /* podman's `inspect` JSON of a container (ctrinspect.c). */
 int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct skiff_err **err);
 

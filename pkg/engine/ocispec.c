@@ -1207,3 +1207,88 @@ out:
 	mnt_list_release(&mounts);
 	return rc;
 }
+
+/* ---- exec ---- */
+
+int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size_t len, int rootfd,
+			 const struct ctr_exec_process *x, char **ret, struct skiff_err **err)
+{
+	cleanup_spec_runtime struct spec_runtime *s = NULL;
+	cleanup_strbuf struct strbuf out = STRBUF_INIT;
+	cleanup_json struct json *j = NULL;
+	struct ctr_exec_user u = {0};
+	int rc = -1;
+
+	if (!x->argv || !x->argv[0])
+		return err_makex(err, EINVAL, "exec: no command given");
+	if (spec_runtime_parse(spec_json, len, &s, err) < 0 || !s->process) {
+		if (!*err)
+			err_makex(err, EINVAL, "the container's spec has no process");
+		return err_wrap(err, "container spec");
+	}
+	struct spec_rt_process *p = s->process;
+	strv_release(&p->args);
+	for (const char *const *a = x->argv; *a; a++)
+		strv_push(&p->args, *a);
+	p->terminal = x->tty;
+	p->has_console_size = x->tty && x->rows && x->cols;
+	p->console_height = x->rows;
+	p->console_width = x->cols;
+	if (x->workdir && *x->workdir) {
+		if (x->workdir[0] != '/')
+			return ctr_err(err, EINVAL, "working directory \"%.256s\" is not an absolute path", x->workdir);
+		free(p->cwd);
+		p->cwd = xstrdup(x->workdir);
+	}
+	bool home_given = false;
+	for (size_t i = 0; x->env && i < x->env->len; i++) {
+		const char *kv = x->env->v[i];
+		const char *eq = strchr(kv, '=');
+		if (!eq)
+			continue;
+		cleanup_free char *key = xstrndup(kv, (size_t)(eq - kv));
+		spec_runtime_setenv(s, key, eq + 1);
+		home_given |= !strcmp(key, "HOME");
+	}
+	if (x->tty) {
+		bool has_term = false;
+		for (size_t i = 0; i < p->env.len; i++)
+			has_term |= !strncmp(p->env.v[i], "TERM=", 5);
+		if (!has_term)
+			spec_runtime_setenv(s, "TERM", "xterm");
+	}
+	bool root = p->user.uid == 0;
+	if (x->user && *x->user) {
+		if (ctr_lookup_exec_user(rootfd, x->user, &u, err) < 0)
+			goto out;
+		p->user.uid = u.uid;
+		p->user.gid = u.gid;
+		free(p->user.additional_gids.v);
+		memset(&p->user.additional_gids, 0, sizeof(p->user.additional_gids));
+		for (size_t i = 0; i < u.sgids.len; i++)
+			ctr_u32_list_add(&p->user.additional_gids, u.sgids.v[i]);
+		if (u.home && !home_given)
+			spec_runtime_setenv(s, "HOME", u.home);
+		root = u.uid == 0;
+	}
+	/* the container's capabilities again (its bounding set is the merged one), for this
+	 * user, and all of the engine's with --privileged */
+	struct ctr_config tmp = *c;
+	tmp.privileged = c->privileged || x->privileged;
+	if (set_caps(s, &tmp, root, err) < 0)
+		goto out;
+	if (spec_runtime_generate(s, &out, err) < 0 || json_parse(out.buf, out.len, &j, err) < 0)
+		goto out;
+	struct json *proc = json_object_get(j, "process");
+	if (!proc) {
+		err_makex(err, EINVAL, "exec: no process in the generated spec");
+		goto out;
+	}
+	strbuf_reset(&out);
+	json_dump(proc, 0, &out);
+	*ret = strbuf_detach(&out, NULL);
+	rc = 0;
+out:
+	ctr_exec_user_release(&u);
+	return rc;
+}

@@ -64,11 +64,17 @@ static int read_sync_line(int fd, struct strbuf *line, struct skiff_err **err)
 	}
 }
 
-static int parse_pid(const char *s, const char **end, pid_t *ret)
+/* A pid; "0" too with zero_ok (an exec session that has no process before its START). */
+static int parse_pid(const char *s, const char **end, pid_t *ret, bool zero_ok)
 {
 	char *e;
 	long v;
 
+	if (zero_ok && s[0] == '0' && (s[1] == ' ' || s[1] == '\0')) {
+		*end = s + 1;
+		*ret = 0;
+		return 0;
+	}
 	if (*s < '1' || *s > '9')
 		return -1;
 	errno = 0;
@@ -87,8 +93,8 @@ static int parse_sync(const char *line, pid_t *ret_ctr, pid_t *ret_mon, struct s
 
 	if (!strncmp(line, "error ", 6))
 		return err_makex(err, EIO, "%s", line + 6);
-	if (strncmp(line, "ok ", 3) || parse_pid(line + 3, &p, &ctr) < 0 || *p != ' ' ||
-	    parse_pid(p + 1, &p, &mon) < 0 || *p)
+	if (strncmp(line, "ok ", 3) || parse_pid(line + 3, &p, &ctr, true) < 0 || *p != ' ' ||
+	    parse_pid(p + 1, &p, &mon, false) < 0 || *p)
 		return err_makex(err, EIO, "the monitor sent a malformed sync line \"%.100s\"", line);
 	*ret_ctr = ctr;
 	*ret_mon = mon;
@@ -137,6 +143,7 @@ int mon_spawn(const struct mon_spawn_opts *o, pid_t *ret_ctr_pid, pid_t *ret_mon
 		strv_push(&argv, "--stop-timeout");
 		strv_pushf(&argv, "%d", o->stop_timeout);
 	}
+	push_opt(&argv, "--exec-process", o->exec_process);
 	push_opt(&argv, "--exit-command", o->exit_command);
 	for (const char *const *a = o->exit_command_args; o->exit_command && a && *a; a++)
 		push_opt(&argv, "--exit-command-arg", *a);
@@ -439,7 +446,7 @@ int mon_alive(const char *dir, bool *ret, struct skiff_err **err)
 		*err = e;
 		return err_wrap(err, "monitor of %s", dir);
 	}
-	if (parse_pid(buf, &p, &pid) < 0 || *p != ' ' || p[1] < '0' || p[1] > '9')
+	if (parse_pid(buf, &p, &pid, false) < 0 || *p != ' ' || p[1] < '0' || p[1] > '9')
 		goto bad;
 	errno = 0;
 	want = strtoull(p + 1, &end, 10);

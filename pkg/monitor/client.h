@@ -30,6 +30,7 @@ struct mon_spawn_opts {
 	const char *const *exit_command_args; /* NULL-terminated, may be NULL */
 	int stop_signal;		      /* 0: the monitor's default, SIGTERM */
 	int stop_timeout;		      /* seconds; -1: the monitor's default, 10 (0 is SIGKILL at once) */
+	const char *exec_process;	      /* an exec session: the process.json to run */
 };
 
 /* Start from this: a zeroed struct would ask for a stop timeout of 0. */

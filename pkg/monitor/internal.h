@@ -36,7 +36,7 @@ struct mon_client {
 	bool dead;	/* dropped; freed after the current batch of events */
 };
 
-enum timer_use { TIMER_NONE, TIMER_STOP, TIMER_RESTART };
+enum timer_use { TIMER_NONE, TIMER_STOP, TIMER_RESTART, TIMER_EXEC_START };
 
 struct monitor {
 	const struct monitor_opts *o;

@@ -169,9 +169,20 @@ static void timer_set(struct monitor *m, enum timer_use use, uint64_t ms)
 	m->timer = use;
 }
 
-static bool ctr_alive_state(enum mon_state s)
+static bool ctr_alive_state(const struct monitor *m)
 {
-	return s == ST_CREATED || s == ST_RUNNING || s == ST_STOPPING;
+	/* an exec session before its START has no process yet */
+	if (m->ctr_pid <= 0)
+		return false;
+	return m->state == ST_CREATED || m->state == ST_RUNNING || m->state == ST_STOPPING;
+}
+
+/* An exec session that never ran its process: quit without an exit record. */
+static void end_unstarted_exec(struct monitor *m)
+{
+	timer_set(m, TIMER_NONE, 0);
+	m->state = ST_EXITED;
+	m->quit = true;
 }
 
 int mon_do_start(struct monitor *m, struct skiff_err **err)
@@ -187,8 +198,16 @@ int mon_do_start(struct monitor *m, struct skiff_err **err)
 	default:
 		return err_makex(err, ESRCH, "the container has exited");
 	}
-	if (mon_runtime_simple(m, "start", false, err) < 0)
+	if (m->o->exec_process) {
+		/* an exec session waiting for its START: run the process now */
+		timer_set(m, TIMER_NONE, 0);
+		if (ctr_create(m, err) < 0) {
+			end_unstarted_exec(m);
+			return -1;
+		}
+	} else if (mon_runtime_simple(m, "start", false, err) < 0) {
 		return -1;
+	}
 	m->state = ST_RUNNING;
 	m->started_at = mon_now_ns();
 	m->started_mono = mono_ns();
@@ -212,12 +231,16 @@ static void cancel_restart(struct monitor *m, bool by_user)
 
 int mon_do_stop(struct monitor *m, uint32_t timeout, int sig, struct skiff_err **err)
 {
+	if (m->o->exec_process && m->state == ST_CREATED && m->ctr_pid <= 0) {
+		end_unstarted_exec(m);
+		return 0;
+	}
 	if (m->state == ST_RESTARTING) {
 		m->stopped_by_user = true;
 		cancel_restart(m, true);
 		return 0;
 	}
-	if (!ctr_alive_state(m->state))
+	if (!ctr_alive_state(m))
 		return err_makex(err, ESRCH, "the container is not running");
 	if (sig == 0)
 		sig = m->o->stop_signal;
@@ -247,7 +270,11 @@ int mon_do_kill(struct monitor *m, int sig, struct skiff_err **err)
 {
 	if (sig < 1 || sig >= SIGRTMAX + 1)
 		return err_makex(err, EINVAL, "invalid signal %d", sig);
-	if (!ctr_alive_state(m->state))
+	if (m->o->exec_process && m->state == ST_CREATED && m->ctr_pid <= 0) {
+		end_unstarted_exec(m);
+		return 0;
+	}
+	if (!ctr_alive_state(m))
 		return err_makex(err, ESRCH, "the container is not running");
 	if (send_signal(m, sig) < 0) {
 		if (errno != ESRCH)
@@ -294,11 +321,12 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 	m->last = e;
 	m->have_last = true;
 	ctl_send_exit(m, e.exit_code, e.signal);
-	if (mon_runtime_simple(m, "delete", true, &err) < 0)
+	if (!m->o->exec_process && mon_runtime_simple(m, "delete", true, &err) < 0)
 		err_clear(&err);
 	m->ctr_pid = 0;
 
-	if (!m->shutdown && mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts)) {
+	if (!m->shutdown && !m->o->exec_process &&
+	    mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts)) {
 		if (m->started_mono && mono_ns() - m->started_mono >= BACKOFF_RESET_NS)
 			m->backoff_n = 0;
 		timer_set(m, TIMER_RESTART, mon_restart_delay_ms(m->backoff_n));
@@ -383,7 +411,7 @@ static void on_signal(struct monitor *m)
 				cancel_restart(m, false);
 			/* fall through */
 		case SIGHUP:
-			if (ctr_alive_state(m->state))
+			if (ctr_alive_state(m))
 				(void)send_signal(m, (int)si.ssi_signo);
 			break;
 		default:
@@ -401,13 +429,19 @@ static void on_timer(struct monitor *m)
 	switch (m->timer) {
 	case TIMER_STOP:
 		m->timer = TIMER_NONE;
-		if (ctr_alive_state(m->state))
+		if (ctr_alive_state(m))
 			(void)send_signal(m, SIGKILL);
 		break;
 	case TIMER_RESTART:
 		m->timer = TIMER_NONE;
 		if (m->state == ST_RESTARTING)
 			restart(m);
+		break;
+	case TIMER_EXEC_START:
+		/* nobody came to START this exec session (the CLI died): end it */
+		m->timer = TIMER_NONE;
+		if (m->state == ST_CREATED && m->ctr_pid <= 0)
+			end_unstarted_exec(m);
 		break;
 	default:
 		break;
@@ -535,7 +569,7 @@ static void abandon_container(struct monitor *m)
 	if (m->ctr_pid > 0) {
 		(void)send_signal(m, SIGKILL);
 		(void)waitpid(m->ctr_pid, NULL, 0);
-		if (mon_runtime_simple(m, "delete", true, &err) < 0)
+		if (!m->o->exec_process && mon_runtime_simple(m, "delete", true, &err) < 0)
 			err_clear(&err);
 		m->ctr_pid = 0;
 	}
@@ -597,11 +631,15 @@ static int setup(struct monitor *m, struct skiff_err **err)
 		return err_make(err, errno, "remove the old exit record %s/exit", o->dir);
 	if (mon_log_open(&m->log, o->log_driver, o->log_path, o->log_size_max, err) < 0)
 		return -1;
-	if (ctr_create(m, err) < 0)
+	if (o->exec_process && !o->start) {
+		m->state = ST_CREATED; /* the process runs on START */
+		timer_set(m, TIMER_EXEC_START, 60 * 1000);
+	} else if (ctr_create(m, err) < 0) {
 		return -1;
+	}
 	if (ctl_listen(m, err) < 0 || write_monitor_pid(m, err) < 0)
 		return -1;
-	if (o->start && mon_do_start(m, err) < 0)
+	if (o->start && !o->exec_process && mon_do_start(m, err) < 0)
 		return -1;
 	return 0;
 }

@@ -46,6 +46,9 @@ struct monitor_opts {
 	unsigned stop_timeout; /* seconds, default 10 */
 	const char *exit_command;
 	const char *const *exit_command_args; /* NULL-terminated, may be NULL */
+	/* An exec session: run `RUNTIME exec --process FILE` in the running container ID instead
+	 * of creating it (at once with start, else on START); no delete, no restart after. */
+	const char *exec_process;
 };
 
 /* Defaults for the fields above (no log, no sync fd, SIGTERM, 10 s, restart no). */

@@ -261,6 +261,17 @@ static int created_take(struct monitor *m, int console, int *master, int *in_w, 
 	return 0;
 }
 
+/* The n bytes at m->iobuf + 1: to the log and to the clients attached to that stream. */
+static void emit(struct monitor *m, enum mon_stream stream, size_t n)
+{
+	struct skiff_err *err = NULL;
+
+	if (mon_log_write(&m->log, stream, m->iobuf + 1, n, &err) < 0)
+		err_clear(&err); /* a full disk must not stop the container */
+	m->iobuf[0] = (char)(stream == MON_STREAM_STDERR ? MON_PKT_STDERR : MON_PKT_STDOUT);
+	ctl_broadcast(m, stream == MON_STREAM_STDERR ? MON_ATTACH_STDERR : MON_ATTACH_STDOUT, m->iobuf, n + 1);
+}
+
 int ctr_create(struct monitor *m, struct skiff_err **err)
 {
 	const struct monitor_opts *o = m->o;
@@ -296,9 +307,17 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 	if (set_nonblock(err_r) < 0 || (out_r >= 0 && set_nonblock(out_r) < 0) || (in_w >= 0 && set_nonblock(in_w) < 0))
 		return err_make(err, errno, "set the stdio pipes non-blocking");
 
-	mon_runtime_argv(m, &argv, "create");
-	strv_push(&argv, "--bundle");
-	strv_push(&argv, o->bundle);
+	if (o->exec_process) {
+		/* the runtime exits once the process runs; we, the subreaper, inherit it */
+		mon_runtime_argv(m, &argv, "exec");
+		strv_push(&argv, "--detach");
+		strv_push(&argv, "--process");
+		strv_push(&argv, o->exec_process);
+	} else {
+		mon_runtime_argv(m, &argv, "create");
+		strv_push(&argv, "--bundle");
+		strv_push(&argv, o->bundle);
+	}
 	strv_push(&argv, "--pid-file");
 	strv_pushf(&argv, "%s/%s", o->dir, PIDFILE);
 	if (o->terminal) {
@@ -306,25 +325,28 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 		strv_pushf(&argv, "%s/%s", o->dir, CONSOLE_SOCKET);
 	}
 	strv_push(&argv, o->id);
+	const char *what = o->exec_process ? "runtime exec" : "runtime create";
 	if (spawn((const char *const *)argv.v, &so, &rt_pid, &rt_pidfd, err) < 0)
-		return err_wrap(err, "runtime create");
+		return err_wrap(err, "%s", what);
 	close(TAKE_FD(err_w));
 	close(TAKE_FD(out_w));
 	close(TAKE_FD(in_r));
 	if (wait_runtime(rt_pid, rt_pidfd, err_r, &errout, &status, err) < 0)
-		return err_wrap(err, "runtime create");
+		return err_wrap(err, "%s", what);
 	if (status != 0) {
 		cleanup_free char *line = mon_last_line(errout.buf);
 		if (console >= 0)
 			(void)unlinkat(m->dirfd, CONSOLE_SOCKET, 0);
 		if (*line)
 			return err_makex(err, EIO, "%s", line);
-		return err_makex(err, EIO, "runtime create exited with status %d", status);
+		return err_makex(err, EIO, "%s exited with status %d", what, status);
 	}
 	if (created_take(m, console, &master, &in_w, &pid, &pidfd, err) < 0) {
-		/* The runtime created a container that we cannot serve: it must not stay. */
+		/* The runtime created a container that we cannot serve: it must not stay. (An
+		 * exec'd process we cannot serve was killed by created_take or dies with its
+		 * pipes.) */
 		struct skiff_err *e2 = NULL;
-		if (mon_runtime_simple(m, "delete", true, &e2) < 0)
+		if (!o->exec_process && mon_runtime_simple(m, "delete", true, &e2) < 0)
 			err_clear(&e2);
 		return -1;
 	}
@@ -338,8 +360,9 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 	m->in_fd = TAKE_FD(in_w);
 	m->stdin_closed = false;
 	m->oom_base = read_oom_count(o->oom_file);
-	m->started_at = 0;
-	m->state = ST_CREATED;
+	/* an exec'd process runs from the start */
+	m->started_at = o->exec_process ? mon_now_ns() : 0;
+	m->state = o->exec_process ? ST_RUNNING : ST_CREATED;
 	if (mon_watch(m, m->out_fd, EPOLLIN, &m->src_out, err) < 0)
 		return -1;
 	m->out_watched = true;
@@ -347,6 +370,16 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 		if (mon_watch(m, m->err_fd, EPOLLIN, &m->src_err, err) < 0)
 			return -1;
 		m->err_watched = true;
+	}
+	/* An exec'd process shares the runtime's stderr pipe and runs before the runtime has
+	 * exited: what it wrote meanwhile was read as the runtime's and is its own. */
+	if (o->exec_process && !o->terminal) {
+		for (size_t off = 0; off < errout.len;) {
+			size_t n = errout.len - off > MON_READ_CHUNK ? MON_READ_CHUNK : errout.len - off;
+			memcpy(m->iobuf + 1, errout.buf + off, n);
+			emit(m, MON_STREAM_STDERR, n);
+			off += n;
+		}
 	}
 	return 0;
 }
@@ -367,7 +400,6 @@ static bool output_once(struct monitor *m, enum src_kind which)
 {
 	int fd = which == SRC_STDERR ? m->err_fd : m->out_fd;
 	enum mon_stream stream = which == SRC_STDERR ? MON_STREAM_STDERR : MON_STREAM_STDOUT;
-	struct skiff_err *err = NULL;
 	ssize_t n;
 
 	if (fd < 0)
@@ -382,10 +414,7 @@ static bool output_once(struct monitor *m, enum src_kind which)
 		unwatch_stream(m, which);
 		return false;
 	}
-	if (mon_log_write(&m->log, stream, m->iobuf + 1, (size_t)n, &err) < 0)
-		err_clear(&err); /* a full disk must not stop the container */
-	m->iobuf[0] = (char)(stream == MON_STREAM_STDERR ? MON_PKT_STDERR : MON_PKT_STDOUT);
-	ctl_broadcast(m, stream == MON_STREAM_STDERR ? MON_ATTACH_STDERR : MON_ATTACH_STDOUT, m->iobuf, (size_t)n + 1);
+	emit(m, stream, (size_t)n);
 	return true;
 }
 
