@@ -453,7 +453,9 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	mo.stdin_open = c->cfg->interactive;
 	mo.start = !attach_first;
 	mo.log_path = log;
-	mo.log_driver = c->cfg->log_driver;
+	/* json-file is written in the k8s-file format (as podman does) */
+	mo.log_driver =
+		c->cfg->log_driver && !strcmp(c->cfg->log_driver, "json-file") ? "k8s-file" : c->cfg->log_driver;
 	mo.log_size_max = c->cfg->log_size_max;
 	mo.oom_file = oom;
 	mo.restart = restart;
