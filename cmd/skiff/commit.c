@@ -9,6 +9,7 @@
 #include "cmd/skiff/output.h"
 #include "pkg/engine/changes.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
 #include "vendor-free/xalloc.h"
 
 /* ---------------- diff ---------------- */
@@ -174,7 +175,7 @@ const struct cli_impl cli_export = {
 /* ---------------- commit ---------------- */
 
 static struct {
-	const char *author, *message, *format;
+	const char *author, *message, *format, *iidfile;
 	struct strv changes;
 	bool pause, quiet, squash, include_volumes;
 } cm;
@@ -186,6 +187,7 @@ static const struct cli_opt commit_opts[] = {
 	 "WORKDIR",
 	 0},
 	{"format", 'f', OPT_STRING, &cm.format, "FORMAT", "Format of the image manifest and metadata (oci, docker)", 0},
+	{"iidfile", 0, OPT_STRING, &cm.iidfile, "FILE", "Write the image ID to the file", 0},
 	{"include-volumes", 0, OPT_BOOL, &cm.include_volumes, NULL, "Include container volumes as image volumes",
 	 OPT_HIDDEN},
 	{"message", 'm', OPT_STRING, &cm.message, "MESSAGE", "Set the commit message (the history comment)", 0},
@@ -226,6 +228,12 @@ static int commit_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 	int rc = ctr_lookup(&e, argv[0], &c, err);
 	if (rc == 0)
 		rc = ctr_commit(&e, &c, &o, &id, err);
+	if (rc == 0 && cm.iidfile) {
+		cleanup_close int fd = open(cm.iidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		cleanup_free char *line = xasprintf("sha256:%s", id);
+		if (fd < 0 || write_all(fd, line, strlen(line)) < 0)
+			rc = err_make(err, errno, "write the image ID to %s", cm.iidfile);
+	}
 	if (rc == 0)
 		printf("%s\n", id);
 	ctr_release(&c);

@@ -94,9 +94,10 @@ nocut" "the new image has the container's changes"
 	local base
 	base=$("$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" image inspect --format '{{.Id}}' "$IMAGE")
 	is "$output" "2 $base" "one layer more than the base, whose id is the parent"
-	run_skiff --separate-stderr commit -q r$TESTNUM
+	run_skiff --separate-stderr commit -q --iidfile "$SKIFF_TEST_ROOT/iid" r$TESTNUM
 	assert "$output" =~ "^[0-9a-f]{64}$" "-q prints only the id: $output"
 	is "$stderr" "" "-q: no progress"
+	is "$(<"$SKIFF_TEST_ROOT/iid")" "sha256:$output" "--iidfile"
 	# an unchanged container still gets a (empty) layer, as podman
 	run_skiff create --name e$TESTNUM "$IMAGE" true
 	run_skiff commit -q e$TESTNUM empty$TESTNUM
