@@ -24,8 +24,8 @@ function __skiff_info
             echo 'container'
             echo 0
         case 'commit'
-            echo ''
-            echo ''
+            echo '--author -a --change -c --format -f --iidfile --message -m'
+            echo 'container image'
             echo 0
         case 'container'
             echo ''
@@ -36,8 +36,8 @@ function __skiff_info
             echo 'container'
             echo 0
         case 'container commit'
-            echo ''
-            echo ''
+            echo '--author -a --change -c --format -f --iidfile --message -m'
+            echo 'container image'
             echo 0
         case 'container cp'
             echo ''
@@ -48,8 +48,8 @@ function __skiff_info
             echo 'image - -*'
             echo 1
         case 'container diff'
-            echo ''
-            echo ''
+            echo '--format'
+            echo 'container'
             echo 0
         case 'container exec'
             echo '--detach-keys --env -e --env-file --preserve-fds --user -u --workdir -w'
@@ -60,8 +60,8 @@ function __skiff_info
             echo 'container'
             echo 0
         case 'container export'
-            echo ''
-            echo ''
+            echo '--output -o'
+            echo 'container'
             echo 0
         case 'container inspect'
             echo '--format -f'
@@ -144,8 +144,8 @@ function __skiff_info
             echo 'image - -*'
             echo 1
         case 'diff'
-            echo ''
-            echo ''
+            echo '--format'
+            echo 'container'
             echo 0
         case 'events'
             echo ''
@@ -156,8 +156,8 @@ function __skiff_info
             echo 'container - -*'
             echo 1
         case 'export'
-            echo ''
-            echo ''
+            echo '--output -o'
+            echo 'container'
             echo 0
         case 'help'
             echo ''
@@ -580,6 +580,14 @@ complete -c skiff -n "__skiff_opts_for 'attach'" -l sig-proxy -d 'Proxy received
 complete -c skiff -n "__skiff_opts_for 'attach'" -l help -s h -d 'Show help'
 
 # skiff commit
+complete -c skiff -n "__skiff_opts_for 'commit'" -l author -s a -x -d 'Set the author for the image committed'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l change -s c -x -d 'Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l format -s f -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l message -s m -x -d 'Set the commit message (the history comment)'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l pause -s p -d 'Pause container during commit'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l quiet -s q -d 'Suppress output'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l squash -s s -d 'Squash the image into one layer holding the whole filesystem'
 complete -c skiff -n "__skiff_opts_for 'commit'" -l help -s h -d 'Show help'
 
 # skiff container
@@ -593,6 +601,14 @@ complete -c skiff -n "__skiff_opts_for 'container attach'" -l sig-proxy -d 'Prox
 complete -c skiff -n "__skiff_opts_for 'container attach'" -l help -s h -d 'Show help'
 
 # skiff container commit
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l author -s a -x -d 'Set the author for the image committed'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l change -s c -x -d 'Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l format -s f -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l message -s m -x -d 'Set the commit message (the history comment)'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l pause -s p -d 'Pause container during commit'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l quiet -s q -d 'Suppress output'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l squash -s s -d 'Squash the image into one layer holding the whole filesystem'
 complete -c skiff -n "__skiff_opts_for 'container commit'" -l help -s h -d 'Show help'
 
 # skiff container cp
@@ -660,6 +676,8 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l workdir -s w -x -a
 complete -c skiff -n "__skiff_opts_for 'container create'" -l help -s h -d 'Show help'
 
 # skiff container diff
+complete -c skiff -n "__skiff_opts_for 'container diff'" -l format -x -d 'Change the output format (json)'
+complete -c skiff -n "__skiff_opts_for 'container diff'" -l latest -s l -d 'Act on the latest container skiff is aware of'
 complete -c skiff -n "__skiff_opts_for 'container diff'" -l help -s h -d 'Show help'
 
 # skiff container exec
@@ -680,6 +698,7 @@ complete -c skiff -n "__skiff_opts_for 'container exec'" -l help -s h -d 'Show h
 complete -c skiff -n "__skiff_opts_for 'container exists'" -l help -s h -d 'Show help'
 
 # skiff container export
+complete -c skiff -n "__skiff_opts_for 'container export'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
 complete -c skiff -n "__skiff_opts_for 'container export'" -l help -s h -d 'Show help'
 
 # skiff container inspect
@@ -901,6 +920,8 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l workdir -s w -x -a '(__fish_
 complete -c skiff -n "__skiff_opts_for 'create'" -l help -s h -d 'Show help'
 
 # skiff diff
+complete -c skiff -n "__skiff_opts_for 'diff'" -l format -x -d 'Change the output format (json)'
+complete -c skiff -n "__skiff_opts_for 'diff'" -l latest -s l -d 'Act on the latest container skiff is aware of'
 complete -c skiff -n "__skiff_opts_for 'diff'" -l help -s h -d 'Show help'
 
 # skiff events
@@ -921,6 +942,7 @@ complete -c skiff -n "__skiff_opts_for 'exec'" -l workdir -s w -x -a '(__fish_co
 complete -c skiff -n "__skiff_opts_for 'exec'" -l help -s h -d 'Show help'
 
 # skiff export
+complete -c skiff -n "__skiff_opts_for 'export'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
 complete -c skiff -n "__skiff_opts_for 'export'" -l help -s h -d 'Show help'
 
 # skiff help

@@ -69,4 +69,33 @@ int image_remove(struct store *s, const char *input, bool force, struct image_rm
 /* Remove dangling images (all unused with all). */
 int image_prune(struct store *s, bool all, struct image_rm_report *rep, struct skiff_err **err);
 
+/* ==== commit (pkg/image/commit.c; added for `skiff commit`) ==== */
+#include "pkg/spec/image.h"
+
+/* Apply one Dockerfile instruction to c, as `commit -c` and `import -c` take them: CMD,
+ * ENTRYPOINT (JSON array or shell form), ENV and LABEL (KEY=VALUE words, quotes allowed,
+ * or the old "KEY VALUE"), EXPOSE (PORT[-PORT][/tcp|udp|sctp]), ONBUILD, STOPSIGNAL
+ * (stored as its number, as podman), USER, VOLUME (JSON array or words), WORKDIR
+ * (relative to the previous one). EINVAL 'invalid change "X": ...' naming the problem. */
+int image_apply_change(struct spec_image_config *c, const char *change, struct skiff_err **err);
+/* A commit's image name: "x" -> "localhost/x:latest" (podman's); EINVAL when invalid. */
+int image_commit_name(const char *input, char **ret, struct skiff_err **err);
+
+struct image_commit_opts {
+	const char *base_id;			      /* image whose layers come first (NULL: none) */
+	const char *base_name;			      /* for the history comment "FROM <base_name>" */
+	struct spec_image_config *config;	      /* the new config: the base's with the container's settings
+							 and changes applied; commit adds the layer and history */
+	const struct store_layer_src *layer;	      /* the new layer's tar */
+	const char *reference;			      /* name, or NULL */
+	const char *author;			      /* config and history author (NULL: keep the base's) */
+	const char *message;			      /* history comment (NULL: "FROM <base_name>") */
+	enum spec_format format;		      /* manifest and config media types */
+	bool squash;				      /* the layer holds the whole rootfs: no base layers or history */
+	void (*progress)(void *ud, const char *line); /* podman's progress lines, or NULL */
+	void *progress_ud;
+};
+int image_commit(struct store *s, const struct image_commit_opts *o, char **ret_id, struct skiff_err **err);
+/* ==== end of commit ==== */
+
 #endif
