@@ -67,6 +67,12 @@ static void usage(FILE *f)
 	      "  --exit-command-arg ARG   its arguments (repeatable)\n"
 	      "  --exec-process FILE      an exec session: run FILE (an OCI process) in the running\n"
 	      "                           container ID instead of creating it\n"
+	      "  --health-process FILE    a healthcheck: FILE (an OCI process) run with RUNTIME exec\n"
+	      "  --health-interval MS     between checks (0: only on a HEALTHCHECK request)\n"
+	      "  --health-timeout MS      a check running longer fails (default 30000)\n"
+	      "  --health-start-period MS failures in this time after the start do not count\n"
+	      "  --health-retries N       failures in a row that make it unhealthy (default 3)\n"
+	      "  --health-on-failure ACT  none, kill, restart or stop when it turns unhealthy\n"
 	      "  --foreground             do not detach\n",
 	      f);
 }
@@ -124,7 +130,7 @@ struct args {
 	const char *restart;
 	bool foreground, spawn, stop_timeout_set;
 	/* owned copies */
-	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command, *exec_process;
+	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command, *exec_process, *health_process;
 };
 
 enum {
@@ -151,6 +157,12 @@ enum {
 	OPT_SPAWN,
 	OPT_PARSE_LOG,
 	OPT_EXEC_PROCESS,
+	OPT_HEALTH_PROCESS,
+	OPT_HEALTH_INTERVAL,
+	OPT_HEALTH_TIMEOUT,
+	OPT_HEALTH_START_PERIOD,
+	OPT_HEALTH_RETRIES,
+	OPT_HEALTH_ON_FAILURE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -182,6 +194,12 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		{"exit-command", required_argument, NULL, OPT_EXIT_COMMAND},
 		{"exit-command-arg", required_argument, NULL, OPT_EXIT_COMMAND_ARG},
 		{"exec-process", required_argument, NULL, OPT_EXEC_PROCESS},
+		{"health-process", required_argument, NULL, OPT_HEALTH_PROCESS},
+		{"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
+		{"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+		{"health-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
+		{"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+		{"health-on-failure", required_argument, NULL, OPT_HEALTH_ON_FAILURE},
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
 		{"client", required_argument, NULL, OPT_CLIENT},
 		{"spawn", no_argument, NULL, OPT_SPAWN},
@@ -275,6 +293,32 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 			free(a->exec_process);
 			a->exec_process = absolute(optarg);
 			break;
+		case OPT_HEALTH_PROCESS:
+			free(a->health_process);
+			a->health_process = absolute(optarg);
+			break;
+		case OPT_HEALTH_INTERVAL:
+		case OPT_HEALTH_TIMEOUT:
+		case OPT_HEALTH_START_PERIOD:
+			if (parse_uint(optarg, UINT64_MAX / 1000000, &v) < 0)
+				return usage_error("invalid healthcheck time \"%s\" (milliseconds)", optarg);
+			if (c == OPT_HEALTH_INTERVAL)
+				o->health_interval_ms = v;
+			else if (c == OPT_HEALTH_TIMEOUT)
+				o->health_timeout_ms = v;
+			else
+				o->health_start_period_ms = v;
+			break;
+		case OPT_HEALTH_RETRIES:
+			if (parse_uint(optarg, 1000000, &v) < 0)
+				return usage_error("invalid --health-retries \"%s\"", optarg);
+			o->health_retries = (unsigned)v;
+			break;
+		case OPT_HEALTH_ON_FAILURE:
+			if (mon_health_action_parse(optarg, &o->health_on_failure) < 0)
+				return usage_error("invalid --health-on-failure \"%s\" (none, kill, restart, stop)",
+						   optarg);
+			break;
 		case OPT_FOREGROUND:
 			a->foreground = true;
 			break;
@@ -314,6 +358,7 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 	o->oom_file = a->oom_file;
 	o->exit_command = a->exit_command;
 	o->exec_process = a->exec_process;
+	o->health_process = a->health_process;
 	o->runtime_args = (const char *const *)a->runtime_args.v;
 	o->exit_command_args = (const char *const *)a->exit_args.v;
 	if (a->log_driver)
@@ -459,6 +504,7 @@ int main(int argc, char **argv)
 	free(a.oom_file);
 	free(a.exit_command);
 	free(a.exec_process);
+	free(a.health_process);
 	return status;
 }
 

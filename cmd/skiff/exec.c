@@ -180,3 +180,39 @@ const struct cli_impl cli_attach = {
 	.max_args = -1,
 	.run = attach_run,
 };
+
+/* ---------------- healthcheck run ---------------- */
+
+static int healthcheck_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	struct ctr c = {0};
+	int status = -1;
+	char *result = NULL;
+	if (ctr_lookup(&e, argv[0], &c, err) < 0 || ctr_healthcheck_run(&e, &c, &result, err) < 0)
+		goto out;
+	/* podman: nothing and 0 when healthy, else the state and 1 */
+	if (strcmp(result, "healthy") != 0) {
+		printf("%s\n", result);
+		status = 1;
+	} else {
+		status = 0;
+	}
+	free(result);
+out:
+	ctr_release(&c);
+	ctr_cli_engine_release(&e);
+	return status;
+}
+
+const struct cli_impl cli_healthcheck_run = {
+	.usage = "CONTAINER",
+	.description = "Run the container's health check now, as its monitor does on its interval, and record the "
+		       "result. Exits 0 when healthy, 1 (printing the state) when not.",
+	.min_args = 1,
+	.max_args = 1,
+	.run = healthcheck_run,
+};

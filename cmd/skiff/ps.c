@@ -65,7 +65,7 @@ static void command_of(const struct ctr *c, struct strv *ret)
 		strv_push(ret, c->cfg->command.v[i]);
 }
 
-static void status_text(const struct ctr *c, char *buf, size_t n)
+static void status_text(const struct ctr *c, const char *health, char *buf, size_t n)
 {
 	const char *s = ctr_state_name(c);
 	int64_t now = time(NULL);
@@ -73,7 +73,8 @@ static void status_text(const struct ctr *c, char *buf, size_t n)
 	if (!strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping")) {
 		/* podman 4 words it "Up 5 seconds ago" */
 		human_duration_ago(now - c->row.started_at / 1000000000, d, sizeof(d));
-		snprintf(buf, n, "Up %s%s", d, !strcmp(s, "paused") ? " (Paused)" : "");
+		snprintf(buf, n, "Up %s%s%s%s%s", d, !strcmp(s, "paused") ? " (Paused)" : "", health ? " (" : "",
+			 health ? health : "", health ? ")" : "");
 	} else if (!strcmp(s, "exited") || !strcmp(s, "stopped")) {
 		human_duration_ago(now - c->row.finished_at / 1000000000, d, sizeof(d));
 		snprintf(buf, n, "Exited (%d) %s", c->row.exit_code, d);
@@ -230,7 +231,7 @@ static int ps_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 		json_object_set_string(r, "CreatedHuman", created);
 		cleanup_free char *cat = rfc3339(c->row.created);
 		json_object_set_string(r, "CreatedAt", cat);
-		status_text(c, st, sizeof(st));
+		status_text(c, !strcmp(ctr_state_name(c), "running") ? ctr_health_status(&e, c) : NULL, st, sizeof(st));
 		json_object_set_string(r, "Status", st);
 		json_object_set_string(r, "State", ctr_state_name(c));
 		json_object_set_string(r, "Ports", "");

@@ -20,12 +20,80 @@ static struct {
 	bool detach, interactive, tty, rm, init, read_only, read_only_tmpfs, privileged, sig_proxy;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *stop_signal, *memory, *memory_swap,
 		*memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems, *network, *pid, *ipc, *uts, *userns, *cgroupns,
-		*log_driver, *runtime, *detach_keys, *pull, *platform, *cidfile;
+		*log_driver, *runtime, *detach_keys, *pull, *platform, *cidfile, *health_cmd, *health_interval,
+		*health_timeout, *health_start_period, *health_on_failure;
+	bool no_healthcheck;
+	long health_retries;
 	long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
 	bool has_stop_timeout_set;
 	struct strv env, env_file, labels, label_file, annotations, volumes, tmpfs, mounts, cap_add, cap_drop,
 		security_opt, ulimits, dns, dns_search, dns_option, add_host, log_opt, sysctl, group_add, attach;
 } o;
+
+/* --health-* and --no-healthcheck into c (the image's HEALTHCHECK fills the rest at create). */
+static int health_flags(struct ctr_config *c, struct skiff_err **err)
+{
+	if (o.no_healthcheck) {
+		if (o.health_cmd)
+			return err_makex(err, EINVAL, "cannot specify both --no-healthcheck and --health-cmd");
+		strv_push(&c->health_test, "NONE");
+	} else if (o.health_cmd) {
+		if (!*o.health_cmd)
+			return err_makex(err, EINVAL, "--health-cmd: must not be empty");
+		/* a JSON array is the exec form, as podman */
+		cleanup_json struct json *j = NULL;
+		struct skiff_err *e2 = NULL;
+		if (o.health_cmd[0] == '[' && json_parse(o.health_cmd, strlen(o.health_cmd), &j, &e2) == 0 &&
+		    json_is(j, JSON_ARRAY) && json_array_len(j) > 0) {
+			strv_push(&c->health_test, "CMD");
+			for (size_t i = 0; i < json_array_len(j); i++) {
+				const char *s = json_string(json_array_get(j, i));
+				if (!s)
+					return err_makex(err, EINVAL, "--health-cmd \"%s\": not an array of strings",
+							 o.health_cmd);
+				strv_push(&c->health_test, s);
+			}
+		} else {
+			err_free(e2);
+			strv_push(&c->health_test, "CMD-SHELL");
+			strv_push(&c->health_test, o.health_cmd);
+		}
+	}
+	if (o.health_interval) {
+		if (!strcmp(o.health_interval, "disable"))
+			c->health_interval = 0;
+		else if (ctr_parse_duration(o.health_interval, &c->health_interval, err) < 0)
+			return err_wrap(err, "--health-interval");
+		else if (c->health_interval == 0)
+			return err_makex(err, EINVAL, "--health-interval: must be at least 1s, or \"disable\"");
+	}
+	if (o.health_timeout) {
+		if (ctr_parse_duration(o.health_timeout, &c->health_timeout, err) < 0)
+			return err_wrap(err, "--health-timeout");
+		if (c->health_timeout < 1000000)
+			return err_makex(err, EINVAL, "--health-timeout: must be at least 1ms");
+	}
+	if (o.health_start_period && ctr_parse_duration(o.health_start_period, &c->health_start_period, err) < 0)
+		return err_wrap(err, "--health-start-period");
+	if (o.health_retries) {
+		if (o.health_retries < 1 || o.health_retries > 1000000)
+			return err_makex(err, EINVAL, "--health-retries: must be at least 1, not %ld",
+					 o.health_retries);
+		c->health_retries = (unsigned)o.health_retries;
+	}
+	if (o.health_on_failure) {
+		static const char *const acts[] = {"none", "kill", "restart", "stop"};
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+			ok |= !strcmp(o.health_on_failure, acts[i]);
+		if (!ok)
+			return err_makex(err, EINVAL, "invalid --health-on-failure \"%s\" (none, kill, restart, stop)",
+					 o.health_on_failure);
+		if (strcmp(o.health_on_failure, "none"))
+			c->health_on_failure = xstrdup(o.health_on_failure);
+	}
+	return 0;
+}
 
 #define RUN_OPTS(DETACH)                                                                                                 \
 	{"add-host", 0, OPT_LIST, &o.add_host, "HOST:IP", "Add a custom host-to-IP mapping", 0},                         \
@@ -61,6 +129,48 @@ static struct {
 		{"env", 'e', OPT_LIST, &o.env, "KEY=VALUE", "Set environment variables in the container", 0},            \
 		{"env-file", 0, OPT_LIST, &o.env_file, "FILE", "Read in a file of environment variables", 0},            \
 		{"group-add", 0, OPT_LIST, &o.group_add, "GROUP", "Add additional groups to join", 0},                   \
+		{"health-cmd",                                                                                           \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.health_cmd,                                                                                          \
+		 "COMMAND",                                                                                              \
+		 "Set a healthcheck command for the container",                                                          \
+		 0},                                                                                                     \
+		{"health-interval",                                                                                      \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.health_interval,                                                                                     \
+		 "DURATION",                                                                                             \
+		 "Time between healthchecks (\"disable\": only on request; default 30s)",                                \
+		 0},                                                                                                     \
+		{"health-on-failure",                                                                                    \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.health_on_failure,                                                                                   \
+		 "ACTION",                                                                                               \
+		 "What an unhealthy container does (none, kill, restart, stop)",                                         \
+		 0},                                                                                                     \
+		{"health-retries",                                                                                       \
+		 0,                                                                                                      \
+		 OPT_INT,                                                                                                \
+		 &o.health_retries,                                                                                      \
+		 "N",                                                                                                    \
+		 "Failures in a row before the container is unhealthy (default 3)",                                      \
+		 0},                                                                                                     \
+		{"health-start-period",                                                                                  \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.health_start_period,                                                                                 \
+		 "DURATION",                                                                                             \
+		 "Time for the container to start before failures count (default 0s)",                                   \
+		 0},                                                                                                     \
+		{"health-timeout",                                                                                       \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.health_timeout,                                                                                      \
+		 "DURATION",                                                                                             \
+		 "Time a healthcheck may take before it fails (default 30s)",                                            \
+		 0},                                                                                                     \
 		{"hostname", 0, OPT_STRING, &o.hostname, "NAME", "Set the container host name", 0},                      \
 		{"init",                                                                                                 \
 		 0,                                                                                                      \
@@ -90,6 +200,7 @@ static struct {
 		{"name", 0, OPT_STRING, &o.name, "NAME", "Assign a name to the container", 0},                           \
 		{"network", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", 0},                 \
 		{"net", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", OPT_HIDDEN},            \
+		{"no-healthcheck", 0, OPT_BOOL, &o.no_healthcheck, NULL, "Disable healthchecks on the container", 0},    \
 		{"oom-score-adj",                                                                                        \
 		 0,                                                                                                      \
 		 OPT_INT,                                                                                                \
@@ -270,6 +381,8 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 				 "the --rm option conflicts with --restart, when the restartPolicy is not \"no\"");
 	if (o.stop_signal && sig_from_name(o.stop_signal, &c->stop_signal, err) < 0)
 		return err_wrap(err, "--stop-signal");
+	if (health_flags(c, err) < 0)
+		return -1;
 	if (o.stop_timeout >= 0) {
 		c->has_stop_timeout = true;
 		c->stop_timeout = (unsigned)o.stop_timeout;

@@ -116,6 +116,7 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 	free(cfg->image_name);
 	cfg->image_name = xstrdup(img->names.len ? img->names.v[img->names.len - 1] : img->id);
 	cfg->created = now_ns();
+	ctr_resolve_health(cfg, ic->config.healthcheck);
 	/* the image's labels, unless the user set the same key */
 	for (size_t i = 0; i < ic->config.labels.len; i++)
 		if (!spec_map_get(&cfg->labels, ic->config.labels.items[i].key))
@@ -443,6 +444,20 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	strv_push(&exit_args, c->row.id);
 
 	struct mon_spawn_opts mo = MON_SPAWN_OPTS_INIT;
+	cleanup_free char *health = NULL;
+	if (ctr_health_process(e, c, rfd, err) < 0) {
+		strv_release(&exit_args);
+		return -1;
+	}
+	if (faccessat(rfd, CTR_HEALTH_PROCESS, F_OK, 0) == 0) {
+		health = xasprintf("%s/%s", rundir, CTR_HEALTH_PROCESS);
+		mo.health_process = health;
+		mo.health_interval_ms = (uint64_t)c->cfg->health_interval / 1000000;
+		mo.health_timeout_ms = (uint64_t)c->cfg->health_timeout / 1000000;
+		mo.health_start_period_ms = (uint64_t)c->cfg->health_start_period / 1000000;
+		mo.health_retries = c->cfg->health_retries;
+		mo.health_on_failure = c->cfg->health_on_failure;
+	}
 	mo.monitor_path = e->monitor;
 	mo.id = c->row.id;
 	mo.bundle = rundir;

@@ -117,6 +117,19 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, const struct ctr_attach_opts *o,
 		   bool start, int *ret_code, struct skiff_err **err);
 
+/* ---- healthchecks (exec.c) ---- */
+#define CTR_HEALTH_PROCESS "health-process.json"
+/* With a healthcheck, write its process (the container's, with the test's argv) into the
+ * per-boot directory (rundirfd) for the monitor; without one, nothing. */
+int ctr_health_process(struct engine *e, struct ctr *c, int rundirfd, struct skiff_err **err);
+/* podman's State.Health from the monitor's record ({"Status":...,"FailingStreak":...,"Log":[...]});
+ * *ret NULL when the container has no healthcheck or no record yet. */
+int ctr_health_state(struct engine *e, struct ctr *c, struct json **ret, struct skiff_err **err);
+/* "healthy", "unhealthy", "starting", or NULL (none): for ps. */
+const char *ctr_health_status(struct engine *e, struct ctr *c);
+/* healthcheck run: run it now through the monitor; *ret_status "healthy"/"unhealthy"/... */
+int ctr_healthcheck_run(struct engine *e, struct ctr *c, char **ret_status, struct skiff_err **err);
+
 /* ---- exec (exec.c) ---- */
 struct ctr_exec_opts {
 	const char *const *argv; /* the command, NULL-terminated */

@@ -24,6 +24,9 @@ struct ctr_config *ctr_config_new(void)
 	c->read_only_tmpfs = true;
 	c->stop_timeout = 10;
 	c->log_driver = xstrdup("k8s-file");
+	/* not given: the image's, else the defaults (ctr_resolve_health) */
+	c->health_interval = c->health_timeout = c->health_start_period = -1;
+	c->health_retries = CTR_HEALTH_UNSET;
 	return c;
 }
 
@@ -83,6 +86,8 @@ void ctr_config_free(struct ctr_config *c)
 	free(c->log_driver);
 	free(c->runtime);
 	strv_release(&c->sysctls);
+	strv_release(&c->health_test);
+	free(c->health_on_failure);
 	free(c);
 }
 
@@ -226,7 +231,34 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set_int(o, "log_size_max", c->log_size_max);
 	set_str(o, "runtime", c->runtime);
 	json_object_set(o, "sysctls", ctr_strv_json(&c->sysctls));
+	json_object_set(o, "health_test", ctr_strv_json(&c->health_test));
+	json_object_set_int(o, "health_interval", c->health_interval);
+	json_object_set_int(o, "health_timeout", c->health_timeout);
+	json_object_set_int(o, "health_start_period", c->health_start_period);
+	json_object_set_int(o, "health_retries", c->health_retries);
+	set_str(o, "health_on_failure", c->health_on_failure);
 	return o;
+}
+
+bool ctr_health_argv(const struct ctr_config *c, struct strv *ret)
+{
+	const struct strv *t = &c->health_test;
+	if (t->len == 0 || !strcmp(t->v[0], "NONE"))
+		return false;
+	if (!strcmp(t->v[0], "CMD-SHELL")) {
+		if (t->len < 2)
+			return false;
+		strv_push(ret, "/bin/sh");
+		strv_push(ret, "-c");
+		strv_push(ret, t->v[1]);
+		return true;
+	}
+	size_t from = !strcmp(t->v[0], "CMD") ? 1 : 0;
+	if (from >= t->len)
+		return false;
+	for (size_t i = from; i < t->len; i++)
+		strv_push(ret, t->v[i]);
+	return true;
 }
 
 /* ---- from JSON ----
@@ -537,6 +569,15 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	    get_int_range(j, "", "log_size_max", -1, INT64_MAX, &c->log_size_max, NULL, err) < 0 ||
 	    get_str(j, "", "runtime", &c->runtime, err) < 0 || get_strv(j, "", "sysctls", &c->sysctls, err) < 0)
 		return -1;
+	int64_t retries = 0;
+	if (get_strv(j, "", "health_test", &c->health_test, err) < 0 ||
+	    get_int_range(j, "", "health_interval", 0, INT64_MAX, &c->health_interval, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_timeout", 0, INT64_MAX, &c->health_timeout, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_start_period", 0, INT64_MAX, &c->health_start_period, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_retries", 0, 1000000, &retries, NULL, err) < 0 ||
+	    get_str(j, "", "health_on_failure", &c->health_on_failure, err) < 0)
+		return -1;
+	c->health_retries = (unsigned)retries;
 	return 0;
 }
 

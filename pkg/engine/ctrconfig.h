@@ -100,7 +100,25 @@ struct ctr_config {
 	int64_t log_size_max;	     /* --log-opt max-size; 0: none */
 	char *runtime;		     /* --runtime: NULL for the default */
 	struct strv sysctls;	     /* --sysctl k=v */
+
+	/* healthcheck, resolved at create from the --health-* flags and the image's HEALTHCHECK:
+	 * an empty test (or ["NONE"]) is none. Durations in ns; interval 0: only on request. */
+	struct strv health_test; /* ["CMD-SHELL", "cmd"] or ["CMD", "prog", "arg"...] */
+	int64_t health_interval, health_timeout, health_start_period;
+	unsigned health_retries;
+	char *health_on_failure; /* none (NULL), kill, restart, stop */
 };
+
+#define CTR_HEALTH_UNSET UINT32_MAX
+/* At create: the --health-* flags over the image's HEALTHCHECK (img may be NULL) over
+ * docker's defaults (30 s interval and timeout, 3 retries, no start period). */
+void ctr_resolve_health(struct ctr_config *c, const struct spec_healthcheck *img);
+/* A Go duration: "1m30s", "500ms", "2h", "1.5s" (ns, us, ms, s, m, h); "0" alone. EINVAL
+ * naming s otherwise. */
+int ctr_parse_duration(const char *s, int64_t *ret_ns, struct skiff_err **err);
+/* The healthcheck's argv from c->health_test (CMD-SHELL runs /bin/sh -c); false when there
+ * is none. */
+bool ctr_health_argv(const struct ctr_config *c, struct strv *ret);
 
 struct ctr_config *ctr_config_new(void);
 void ctr_config_free(struct ctr_config *c);

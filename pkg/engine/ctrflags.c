@@ -816,3 +816,63 @@ int ctr_parse_add_host(const char *s, struct skiff_err **err)
 		return ctr_err(err, EINVAL, "invalid --add-host \"%s\": bad IP address \"%s\"", s, ip);
 	return 0;
 }
+
+/* ---- healthcheck ---- */
+
+int ctr_parse_duration(const char *s, int64_t *ret_ns, struct skiff_err **err)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+	const char *p = s;
+	double total = 0;
+
+	if (!s || !*s)
+		return ctr_err(err, EINVAL, "invalid duration \"\"");
+	if (!strcmp(s, "0")) {
+		*ret_ns = 0;
+		return 0;
+	}
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return ctr_err(err, EINVAL, "invalid duration \"%.64s\"", s);
+		double v = strtod(p, &end);
+		if (end == p)
+			return ctr_err(err, EINVAL, "invalid duration \"%.64s\"", s);
+		p = end;
+		size_t best = 0, best_len = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t n = strlen(units[i].unit);
+			if (!strncmp(p, units[i].unit, n) && n > best_len) {
+				best = i;
+				best_len = n;
+			}
+		}
+		if (!best_len)
+			return ctr_err(err, EINVAL, "invalid duration \"%.64s\": missing unit (ns, us, ms, s, m, h)",
+				       s);
+		total += v * units[best].ns;
+		p += best_len;
+	}
+	if (!(total >= 0) || total > 9.2e18)
+		return ctr_err(err, EINVAL, "invalid duration \"%.64s\": out of range", s);
+	*ret_ns = (int64_t)total;
+	return 0;
+}
+
+void ctr_resolve_health(struct ctr_config *c, const struct spec_healthcheck *img)
+{
+	if (!c->health_test.len && img)
+		for (size_t i = 0; i < img->test.len; i++)
+			strv_push(&c->health_test, img->test.v[i]);
+	if (c->health_interval < 0)
+		c->health_interval = img && img->interval > 0 ? img->interval : 30 * 1000000000LL;
+	if (c->health_timeout < 0)
+		c->health_timeout = img && img->timeout > 0 ? img->timeout : 30 * 1000000000LL;
+	if (c->health_start_period < 0)
+		c->health_start_period = img && img->start_period > 0 ? img->start_period : 0;
+	if (c->health_retries == CTR_HEALTH_UNSET)
+		c->health_retries = img && img->retries > 0 && img->retries < 1000000 ? (unsigned)img->retries : 3;
+}

@@ -88,6 +88,12 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set_string(st, "Error", "");
 	set_time(st, "StartedAt", c->row.started_at);
 	set_time(st, "FinishedAt", c->row.finished_at);
+	struct json *health = NULL;
+	struct skiff_err *e2 = NULL;
+	if (ctr_health_state(e, c, &health, &e2) < 0)
+		err_free(e2);
+	if (health)
+		json_object_set(st, "Health", health);
 	json_object_set_bool(st, "CheckpointedAt", false);
 	json_object_set(j, "State", st);
 
@@ -190,6 +196,17 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set_string(cf, "StopSignal", sn ? sn : "SIGTERM");
 	json_object_set_string(cf, "Umask", "0022");
 	json_object_set_int(cf, "StopTimeout", cfg->has_stop_timeout ? cfg->stop_timeout : 10);
+	if (cfg->health_test.len) {
+		struct json *h = json_new_object();
+		json_object_set(h, "Test", ctr_strv_json(&cfg->health_test));
+		json_object_set_int(h, "StartPeriod", cfg->health_start_period);
+		json_object_set_int(h, "Interval", cfg->health_interval);
+		json_object_set_int(h, "Timeout", cfg->health_timeout);
+		json_object_set_int(h, "Retries", cfg->health_retries);
+		json_object_set(cf, "Healthcheck", h);
+		json_object_set_string(cf, "HealthcheckOnFailureAction",
+				       cfg->health_on_failure ? cfg->health_on_failure : "none");
+	}
 	json_object_set(j, "Config", cf);
 
 	struct json *hc = json_new_object();

@@ -223,3 +223,72 @@ out:
 		err_free(e2);
 	return rc;
 }
+
+/* ---- healthchecks ---- */
+
+int ctr_health_process(struct engine *e, struct ctr *c, int rundirfd, struct skiff_err **err)
+{
+	(void)e;
+	cleanup_strv struct strv argv = STRV_INIT;
+	if (!ctr_health_argv(c->cfg, &argv))
+		return 0;
+	struct ctr_exec_opts o = {.argv = (const char *const *)argv.v};
+	cleanup_free char *process = NULL;
+	if (build_process(c, rundirfd, &o, &process, err) < 0)
+		return err_wrap(err, "healthcheck");
+	return write_file_atomic(rundirfd, CTR_HEALTH_PROCESS, process, strlen(process), 0600, err);
+}
+
+int ctr_health_state(struct engine *e, struct ctr *c, struct json **ret, struct skiff_err **err)
+{
+	cleanup_strv struct strv argv = STRV_INIT;
+	*ret = NULL;
+	if (!ctr_health_argv(c->cfg, &argv))
+		return 0;
+	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0; /* never started (or a reboot) */
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	struct skiff_err *e2 = NULL;
+	if (read_file_at(dfd, "health", 1u << 20, &buf, &len, &e2) < 0) {
+		int st = err_status(e2);
+		err_free(e2);
+		return st == ENOENT ? 0 : err_makex(err, EIO, "container %s: read its health record", c->row.name);
+	}
+	if (json_parse(buf, len, ret, err) < 0)
+		return err_wrap(err, "container %s: its health record", c->row.name);
+	return 0;
+}
+
+const char *ctr_health_status(struct engine *e, struct ctr *c)
+{
+	cleanup_json struct json *j = NULL;
+	struct skiff_err *e2 = NULL;
+	if (ctr_health_state(e, c, &j, &e2) < 0 || !j) {
+		err_free(e2);
+		return NULL;
+	}
+	const char *s = json_object_get_string(j, "Status");
+	static const char *const known[] = {"starting", "healthy", "unhealthy"};
+	for (size_t i = 0; s && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(s, known[i]))
+			return known[i];
+	return NULL;
+}
+
+int ctr_healthcheck_run(struct engine *e, struct ctr *c, char **ret_status, struct skiff_err **err)
+{
+	cleanup_strv struct strv argv = STRV_INIT;
+	if (!ctr_health_argv(c->cfg, &argv))
+		return err_makex(err, ENOTSUP, "container %s has no defined healthcheck", c->row.name);
+	if (strcmp(ctr_state_name(c), "running") != 0)
+		return err_makex(err, EBUSY, "container %s is not running", c->row.name);
+	int fd = -1;
+	if (ctr_connect(e, c, &fd, err) < 0)
+		return -1;
+	int rc = mon_healthcheck(fd, ret_status, err);
+	close(fd);
+	return rc < 0 ? err_wrap(err, "healthcheck") : 0;
+}

@@ -144,6 +144,18 @@ int mon_spawn(const struct mon_spawn_opts *o, pid_t *ret_ctr_pid, pid_t *ret_mon
 		strv_pushf(&argv, "%d", o->stop_timeout);
 	}
 	push_opt(&argv, "--exec-process", o->exec_process);
+	if (o->health_process) {
+		push_opt(&argv, "--health-process", o->health_process);
+		strv_push(&argv, "--health-interval");
+		strv_pushf(&argv, "%" PRIu64, o->health_interval_ms);
+		strv_push(&argv, "--health-timeout");
+		strv_pushf(&argv, "%" PRIu64, o->health_timeout_ms);
+		strv_push(&argv, "--health-start-period");
+		strv_pushf(&argv, "%" PRIu64, o->health_start_period_ms);
+		strv_push(&argv, "--health-retries");
+		strv_pushf(&argv, "%u", o->health_retries);
+		push_opt(&argv, "--health-on-failure", o->health_on_failure);
+	}
 	push_opt(&argv, "--exit-command", o->exit_command);
 	for (const char *const *a = o->exit_command_args; o->exit_command && a && *a; a++)
 		push_opt(&argv, "--exit-command-arg", *a);
@@ -347,6 +359,12 @@ int mon_status(int fd, char **ret_text, struct skiff_err **err)
 {
 	struct mon_msg m = {.type = MON_PKT_STATUS};
 	return request(fd, &m, ret_text, err);
+}
+
+int mon_healthcheck(int fd, char **ret_status, struct skiff_err **err)
+{
+	struct mon_msg m = {.type = MON_PKT_HEALTHCHECK};
+	return request(fd, &m, ret_status, err);
 }
 
 int mon_reopen_log(int fd, struct skiff_err **err)

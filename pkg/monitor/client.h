@@ -31,6 +31,10 @@ struct mon_spawn_opts {
 	int stop_signal;		      /* 0: the monitor's default, SIGTERM */
 	int stop_timeout;		      /* seconds; -1: the monitor's default, 10 (0 is SIGKILL at once) */
 	const char *exec_process;	      /* an exec session: the process.json to run */
+	const char *health_process;	      /* the healthcheck's process.json; NULL: none */
+	uint64_t health_interval_ms, health_timeout_ms, health_start_period_ms;
+	unsigned health_retries;
+	const char *health_on_failure; /* NULL: none */
 };
 
 /* Start from this: a zeroed struct would ask for a stop timeout of 0. */
@@ -59,6 +63,9 @@ int mon_kill(int fd, int sig, struct skiff_err **err);
 /* "state=running pid=N restarts=N\n" (caller frees). */
 int mon_status(int fd, char **ret_text, struct skiff_err **err);
 int mon_reopen_log(int fd, struct skiff_err **err);
+/* Run the healthcheck now and wait for it: "healthy", "unhealthy" or "starting" (caller
+ * frees); ENOTSUP when the container has none, ESRCH when it is not running. */
+int mon_healthcheck(int fd, char **ret_status, struct skiff_err **err);
 int mon_attach(int fd, bool in, bool out, bool err_, struct skiff_err **err);
 /* ATTACH with MON_ATTACH_* flags (MON_ATTACH_CLEANUP among them). */
 int mon_attach_flags(int fd, unsigned flags, struct skiff_err **err);

@@ -101,6 +101,11 @@ static void reply_text(struct monitor *m, struct mon_client *c, int code, const 
 	send_msg(m, c, &msg);
 }
 
+void ctl_reply_text(struct monitor *m, struct mon_client *c, int code, const char *text)
+{
+	reply_text(m, c, code, text);
+}
+
 static void reply_err(struct monitor *m, struct mon_client *c, struct skiff_err *e)
 {
 	reply_text(m, c, e->status ? e->status : EIO, e->msg);
@@ -198,6 +203,9 @@ static void handle(struct monitor *m, struct mon_client *c, const struct mon_msg
 		reply_text(m, c, 0, st.buf);
 		return;
 	}
+	case MON_PKT_HEALTHCHECK:
+		mon_health_request(m, c); /* the REPLY comes when the check ends */
+		return;
 	case MON_PKT_LOG_REOPEN:
 		if (mon_log_reopen(&m->log, &err) < 0) {
 			reply_err(m, c, err);

@@ -22,7 +22,21 @@ enum mon_state { ST_CREATED, ST_RUNNING, ST_STOPPING, ST_RESTARTING, ST_EXITED }
 
 /* What an epoll event is about: epoll_data.ptr points at one of these (first member of a
  * client, or one of the fixed ones in struct monitor). */
-enum src_kind { SRC_SIGNAL, SRC_PIDFD, SRC_TIMER, SRC_LISTEN, SRC_STDOUT, SRC_STDERR, SRC_STDIN, SRC_CLIENT };
+enum src_kind {
+	SRC_SIGNAL,
+	SRC_PIDFD,
+	SRC_TIMER,
+	SRC_LISTEN,
+	SRC_STDOUT,
+	SRC_STDERR,
+	SRC_STDIN,
+	SRC_CLIENT,
+	SRC_HEALTH_TIMER,
+	SRC_HEALTH_PIDFD,
+	SRC_HEALTH_OUT,
+};
+
+enum mon_health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 struct mon_src {
 	enum src_kind kind;
 };
@@ -31,9 +45,10 @@ struct mon_client {
 	struct mon_src src; /* first: epoll data */
 	struct mon_client *next;
 	int fd;
-	uint8_t attach; /* MON_ATTACH_* */
-	bool paused;	/* not read while its stdin data waits for the container */
-	bool dead;	/* dropped; freed after the current batch of events */
+	uint8_t attach;	     /* MON_ATTACH_* */
+	bool paused;	     /* not read while its stdin data waits for the container */
+	bool dead;	     /* dropped; freed after the current batch of events */
+	bool health_waiting; /* asked for a healthcheck: replied to when it ends */
 };
 
 enum timer_use { TIMER_NONE, TIMER_STOP, TIMER_RESTART, TIMER_EXEC_START };
@@ -67,6 +82,18 @@ struct monitor {
 	bool have_last;
 
 	struct mon_log log;
+	/* healthcheck (health.c) */
+	int health_timerfd; /* the interval, or the running check's timeout */
+	struct mon_src src_health_timer, src_health_pidfd, src_health_out;
+	pid_t health_pid; /* the running check, 0: none */
+	int health_pidfd, health_out;
+	int64_t health_started;
+	struct strbuf health_out_buf;
+	enum mon_health_status health_status;
+	int health_streak;
+	struct strv health_log; /* the last results, as JSON objects */
+	bool force_restart;	/* --health-on-failure restart: restart after this exit */
+
 	struct mon_client *clients; /* dropped ones are freed after each batch of events */
 	char *iobuf;		    /* MON_PKT_MAX: [0] a packet type, then data */
 	struct mon_packet *pkt;
@@ -89,6 +116,24 @@ int mon_runtime_simple(struct monitor *m, const char *sub, bool force, struct sk
 int mon_do_start(struct monitor *m, struct skiff_err **err);
 int mon_do_stop(struct monitor *m, uint32_t timeout, int sig, struct skiff_err **err);
 int mon_do_kill(struct monitor *m, int sig, struct skiff_err **err);
+
+/* Signal the container's init (pidfd when there is one). */
+int mon_send_signal(struct monitor *m, int sig);
+
+/* health.c */
+const char *mon_health_status_name(enum mon_health_status s);
+bool mon_health_enabled(const struct monitor *m);
+int mon_health_setup(struct monitor *m, struct skiff_err **err);
+void mon_health_on_start(struct monitor *m);
+void mon_health_on_timer(struct monitor *m);
+void mon_health_on_output(struct monitor *m);
+void mon_health_on_exit(struct monitor *m);
+/* A reaped child: the running check's? Then its result is taken and true returned. */
+bool mon_health_reap(struct monitor *m, pid_t pid, int st);
+void mon_health_on_ctr_exit(struct monitor *m);
+/* HEALTHCHECK from c: run one now (or join the running one); c gets the REPLY at its end. */
+void mon_health_request(struct monitor *m, struct mon_client *c);
+void mon_health_free(struct monitor *m);
 
 /* stdio.c */
 /* Set up fresh stdio, run `RUNTIME create`, take the pty master, read the pid file and open
@@ -118,6 +163,7 @@ void ctl_send_exit(struct monitor *m, int code, int sig);
 void ctl_drop(struct monitor *m, struct mon_client *c);
 void ctl_unpause_all(struct monitor *m);
 void ctl_free_dead(struct monitor *m);
+void ctl_reply_text(struct monitor *m, struct mon_client *c, int code, const char *text);
 void ctl_close_all(struct monitor *m);
 
 /* exitrec.c */

@@ -150,7 +150,7 @@ int mon_runtime_simple(struct monitor *m, const char *sub, bool force, struct sk
 	return 0;
 }
 
-static int send_signal(struct monitor *m, int sig)
+int mon_send_signal(struct monitor *m, int sig)
 {
 	if (m->pidfd >= 0)
 		return (int)syscall(SYS_pidfd_send_signal, m->pidfd, sig, NULL, 0);
@@ -211,6 +211,7 @@ int mon_do_start(struct monitor *m, struct skiff_err **err)
 	m->state = ST_RUNNING;
 	m->started_at = mon_now_ns();
 	m->started_mono = mono_ns();
+	mon_health_on_start(m);
 	return 0;
 }
 
@@ -252,7 +253,7 @@ int mon_do_stop(struct monitor *m, uint32_t timeout, int sig, struct skiff_err *
 	m->state = ST_STOPPING;
 	if (timeout == 0)
 		sig = SIGKILL;
-	if (send_signal(m, sig) < 0 && errno != ESRCH)
+	if (mon_send_signal(m, sig) < 0 && errno != ESRCH)
 		return err_make(err, errno, "send signal %d to the container", sig);
 	if (sig != SIGKILL)
 		timer_set(m, TIMER_STOP, (uint64_t)timeout * 1000);
@@ -276,7 +277,7 @@ int mon_do_kill(struct monitor *m, int sig, struct skiff_err **err)
 	}
 	if (!ctr_alive_state(m))
 		return err_makex(err, ESRCH, "the container is not running");
-	if (send_signal(m, sig) < 0) {
+	if (mon_send_signal(m, sig) < 0) {
 		if (errno != ESRCH)
 			return err_make(err, errno, "send signal %d to the container", sig);
 		return err_makex(err, ESRCH, "the container is not running");
@@ -308,6 +309,7 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 	e.stopped_by_user = m->stopped_by_user;
 	if (m->timer == TIMER_STOP)
 		timer_set(m, TIMER_NONE, 0);
+	mon_health_on_ctr_exit(m);
 	mon_unwatch(m, m->pidfd);
 	if (m->pidfd >= 0)
 		close(m->pidfd);
@@ -325,8 +327,10 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 		err_clear(&err);
 	m->ctr_pid = 0;
 
+	bool forced = m->force_restart; /* --health-on-failure restart */
+	m->force_restart = false;
 	if (!m->shutdown && !m->o->exec_process &&
-	    mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts)) {
+	    (forced || mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts))) {
 		if (m->started_mono && mono_ns() - m->started_mono >= BACKOFF_RESET_NS)
 			m->backoff_n = 0;
 		timer_set(m, TIMER_RESTART, mon_restart_delay_ms(m->backoff_n));
@@ -362,7 +366,7 @@ static void restart(struct monitor *m)
 		/* The container is created but will not start: kill it, and let the exit path
 		 * (record, delete, restart policy with back-off) take it from there. */
 		err_clear(&err);
-		(void)send_signal(m, SIGKILL);
+		(void)mon_send_signal(m, SIGKILL);
 		m->state = ST_RUNNING;
 	}
 }
@@ -380,6 +384,8 @@ static void reap(struct monitor *m)
 			break;
 		if (m->ctr_pid > 0 && p == m->ctr_pid)
 			on_ctr_exit(m, st, true);
+		else
+			(void)mon_health_reap(m, p, st);
 	}
 	if (m->pidfd >= 0 && m->ctr_pid > 0) {
 		/* The pidfd says the container exited, but it is not our child (a runtime that
@@ -412,7 +418,7 @@ static void on_signal(struct monitor *m)
 			/* fall through */
 		case SIGHUP:
 			if (ctr_alive_state(m))
-				(void)send_signal(m, (int)si.ssi_signo);
+				(void)mon_send_signal(m, (int)si.ssi_signo);
 			break;
 		default:
 			break;
@@ -430,7 +436,7 @@ static void on_timer(struct monitor *m)
 	case TIMER_STOP:
 		m->timer = TIMER_NONE;
 		if (ctr_alive_state(m))
-			(void)send_signal(m, SIGKILL);
+			(void)mon_send_signal(m, SIGKILL);
 		break;
 	case TIMER_RESTART:
 		m->timer = TIMER_NONE;
@@ -485,6 +491,15 @@ static int event_loop(struct monitor *m, struct skiff_err **err)
 				break;
 			case SRC_CLIENT:
 				ctl_client_event(m, (struct mon_client *)src, ev[i].events);
+				break;
+			case SRC_HEALTH_TIMER:
+				mon_health_on_timer(m);
+				break;
+			case SRC_HEALTH_PIDFD:
+				mon_health_on_exit(m);
+				break;
+			case SRC_HEALTH_OUT:
+				mon_health_on_output(m);
 				break;
 			}
 		}
@@ -567,7 +582,7 @@ static void abandon_container(struct monitor *m)
 	struct skiff_err *err = NULL;
 
 	if (m->ctr_pid > 0) {
-		(void)send_signal(m, SIGKILL);
+		(void)mon_send_signal(m, SIGKILL);
 		(void)waitpid(m->ctr_pid, NULL, 0);
 		if (!m->o->exec_process && mon_runtime_simple(m, "delete", true, &err) < 0)
 			err_clear(&err);
@@ -577,6 +592,7 @@ static void abandon_container(struct monitor *m)
 
 static void monitor_free(struct monitor *m)
 {
+	mon_health_free(m);
 	ctl_close_all(m);
 	ctr_close_stdio(m);
 	if (m->pidfd >= 0)
@@ -631,6 +647,8 @@ static int setup(struct monitor *m, struct skiff_err **err)
 		return err_make(err, errno, "remove the old exit record %s/exit", o->dir);
 	if (mon_log_open(&m->log, o->log_driver, o->log_path, o->log_size_max, err) < 0)
 		return -1;
+	if (mon_health_setup(m, err) < 0)
+		return -1;
 	if (o->exec_process && !o->start) {
 		m->state = ST_CREATED; /* the process runs on START */
 		timer_set(m, TIMER_EXEC_START, 60 * 1000);
@@ -660,6 +678,11 @@ int monitor_run(const struct monitor_opts *o, struct skiff_err **err)
 		.in_fd = -1,
 		.stdin_buf = STRBUF_INIT,
 		.log = {.fd = -1, .buf = STRBUF_INIT},
+		.health_timerfd = -1,
+		.health_pidfd = -1,
+		.health_out = -1,
+		.health_out_buf = STRBUF_INIT,
+		.health_log = STRV_INIT,
 	};
 	int r;
 

@@ -32,6 +32,11 @@ bool mon_restart_wanted(const struct mon_restart_policy *p, int exit_code, bool 
 /* Delay before restart number n (0-based): 100 ms doubling, at most 10 s. */
 unsigned mon_restart_delay_ms(unsigned n);
 
+/* --health-on-failure: what becoming unhealthy does (podman's names). */
+enum mon_health_action { HEALTH_ACTION_NONE, HEALTH_ACTION_KILL, HEALTH_ACTION_RESTART, HEALTH_ACTION_STOP };
+/* "none", "kill", "restart", "stop": 0, else -1. */
+int mon_health_action_parse(const char *s, enum mon_health_action *ret);
+
 struct monitor_opts {
 	const char *id, *bundle, *dir, *runtime;
 	const char *const *runtime_args; /* global runtime args, before the subcommand; NULL-terminated */
@@ -49,6 +54,12 @@ struct monitor_opts {
 	/* An exec session: run `RUNTIME exec --process FILE` in the running container ID instead
 	 * of creating it (at once with start, else on START); no delete, no restart after. */
 	const char *exec_process;
+	/* Healthcheck: `RUNTIME exec --process health_process ID` every interval (0: only on
+	 * request), killed after timeout; docker's retries and start period. */
+	const char *health_process;
+	uint64_t health_interval_ms, health_timeout_ms, health_start_period_ms;
+	unsigned health_retries;
+	enum mon_health_action health_on_failure;
 };
 
 /* Defaults for the fields above (no log, no sync fd, SIGTERM, 10 s, restart no). */

@@ -40,13 +40,21 @@ struct layout {
 };
 
 static const struct layout layouts[] = {
-	{MON_PKT_VERSION, "VERSION", 1, true}, {MON_PKT_STDOUT, "STDOUT", 0, true},
-	{MON_PKT_STDERR, "STDERR", 0, true},   {MON_PKT_EXIT, "EXIT", 8, false},
-	{MON_PKT_REPLY, "REPLY", 4, true},     {MON_PKT_ATTACH, "ATTACH", 1, false},
-	{MON_PKT_STDIN, "STDIN", 0, true},     {MON_PKT_STDIN_CLOSE, "STDIN_CLOSE", 0, false},
-	{MON_PKT_RESIZE, "RESIZE", 4, false},  {MON_PKT_START, "START", 0, false},
-	{MON_PKT_STOP, "STOP", 5, false},      {MON_PKT_KILL, "KILL", 1, false},
-	{MON_PKT_STATUS, "STATUS", 0, false},  {MON_PKT_LOG_REOPEN, "LOG_REOPEN", 0, false},
+	{MON_PKT_VERSION, "VERSION", 1, true},
+	{MON_PKT_STDOUT, "STDOUT", 0, true},
+	{MON_PKT_STDERR, "STDERR", 0, true},
+	{MON_PKT_EXIT, "EXIT", 8, false},
+	{MON_PKT_REPLY, "REPLY", 4, true},
+	{MON_PKT_ATTACH, "ATTACH", 1, false},
+	{MON_PKT_STDIN, "STDIN", 0, true},
+	{MON_PKT_STDIN_CLOSE, "STDIN_CLOSE", 0, false},
+	{MON_PKT_RESIZE, "RESIZE", 4, false},
+	{MON_PKT_START, "START", 0, false},
+	{MON_PKT_STOP, "STOP", 5, false},
+	{MON_PKT_KILL, "KILL", 1, false},
+	{MON_PKT_STATUS, "STATUS", 0, false},
+	{MON_PKT_LOG_REOPEN, "LOG_REOPEN", 0, false},
+	{MON_PKT_HEALTHCHECK, "HEALTHCHECK", 0, false},
 };
 
 static const struct layout *layout_of(uint8_t type)

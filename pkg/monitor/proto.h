@@ -50,6 +50,7 @@ enum mon_pkt_type {
 	MON_PKT_KILL = 'K',
 	MON_PKT_STATUS = 'Q',
 	MON_PKT_LOG_REOPEN = 'L',
+	MON_PKT_HEALTHCHECK = 'H',
 };
 
 #define MON_ATTACH_STDIN 0x1
