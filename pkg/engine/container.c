@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pkg/engine/container.h"
+#include "pkg/events/events.h"
 #include "pkg/image/image.h"
 #include "pkg/monitor/client.h"
 #include "pkg/spec/image.h"
@@ -58,6 +59,34 @@ char *ctr_rundir(struct engine *e, const char *id)
 char *ctr_log_path(struct engine *e, const char *id)
 {
 	return xasprintf("%s/containers/%s/userdata/ctr.log", e->cfg->graphroot, id);
+}
+
+/* Log a container event (podman's: labels as attributes); a failure never fails the command. */
+static void log_event(struct engine *e, const char *id, const char *name, const struct ctr_config *cfg,
+		      const char *status, const int *exit_code)
+{
+	size_t n = cfg ? cfg->labels.len : 0;
+	struct events_attr *a = n ? xcalloc(n, sizeof(*a)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		a[i] = (struct events_attr){cfg->labels.items[i].key, cfg->labels.items[i].value};
+	struct event_new ev = {.type = "container",
+			       .status = status,
+			       .id = id,
+			       .name = name,
+			       .image = cfg ? cfg->image_name : NULL,
+			       .attrs = a,
+			       .nattrs = n,
+			       .has_exit_code = exit_code != NULL,
+			       .exit_code = exit_code ? *exit_code : 0};
+	struct skiff_err *e2 = NULL;
+	events_append(e->store ? store_graphroot(e->store) : e->cfg->graphroot, &ev, &e2);
+	err_free(e2);
+	free(a);
+}
+
+void ctr_event(struct engine *e, const struct ctr *c, const char *status)
+{
+	log_event(e, c->row.id, c->row.name, c->cfg, status, NULL);
 }
 
 char *ctr_runtime_root(struct engine *e)
@@ -137,6 +166,8 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 			break;
 		err_clear(err);
 	}
+	if (rc == 0)
+		log_event(e, cfg->id, cfg->name, cfg, "create", NULL);
 out:
 	if (ic)
 		spec_image_config_free(ic);
@@ -212,6 +243,19 @@ static void set_status(struct ctr *c, const char *s)
 	c->row.status = xstrdup(s);
 }
 
+/* Several processes may notice one exit (ps, wait, the exit command): the first to create
+ * the marker in the per-run directory logs it. */
+static bool claim_exit_event(struct engine *e, const char *id)
+{
+	cleanup_free char *path = xasprintf("%s/containers/%s/exit-event", e->cfg->runroot, id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != EEXIST; /* no per-run directory (a reboot): log it */
+}
+
 /* The container has ended: record it, and unmount the rootfs. */
 static int mark_exited(struct engine *e, struct ctr *c, const struct mon_exit *ex, struct skiff_err **err)
 {
@@ -234,7 +278,13 @@ static int mark_exited(struct engine *e, struct ctr *c, const struct mon_exit *e
 			c->row.mounted = false;
 		err_free(e2);
 	}
-	return save(e, c, err);
+	if (save(e, c, err) < 0)
+		return -1;
+	if (claim_exit_event(e, c->row.id)) {
+		log_event(e, c->row.id, c->row.name, c->cfg, "died", &c->row.exit_code);
+		log_event(e, c->row.id, c->row.name, c->cfg, "cleanup", NULL);
+	}
+	return 0;
 }
 
 int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err)
@@ -501,14 +551,22 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 		set_status(c, "running");
 		c->row.started_at = now_ns();
 	}
-	return save(e, c, err);
+	if (save(e, c, err) < 0)
+		return -1;
+	ctr_event(e, c, "init");
+	if (!attach_first)
+		ctr_event(e, c, "start");
+	return 0;
 }
 
 int ctr_mark_started(struct engine *e, struct ctr *c, struct skiff_err **err)
 {
 	set_status(c, "running");
 	c->row.started_at = now_ns();
-	return save(e, c, err);
+	if (save(e, c, err) < 0)
+		return -1;
+	ctr_event(e, c, "start");
+	return 0;
 }
 
 int ctr_connect(struct engine *e, struct ctr *c, int *ret_fd, struct skiff_err **err)
@@ -604,6 +662,8 @@ int ctr_stop(struct engine *e, struct ctr *c, int timeout, struct skiff_err **er
 	}
 	if (ctr_refresh(e, c, err) < 0)
 		return -1;
+	if (!is_active(c))
+		ctr_event(e, c, "stop");
 	/* what the exit command would have done for --rm (ctr_remove goes on itself) */
 	if (claimed && c->cfg->rm && !is_active(c) && !c->removing)
 		return ctr_remove(e, c, false, err);
@@ -639,6 +699,7 @@ int ctr_stop_many(struct engine *e, struct ctr *v, size_t n, int timeout, bool r
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
+		bool signalled = fds[i] >= 0;
 		if (fds[i] >= 0) {
 			for (;;) {
 				struct timespec now;
@@ -661,6 +722,8 @@ int ctr_stop_many(struct engine *e, struct ctr *v, size_t n, int timeout, bool r
 		/* a container whose monitor did not answer goes the single way */
 		if (rc == 0 && is_active(&v[i]) && ctr_refresh(e, &v[i], err) < 0)
 			rc = -1;
+		if (rc == 0 && signalled && !is_active(&v[i]))
+			ctr_event(e, &v[i], "stop");
 		if (rc == 0 && is_active(&v[i]) && ctr_stop(e, &v[i], timeout, err) < 0)
 			rc = -1;
 		/* we claimed the cleanup: a --rm container goes now, unless the caller removes it */
@@ -684,6 +747,8 @@ int ctr_kill(struct engine *e, struct ctr *c, int sig, struct skiff_err **err)
 		return -1;
 	int rc = mon_kill(fd, sig, err);
 	close(fd);
+	if (rc == 0)
+		ctr_event(e, c, "kill");
 	return rc;
 }
 
@@ -733,7 +798,10 @@ int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **e
 	cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0 && rm_rf_at(pfd, c->row.id, err) < 0)
 		return -1;
-	return store_container_delete(e->store, c->row.id, err);
+	if (store_container_delete(e->store, c->row.id, err) < 0)
+		return -1;
+	ctr_event(e, c, "remove");
+	return 0;
 }
 
 int ctr_wait(struct engine *e, struct ctr *c, int *ret_code, struct skiff_err **err)
@@ -787,7 +855,10 @@ int ctr_pause(struct engine *e, struct ctr *c, bool pause, struct skiff_err **er
 		return -1;
 	}
 	set_status(c, pause ? "paused" : "running");
-	return save(e, c, err);
+	if (save(e, c, err) < 0)
+		return -1;
+	ctr_event(e, c, pause ? "pause" : "unpause");
+	return 0;
 }
 
 int ctr_rename(struct engine *e, struct ctr *c, const char *name, struct skiff_err **err)
@@ -802,7 +873,10 @@ int ctr_rename(struct engine *e, struct ctr *c, const char *name, struct skiff_e
 	if (!ok)
 		return err_makex(err, EINVAL, "invalid container name \"%s\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
 				 name);
-	return store_container_rename(e->store, c->row.id, name, err);
+	if (store_container_rename(e->store, c->row.id, name, err) < 0)
+		return -1;
+	log_event(e, c->row.id, name, c->cfg, "rename", NULL);
+	return 0;
 }
 
 int ctr_mount(struct engine *e, struct ctr *c, char **ret_path, struct skiff_err **err)
@@ -811,8 +885,13 @@ int ctr_mount(struct engine *e, struct ctr *c, char **ret_path, struct skiff_err
 		return -1;
 	if (!c->row.mounted) {
 		c->row.mounted = true;
-		return save(e, c, err);
+		if (save(e, c, err) < 0) {
+			free(*ret_path);
+			*ret_path = NULL;
+			return -1;
+		}
 	}
+	ctr_event(e, c, "mount");
 	return 0;
 }
 
@@ -823,5 +902,8 @@ int ctr_umount(struct engine *e, struct ctr *c, struct skiff_err **err)
 	if (store_container_umount(e->store, c->row.id, err) < 0)
 		return -1;
 	c->row.mounted = false;
-	return save(e, c, err);
+	if (save(e, c, err) < 0)
+		return -1;
+	ctr_event(e, c, "unmount");
+	return 0;
 }

@@ -91,6 +91,11 @@ int ctr_umount(struct engine *e, struct ctr *c, struct skiff_err **err);
 /* The processes of a running container: ps-like rows (top.c). */
 int ctr_top(struct engine *e, struct ctr *c, struct json **ret_rows, struct skiff_err **err);
 
+/* Log a container event (status "attach", "exec", "restart" ...) in the events log, with
+ * c's name, image and labels; a failure to log is ignored. (create, init, start, died,
+ * cleanup, stop, kill, pause, unpause, rename, mount, unmount and remove log themselves.) */
+void ctr_event(struct engine *e, const struct ctr *c, const char *status);
+
 /* The monitor's exit command: record the exit, unmount, and remove with rm. */
 int ctr_cleanup(struct engine *e, const char *ref, bool rm, struct skiff_err **err);
 /* The log file (graphroot/containers/ID/userdata/ctr.log; caller frees). */

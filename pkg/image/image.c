@@ -9,6 +9,7 @@
 #include "pkg/image/image-internal.h"
 #include "pkg/image/image.h"
 #include "pkg/image/reference.h"
+#include "pkg/events/events.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/xalloc.h"
@@ -53,6 +54,30 @@ int image_open_input(const char *path, const char *tmpdir, int *ret_fd, struct s
 	}
 	close(fd);
 	*ret_fd = tmp;
+	return 0;
+}
+
+void image_event(struct store *s, const char *status, const char *id, const char *name)
+{
+	struct event_new ev = {.type = "image", .status = status, .id = id, .name = name};
+	struct skiff_err *e = NULL;
+	events_append(store_graphroot(s), &ev, &e);
+	err_free(e);
+}
+
+int image_tag(struct store *s, const struct store_image *img, const char *name, struct skiff_err **err)
+{
+	if (store_image_add_name(s, img->id, name, err) < 0)
+		return -1;
+	image_event(s, "tag", img->id, name);
+	return 0;
+}
+
+int image_untag(struct store *s, const struct store_image *img, const char *name, struct skiff_err **err)
+{
+	if (store_image_remove_name(s, img->id, name, err) < 0)
+		return -1;
+	image_event(s, "untag", img->id, name);
 	return 0;
 }
 
@@ -137,7 +162,8 @@ static bool input_is_id(const struct store_image *img, const char *input)
 	return strlen(p) >= 3 && strncmp(img->id, p, strlen(p)) == 0;
 }
 
-static int delete_image(struct store *s, struct store_image *img, struct image_rm_report *rep, struct skiff_err **err)
+static int delete_image(struct store *s, struct store_image *img, const char *ref, struct image_rm_report *rep,
+			struct skiff_err **err)
 {
 	struct strv users = STRV_INIT;
 	if (store_image_containers(s, img->id, &users, err) < 0) {
@@ -157,6 +183,9 @@ static int delete_image(struct store *s, struct store_image *img, struct image_r
 		strv_push(&rep->untagged, img->names.v[i]);
 	if (store_image_delete(s, img->id, err) < 0)
 		return -1;
+	for (size_t i = 0; i < img->names.len; i++)
+		image_event(s, "untag", img->id, img->names.v[i]);
+	image_event(s, "remove", img->id, ref);
 	strv_push(&rep->deleted, img->id);
 	return 0;
 }
@@ -177,7 +206,7 @@ int image_remove(struct store *s, const char *input, bool force, struct image_rm
 			if (ref_match_name(img->names.v[i], input))
 				name = img->names.v[i];
 		if (name) {
-			rc = store_image_remove_name(s, img->id, name, err);
+			rc = image_untag(s, img, name, err);
 			if (rc == 0)
 				strv_push(&rep->untagged, name);
 			store_image_free(img);
@@ -192,7 +221,7 @@ int image_remove(struct store *s, const char *input, bool force, struct image_rm
 		store_image_free(img);
 		return rc;
 	}
-	rc = delete_image(s, img, rep, err);
+	rc = delete_image(s, img, input, rep, err);
 	store_image_free(img);
 	return rc;
 }
@@ -214,7 +243,7 @@ int image_prune(struct store *s, bool all, struct image_rm_report *rep, struct s
 		strv_release(&users);
 		if (rc < 0 || used)
 			continue;
-		rc = delete_image(s, imgs[i], rep, err);
+		rc = delete_image(s, imgs[i], imgs[i]->id, rep, err);
 	}
 	store_images_free(imgs, n);
 	return rc;

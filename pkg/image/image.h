@@ -23,6 +23,10 @@ int image_lookup(struct store *s, const char *input, struct store_image **ret, s
 /* Normalise a user's name for storing: "busybox" -> "docker.io/library/busybox:latest". */
 int image_normalize_name(const char *input, char **ret, struct skiff_err **err);
 
+/* Add or remove one name of img (a full name, as stored), logging a tag/untag event. */
+int image_tag(struct store *s, const struct store_image *img, const char *name, struct skiff_err **err);
+int image_untag(struct store *s, const struct store_image *img, const char *name, struct skiff_err **err);
+
 /* ---- load / save / import ---- */
 struct image_load_opts {
 	const char *input; /* path, or NULL/"-" for stdin */

@@ -242,6 +242,8 @@ int image_import(struct store *s, const struct image_import_opts *o, char **ret_
 		in.labels_json = labels;
 	}
 	rc = store_image_commit(s, &in, ret_id, NULL, err);
+	if (rc == 0 && ret_id)
+		image_event(s, "import", *ret_id, o->input && strcmp(o->input, "-") ? o->input : "stdin");
 out:
 	if (fd >= 0)
 		close(fd);

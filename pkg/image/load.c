@@ -490,7 +490,7 @@ static int make_docker_manifest(struct load *l, struct plan_image *pi, struct sk
 	return 0;
 }
 
-static int commit_all(struct load *l, struct strv *ret_names, struct skiff_err **err)
+static int commit_all(struct load *l, const char *what, struct strv *ret_names, struct skiff_err **err)
 {
 	for (size_t i = 0; i < l->nimgs; i++) {
 		struct plan_image *pi = &l->imgs[i];
@@ -522,6 +522,7 @@ static int commit_all(struct load *l, struct strv *ret_names, struct skiff_err *
 		};
 		if (store_image_commit(l->s, &in, &id, NULL, err) < 0)
 			return -1;
+		image_event(l->s, "load", id, what);
 		if (pi->names.len == 0)
 			strv_pushf(ret_names, "sha256:%s", id);
 		for (size_t k = 0; k < pi->names.len; k++)
@@ -591,7 +592,7 @@ int image_load(struct store *s, const struct image_load_opts *o, struct strv *re
 	if (pass2(&l, err) < 0)
 		goto out;
 	crashpoint("layers-loaded");
-	if (commit_all(&l, ret_names, err) < 0)
+	if (commit_all(&l, what, ret_names, err) < 0)
 		goto out;
 	rc = 0;
 out:

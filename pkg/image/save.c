@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pkg/digest/digest.h"
+#include "pkg/image/image-internal.h"
 #include "pkg/image/image.h"
 #include "pkg/image/reference.h"
 #include "pkg/spec/image.h"
@@ -277,6 +278,8 @@ int image_save(struct store *s, const struct image_save_opts *o, const struct st
 		rc = err_make(err, errno, "fsync %s", o->output);
 	if (rc == 0 && tmpname && rename(tmpname, o->output) < 0)
 		rc = err_make(err, errno, "rename to %s", o->output);
+	for (size_t i = 0; rc == 0 && i < inputs->len; i++)
+		image_event(s, "save", v[i].img->id, to_stdout ? "stdout" : o->output);
 out:
 	if (k.a)
 		archive_write_free(k.a);
