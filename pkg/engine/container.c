@@ -303,15 +303,24 @@ int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err)
 		alive = false;
 	err_clear(&e2);
 	if (have_exit) {
-		/* between two runs of a restart policy the monitor is still there */
-		if (alive && c->cfg->restart != CTR_RESTART_NO && !ex.stopped_by_user) {
+		/* between two runs of a restart (policy or --health-on-failure) the monitor is
+		 * still there */
+		if (alive && ex.restarting) {
 			c->row.restart_count = ex.restart_count;
 			return 0;
 		}
 		return mark_exited(e, c, &ex, err);
 	}
-	if (alive)
+	if (alive) {
+		/* restarts done so far, which the monitor keeps for a running container */
+		cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cleanup_free char *buf = NULL;
+		size_t len = 0;
+		if (dfd >= 0 && read_file_at(dfd, "restarts", 32, &buf, &len, &e2) == 0)
+			c->row.restart_count = (int)strtol(buf, NULL, 10);
+		err_clear(&e2);
 		return 0;
+	}
 	if (!strcmp(ctr_state_name(c), "created")) {
 		/* a monitor waiting for an attach that never came, now gone */
 		c->row.monitor_pid = 0;

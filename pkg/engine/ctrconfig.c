@@ -569,12 +569,12 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	    get_int_range(j, "", "log_size_max", -1, INT64_MAX, &c->log_size_max, NULL, err) < 0 ||
 	    get_str(j, "", "runtime", &c->runtime, err) < 0 || get_strv(j, "", "sysctls", &c->sysctls, err) < 0)
 		return -1;
-	int64_t retries = 0;
+	int64_t retries = c->health_retries;
 	if (get_strv(j, "", "health_test", &c->health_test, err) < 0 ||
-	    get_int_range(j, "", "health_interval", 0, INT64_MAX, &c->health_interval, NULL, err) < 0 ||
-	    get_int_range(j, "", "health_timeout", 0, INT64_MAX, &c->health_timeout, NULL, err) < 0 ||
-	    get_int_range(j, "", "health_start_period", 0, INT64_MAX, &c->health_start_period, NULL, err) < 0 ||
-	    get_int_range(j, "", "health_retries", 0, 1000000, &retries, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_interval", -1, INT64_MAX, &c->health_interval, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_timeout", -1, INT64_MAX, &c->health_timeout, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_start_period", -1, INT64_MAX, &c->health_start_period, NULL, err) < 0 ||
+	    get_int_range(j, "", "health_retries", 0, CTR_HEALTH_UNSET, &retries, NULL, err) < 0 ||
 	    get_str(j, "", "health_on_failure", &c->health_on_failure, err) < 0)
 		return -1;
 	c->health_retries = (unsigned)retries;

@@ -26,9 +26,9 @@ void mon_exit_format(const struct mon_exit *e, struct strbuf *out)
 {
 	strbuf_addf(out,
 		    "{\"version\":1,\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"startedAt\":%" PRId64
-		    ",\"finishedAt\":%" PRId64 ",\"restartCount\":%d,\"stoppedByUser\":%s}\n",
+		    ",\"finishedAt\":%" PRId64 ",\"restartCount\":%d,\"stoppedByUser\":%s,\"restarting\":%s}\n",
 		    e->pid, e->exit_code, e->signal, e->oom_killed ? "true" : "false", e->started_at, e->finished_at,
-		    e->restart_count, e->stopped_by_user ? "true" : "false");
+		    e->restart_count, e->stopped_by_user ? "true" : "false", e->restarting ? "true" : "false");
 }
 
 int mon_exit_write(int dirfd, const struct mon_exit *e, struct skiff_err **err)
@@ -299,10 +299,23 @@ static int parse_bool(struct parser *ps, const char *key, bool *ret)
 	return 0;
 }
 
-enum field { F_VERSION, F_PID, F_EXIT_CODE, F_SIGNAL, F_OOM, F_STARTED, F_FINISHED, F_RESTARTS, F_STOPPED, F_N };
+enum field {
+	F_VERSION,
+	F_PID,
+	F_EXIT_CODE,
+	F_SIGNAL,
+	F_OOM,
+	F_STARTED,
+	F_FINISHED,
+	F_RESTARTS,
+	F_STOPPED,
+	F_RESTARTING,
+	F_N
+};
 
 static const char *const field_names[F_N] = {
-	"version", "pid", "exitCode", "signal", "oomKilled", "startedAt", "finishedAt", "restartCount", "stoppedByUser",
+	"version",    "pid",	      "exitCode",      "signal",     "oomKilled",
+	"startedAt",  "finishedAt", "restartCount", "stoppedByUser", "restarting",
 };
 
 int mon_exit_parse(const char *buf, size_t len, const char *what, struct mon_exit *ret, struct skiff_err **err)
@@ -339,12 +352,15 @@ int mon_exit_parse(const char *buf, size_t len, const char *what, struct mon_exi
 			switch (f) {
 			case F_OOM:
 			case F_STOPPED:
+			case F_RESTARTING:
 				if (parse_bool(&ps, key, &b) < 0)
 					return -1;
 				if (f == F_OOM)
 					e.oom_killed = b;
-				else
+				else if (f == F_STOPPED)
 					e.stopped_by_user = b;
+				else
+					e.restarting = b;
 				break;
 			case F_STARTED:
 			case F_FINISHED:

@@ -221,8 +221,9 @@ static void cancel_restart(struct monitor *m, bool by_user)
 	struct skiff_err *err = NULL;
 
 	timer_set(m, TIMER_NONE, 0);
-	if (by_user && m->have_last) {
-		m->last.stopped_by_user = true;
+	if (m->have_last && (by_user || m->last.restarting)) {
+		m->last.stopped_by_user |= by_user;
+		m->last.restarting = false;
 		if (mon_exit_write(m->dirfd, &m->last, &err) < 0)
 			err_clear(&err);
 	}
@@ -318,6 +319,12 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 	ctr_drain(m);
 	ctr_close_stdio(m);
 	e.oom_killed = ctr_oom_killed(m);
+	bool forced = m->force_restart; /* --health-on-failure restart */
+	m->force_restart = false;
+	/* the record says whether a restart follows, so that the engine leaves the rootfs
+	 * mounted during the back-off */
+	e.restarting = !m->shutdown && !m->o->exec_process &&
+		       (forced || mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts));
 	if (mon_exit_write(m->dirfd, &e, &err) < 0)
 		err_clear(&err);
 	m->last = e;
@@ -327,10 +334,7 @@ static void on_ctr_exit(struct monitor *m, int st, bool known)
 		err_clear(&err);
 	m->ctr_pid = 0;
 
-	bool forced = m->force_restart; /* --health-on-failure restart */
-	m->force_restart = false;
-	if (!m->shutdown && !m->o->exec_process &&
-	    (forced || mon_restart_wanted(&m->o->restart, e.exit_code, m->stopped_by_user, m->restarts))) {
+	if (e.restarting) {
 		if (m->started_mono && mono_ns() - m->started_mono >= BACKOFF_RESET_NS)
 			m->backoff_n = 0;
 		timer_set(m, TIMER_RESTART, mon_restart_delay_ms(m->backoff_n));
@@ -353,10 +357,16 @@ static void restart(struct monitor *m)
 	}
 	m->restarts++;
 	m->stopped_by_user = false;
+	/* for the engine's RestartCount while this run goes on (the exit record goes now) */
+	char n[16];
+	snprintf(n, sizeof(n), "%u\n", m->restarts);
+	if (write_file_atomic(m->dirfd, "restarts", n, strlen(n), 0644, &err) < 0)
+		err_clear(&err);
 	if (ctr_create(m, &err) < 0) {
 		/* Give up, and say how the last run ended. */
 		err_clear(&err);
 		m->restarts--;
+		m->last.restarting = false;
 		if (mon_exit_write(m->dirfd, &m->last, &err) < 0)
 			err_clear(&err);
 		cancel_restart(m, false);

@@ -132,7 +132,7 @@ TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}[+-][0-9]{2}:
 	is "$(exit_field restartCount)" 0
 	is "$(exit_field oomKilled)" false
 	run cat "$D/exit"
-	assert "$output" =~ '^\{"version":1,"pid":[0-9]+,"exitCode":3,"signal":0,"oomKilled":false,"startedAt":[0-9]+,"finishedAt":[0-9]+,"restartCount":0,"stoppedByUser":false\}$'
+	assert "$output" =~ '^\{"version":1,"pid":[0-9]+,"exitCode":3,"signal":0,"oomKilled":false,"startedAt":[0-9]+,"finishedAt":[0-9]+,"restartCount":0,"stoppedByUser":false,"restarting":false\}$'
 	assert "$(exit_field finishedAt)" -ge "$(exit_field startedAt)" "finished after started"
 	assert "$(exit_field startedAt)" -gt 0 "startedAt set"
 

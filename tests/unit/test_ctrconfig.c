@@ -769,6 +769,85 @@ static void test_parse_add_host(void **state)
 		check_err(ctr_parse_add_host(bad[i].s, &e), &e, bad[i].st, bad[i].want);
 }
 
+static void test_parse_duration(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		int64_t want;
+	} good[] = {{"30s", 30000000000LL}, {"1m30s", 90000000000LL}, {"500ms", 500000000}, {"2h", 7200000000000LL},
+		    {"1.5s", 1500000000},   {"0", 0},		      {"10us", 10000},	     {"7ns", 7}};
+	static const char *const bad[] = {"", "5", "s", "1x", "-1s", "1s-", " 1s", "1.2.3s", "99999999999h", "1e9999s"};
+	struct skiff_err *e = NULL;
+	int64_t v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		ok(ctr_parse_duration(good[i].s, &v, &e), &e);
+		assert_int_equal(v, good[i].want);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		v = 42;
+		assert_int_equal(ctr_parse_duration(bad[i], &v, &e), -1);
+		assert_non_null(e);
+		assert_non_null(strstr(e->msg, "invalid duration"));
+		err_clear(&e);
+		assert_int_equal(v, 42);
+	}
+}
+
+static void test_health(void **state)
+{
+	(void)state;
+	struct ctr_config *c = ctr_config_new();
+	struct strv argv = STRV_INIT;
+	assert_false(ctr_health_argv(c, &argv));
+	struct spec_healthcheck img = {.interval = 5000000000LL, .retries = 7};
+	strv_push(&img.test, "CMD");
+	strv_push(&img.test, "/bin/check");
+	strv_push(&img.test, "--fast");
+	c->health_timeout = 1000000000LL; /* a flag beats the image */
+	ctr_resolve_health(c, &img);
+	assert_int_equal(c->health_interval, 5000000000LL);
+	assert_int_equal(c->health_timeout, 1000000000LL);
+	assert_int_equal(c->health_start_period, 0);
+	assert_int_equal(c->health_retries, 7);
+	assert_true(ctr_health_argv(c, &argv));
+	assert_int_equal(argv.len, 2);
+	assert_string_equal(argv.v[1], "--fast");
+	strv_release(&argv);
+	/* the store's round trip keeps it */
+	struct json *j = ctr_config_to_json(c);
+	struct ctr_config *back = NULL;
+	struct skiff_err *e = NULL;
+	ok(ctr_config_from_json(j, &back, &e), &e);
+	assert_int_equal(back->health_retries, 7);
+	assert_int_equal(back->health_test.len, 3);
+	json_free(j);
+	ctr_config_free(back);
+	/* CMD-SHELL runs a shell; NONE and an empty CMD are none */
+	strv_release(&c->health_test);
+	strv_push(&c->health_test, "CMD-SHELL");
+	strv_push(&c->health_test, "exit 0");
+	assert_true(ctr_health_argv(c, &argv));
+	assert_string_equal(argv.v[0], "/bin/sh");
+	assert_string_equal(argv.v[2], "exit 0");
+	strv_release(&argv);
+	strv_release(&c->health_test);
+	strv_push(&c->health_test, "NONE");
+	assert_false(ctr_health_argv(c, &argv));
+	strv_release(&c->health_test);
+	strv_push(&c->health_test, "CMD");
+	assert_false(ctr_health_argv(c, &argv));
+	strv_release(&img.test);
+	ctr_config_free(c);
+	/* no image healthcheck: docker's defaults */
+	c = ctr_config_new();
+	ctr_resolve_health(c, NULL);
+	assert_int_equal(c->health_interval, 30000000000LL);
+	assert_int_equal(c->health_retries, 3);
+	ctr_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,7 +858,8 @@ int main(void)
 		cmocka_unit_test(test_parse_tmpfs),	cmocka_unit_test(test_parse_mount),
 		cmocka_unit_test(test_parse_restart),	cmocka_unit_test(test_parse_env),
 		cmocka_unit_test(test_parse_env_file),	cmocka_unit_test(test_parse_labels),
-		cmocka_unit_test(test_parse_add_host),
+		cmocka_unit_test(test_parse_add_host),	cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_health),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
