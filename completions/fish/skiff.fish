@@ -19,17 +19,49 @@ function __skiff_info
             echo '--root --runroot --storage-driver --storage-opt --runtime --tmpdir --log-level'
             echo ''
             echo 0
+        case 'attach'
+            echo ''
+            echo ''
+            echo 0
+        case 'commit'
+            echo ''
+            echo ''
+            echo 0
         case 'container'
             echo ''
             echo '-'
+            echo 0
+        case 'container attach'
+            echo ''
+            echo ''
+            echo 0
+        case 'container commit'
+            echo ''
+            echo ''
+            echo 0
+        case 'container cp'
+            echo ''
+            echo 'container container'
             echo 0
         case 'container create'
             echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
+        case 'container diff'
+            echo ''
+            echo ''
+            echo 0
+        case 'container exec'
+            echo ''
+            echo ''
+            echo 0
         case 'container exists'
             echo ''
             echo 'container'
+            echo 0
+        case 'container export'
+            echo ''
+            echo ''
             echo 0
         case 'container inspect'
             echo '--format -f'
@@ -79,6 +111,10 @@ function __skiff_info
             echo '--detach-keys'
             echo 'container container*'
             echo 0
+        case 'container stats'
+            echo ''
+            echo ''
+            echo 0
         case 'container stop'
             echo '--time -t'
             echo 'container container*'
@@ -99,10 +135,30 @@ function __skiff_info
             echo '--condition --interval -i'
             echo 'container container*'
             echo 0
+        case 'cp'
+            echo ''
+            echo 'container container'
+            echo 0
         case 'create'
             echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
+        case 'diff'
+            echo ''
+            echo ''
+            echo 0
+        case 'events'
+            echo ''
+            echo ''
+            echo 0
+        case 'exec'
+            echo ''
+            echo ''
+            echo 0
+        case 'export'
+            echo ''
+            echo ''
+            echo 0
         case 'help'
             echo ''
             echo 'command'
@@ -227,6 +283,10 @@ function __skiff_info
             echo '--detach-keys'
             echo 'container container*'
             echo 0
+        case 'stats'
+            echo ''
+            echo ''
+            echo 0
         case 'stop'
             echo '--time -t'
             echo 'container container*'
@@ -241,6 +301,10 @@ function __skiff_info
             echo 0
         case 'system df'
             echo '--format'
+            echo ''
+            echo 0
+        case 'system events'
+            echo ''
             echo ''
             echo 0
         case 'system reset'
@@ -288,11 +352,11 @@ end
 function __skiff_subcommands
     switch $argv[1]
         case 'container'
-            printf '%s\n' 'create' 'exists' 'inspect' 'kill' 'logs' 'ls' 'mount' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'umount' 'unpause' 'wait'
+            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
         case 'image'
             printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'rm' 'save' 'tag' 'untag'
         case 'system'
-            printf '%s\n' 'check' 'df' 'reset'
+            printf '%s\n' 'check' 'df' 'events' 'reset'
     end
 end
 
@@ -408,11 +472,18 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'container create help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
+complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
+complete -c skiff -n __skiff_at_top -a 'commit' -d 'Create new image based on the changed container'
 complete -c skiff -n __skiff_at_top -a 'container' -d 'Manage containers'
+complete -c skiff -n __skiff_at_top -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
 complete -c skiff -n __skiff_at_top -a 'create' -d 'Create but do not start a container'
+complete -c skiff -n __skiff_at_top -a 'diff' -d 'Display the changes to the object\'s file system'
+complete -c skiff -n __skiff_at_top -a 'events' -d 'Show skiff events'
+complete -c skiff -n __skiff_at_top -a 'exec' -d 'Run a process in a running container'
+complete -c skiff -n __skiff_at_top -a 'export' -d 'Export container\'s filesystem contents as a tar archive'
 complete -c skiff -n __skiff_at_top -a 'help' -d 'Show help for skiff or one of its commands'
 complete -c skiff -n __skiff_at_top -a 'history' -d 'Show history of a specified image'
 complete -c skiff -n __skiff_at_top -a 'image' -d 'Manage images'
@@ -433,6 +504,7 @@ complete -c skiff -n __skiff_at_top -a 'rmi' -d 'Remove one or more images from 
 complete -c skiff -n __skiff_at_top -a 'run' -d 'Run a command in a new container'
 complete -c skiff -n __skiff_at_top -a 'save' -d 'Save image(s) to an archive'
 complete -c skiff -n __skiff_at_top -a 'start' -d 'Start one or more containers'
+complete -c skiff -n __skiff_at_top -a 'stats' -d 'Display a live stream of container resource usage statistics'
 complete -c skiff -n __skiff_at_top -a 'stop' -d 'Stop one or more containers'
 complete -c skiff -n __skiff_at_top -a 'system' -d 'Manage skiff'
 complete -c skiff -n __skiff_at_top -a 'tag' -d 'Add an additional name to a local image'
@@ -454,8 +526,14 @@ complete -c skiff -n "__skiff_at_top" -l version -s v -d 'Version of skiff'
 complete -c skiff -n "__skiff_at_top" -l help -s h -d 'Show help'
 
 # skiff container
+complete -c skiff -n "__skiff_at_group 'container'" -a 'attach' -d 'Attach to a running container'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'commit' -d 'Create new image based on the changed container'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'create' -d 'Create but do not start a container'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'diff' -d 'Display the changes to the object\'s file system'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'exec' -d 'Run a process in a running container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'exists' -d 'Check if a container exists in local storage'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'export' -d 'Export container\'s filesystem contents as a tar archive'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'inspect' -d 'Display the configuration of a container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'kill' -d 'Kill one or more running containers with a specific signal'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'logs' -d 'Fetch the logs of one or more containers'
@@ -468,6 +546,7 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'restart' -d 'Restart one
 complete -c skiff -n "__skiff_at_group 'container'" -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'run' -d 'Run a command in a new container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'start' -d 'Start one or more containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'stats' -d 'Display a live stream of container resource usage statistics'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'stop' -d 'Stop one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'umount' -d 'Unmount a container\'s root filesystem'
@@ -490,10 +569,29 @@ complete -c skiff -n "__skiff_at_group 'image'" -a 'untag' -d 'Remove a name fro
 # skiff system
 complete -c skiff -n "__skiff_at_group 'system'" -a 'check' -d 'Check storage consistency'
 complete -c skiff -n "__skiff_at_group 'system'" -a 'df' -d 'Show skiff disk usage'
+complete -c skiff -n "__skiff_at_group 'system'" -a 'events' -d 'Show skiff events'
 complete -c skiff -n "__skiff_at_group 'system'" -a 'reset' -d 'Reset skiff storage'
+
+# skiff attach
+complete -c skiff -n "__skiff_opts_for 'attach'" -l help -s h -d 'Show help'
+
+# skiff commit
+complete -c skiff -n "__skiff_opts_for 'commit'" -l help -s h -d 'Show help'
 
 # skiff container
 complete -c skiff -n "__skiff_opts_for 'container'" -l help -s h -d 'Show help'
+
+# skiff container attach
+complete -c skiff -n "__skiff_opts_for 'container attach'" -l help -s h -d 'Show help'
+
+# skiff container commit
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l help -s h -d 'Show help'
+
+# skiff container cp
+complete -c skiff -n "__skiff_opts_for 'container cp'" -l archive -s a -d 'Chown copied files to the primary uid/gid of the destination container (default true)'
+complete -c skiff -n "__skiff_opts_for 'container cp'" -l follow-link -s L -d 'Always follow a symlink at the end of SRC_PATH'
+complete -c skiff -n "__skiff_opts_for 'container cp'" -l overwrite -d 'Allow to overwrite directories with non-directories and vice versa'
+complete -c skiff -n "__skiff_opts_for 'container cp'" -l help -s h -d 'Show help'
 
 # skiff container create
 complete -c skiff -n "__skiff_opts_for 'container create'" -l add-host -x -d 'Add a custom host-to-IP mapping'
@@ -556,8 +654,17 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l volume -s v -x -d 
 complete -c skiff -n "__skiff_opts_for 'container create'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l help -s h -d 'Show help'
 
+# skiff container diff
+complete -c skiff -n "__skiff_opts_for 'container diff'" -l help -s h -d 'Show help'
+
+# skiff container exec
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l help -s h -d 'Show help'
+
 # skiff container exists
 complete -c skiff -n "__skiff_opts_for 'container exists'" -l help -s h -d 'Show help'
+
+# skiff container export
+complete -c skiff -n "__skiff_opts_for 'container export'" -l help -s h -d 'Show help'
 
 # skiff container inspect
 complete -c skiff -n "__skiff_opts_for 'container inspect'" -l format -s f -x -d 'Format the output using the given Go template or json'
@@ -689,6 +796,9 @@ complete -c skiff -n "__skiff_opts_for 'container start'" -l interactive -s i -d
 complete -c skiff -n "__skiff_opts_for 'container start'" -l sig-proxy -d 'Proxy received signals to the process (with --attach)'
 complete -c skiff -n "__skiff_opts_for 'container start'" -l help -s h -d 'Show help'
 
+# skiff container stats
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l help -s h -d 'Show help'
+
 # skiff container stop
 complete -c skiff -n "__skiff_opts_for 'container stop'" -l all -s a -d 'Stop all running containers'
 complete -c skiff -n "__skiff_opts_for 'container stop'" -l ignore -s i -d 'Ignore errors when a specified container is missing'
@@ -709,6 +819,12 @@ complete -c skiff -n "__skiff_opts_for 'container unpause'" -l help -s h -d 'Sho
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l condition -x -d 'Condition to wait on: created, running, paused, stopped or exited (default)'
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l ignore -d 'Ignore a missing container (exit code -1)'
 complete -c skiff -n "__skiff_opts_for 'container wait'" -l help -s h -d 'Show help'
+
+# skiff cp
+complete -c skiff -n "__skiff_opts_for 'cp'" -l archive -s a -d 'Chown copied files to the primary uid/gid of the destination container (default true)'
+complete -c skiff -n "__skiff_opts_for 'cp'" -l follow-link -s L -d 'Always follow a symlink at the end of SRC_PATH'
+complete -c skiff -n "__skiff_opts_for 'cp'" -l overwrite -d 'Allow to overwrite directories with non-directories and vice versa'
+complete -c skiff -n "__skiff_opts_for 'cp'" -l help -s h -d 'Show help'
 
 # skiff create
 complete -c skiff -n "__skiff_opts_for 'create'" -l add-host -x -d 'Add a custom host-to-IP mapping'
@@ -770,6 +886,18 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l uts -x -d 'UTS namespace to 
 complete -c skiff -n "__skiff_opts_for 'create'" -l volume -s v -x -d 'Bind mount a volume into the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l help -s h -d 'Show help'
+
+# skiff diff
+complete -c skiff -n "__skiff_opts_for 'diff'" -l help -s h -d 'Show help'
+
+# skiff events
+complete -c skiff -n "__skiff_opts_for 'events'" -l help -s h -d 'Show help'
+
+# skiff exec
+complete -c skiff -n "__skiff_opts_for 'exec'" -l help -s h -d 'Show help'
+
+# skiff export
+complete -c skiff -n "__skiff_opts_for 'export'" -l help -s h -d 'Show help'
 
 # skiff help
 complete -c skiff -n "__skiff_opts_for 'help'" -l help -s h -d 'Show help'
@@ -1010,6 +1138,9 @@ complete -c skiff -n "__skiff_opts_for 'start'" -l interactive -s i -d 'Keep STD
 complete -c skiff -n "__skiff_opts_for 'start'" -l sig-proxy -d 'Proxy received signals to the process (with --attach)'
 complete -c skiff -n "__skiff_opts_for 'start'" -l help -s h -d 'Show help'
 
+# skiff stats
+complete -c skiff -n "__skiff_opts_for 'stats'" -l help -s h -d 'Show help'
+
 # skiff stop
 complete -c skiff -n "__skiff_opts_for 'stop'" -l all -s a -d 'Stop all running containers'
 complete -c skiff -n "__skiff_opts_for 'stop'" -l ignore -s i -d 'Ignore errors when a specified container is missing'
@@ -1027,6 +1158,9 @@ complete -c skiff -n "__skiff_opts_for 'system check'" -l help -s h -d 'Show hel
 complete -c skiff -n "__skiff_opts_for 'system df'" -l format -x -d 'Pretty-print with a Go template or json'
 complete -c skiff -n "__skiff_opts_for 'system df'" -l verbose -s v -d 'Show detailed information on disk usage'
 complete -c skiff -n "__skiff_opts_for 'system df'" -l help -s h -d 'Show help'
+
+# skiff system events
+complete -c skiff -n "__skiff_opts_for 'system events'" -l help -s h -d 'Show help'
 
 # skiff system reset
 complete -c skiff -n "__skiff_opts_for 'system reset'" -l force -s f -d 'Do not prompt for confirmation'
