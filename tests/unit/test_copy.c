@@ -89,7 +89,8 @@ static void outside_untouched(void)
 static int setup(void **state)
 {
 	struct fx *f = xzalloc(sizeof(*f));
-	f->top = xstrdup("/tmp/skiff-test-copy-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	f->top = xasprintf("%s/skiff-test-copy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(f->top));
 	f->outside = xasprintf("%s/outside", f->top);
 	f->host = xasprintf("%s/host", f->top);
@@ -384,7 +385,7 @@ static void test_between_containers(void **state)
 
 static int tmpfile_fd(void)
 {
-	char name[] = "/tmp/skiff-test-copy-tar-XXXXXX";
+	cleanup_free char *name = xasprintf("%s/tar-XXXXXX", F->top);
 	int fd = mkostemp(name, O_CLOEXEC);
 	assert_true(fd >= 0);
 	unlink(name);
