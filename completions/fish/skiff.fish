@@ -20,48 +20,48 @@ function __skiff_info
             echo ''
             echo 0
         case 'attach'
-            echo ''
-            echo ''
+            echo '--detach-keys'
+            echo 'container'
             echo 0
         case 'commit'
-            echo ''
-            echo ''
+            echo '--author -a --change -c --format -f --iidfile --message -m'
+            echo 'container image'
             echo 0
         case 'container'
             echo ''
             echo '-'
             echo 0
         case 'container attach'
-            echo ''
-            echo ''
+            echo '--detach-keys'
+            echo 'container'
             echo 0
         case 'container commit'
-            echo ''
-            echo ''
+            echo '--author -a --change -c --format -f --iidfile --message -m'
+            echo 'container image'
             echo 0
         case 'container cp'
             echo ''
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
-            echo ''
-            echo ''
+            echo '--format'
+            echo 'container'
             echo 0
         case 'container exec'
-            echo ''
-            echo ''
-            echo 0
+            echo '--detach-keys --env -e --env-file --preserve-fds --user -u --workdir -w'
+            echo 'container - -*'
+            echo 1
         case 'container exists'
             echo ''
             echo 'container'
             echo 0
         case 'container export'
-            echo ''
-            echo ''
+            echo '--output -o'
+            echo 'container'
             echo 0
         case 'container inspect'
             echo '--format -f'
@@ -104,7 +104,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -112,8 +112,8 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container stats'
-            echo ''
-            echo ''
+            echo '--format --interval -i'
+            echo 'container*'
             echo 0
         case 'container stop'
             echo '--time -t'
@@ -140,24 +140,32 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
-            echo ''
-            echo ''
+            echo '--format'
+            echo 'container'
             echo 0
         case 'events'
-            echo ''
+            echo '--filter -f --format --since --until'
             echo ''
             echo 0
         case 'exec'
-            echo ''
-            echo ''
-            echo 0
+            echo '--detach-keys --env -e --env-file --preserve-fds --user -u --workdir -w'
+            echo 'container - -*'
+            echo 1
         case 'export'
+            echo '--output -o'
+            echo 'container'
+            echo 0
+        case 'healthcheck'
             echo ''
+            echo '-'
+            echo 0
+        case 'healthcheck run'
             echo ''
+            echo 'container'
             echo 0
         case 'help'
             echo ''
@@ -272,7 +280,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -284,8 +292,8 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'stats'
-            echo ''
-            echo ''
+            echo '--format --interval -i'
+            echo 'container*'
             echo 0
         case 'stop'
             echo '--time -t'
@@ -304,7 +312,7 @@ function __skiff_info
             echo ''
             echo 0
         case 'system events'
-            echo ''
+            echo '--filter -f --format --since --until'
             echo ''
             echo 0
         case 'system reset'
@@ -353,6 +361,8 @@ function __skiff_subcommands
     switch $argv[1]
         case 'container'
             printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
+        case 'healthcheck'
+            printf '%s\n' 'run'
         case 'image'
             printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'rm' 'save' 'tag' 'untag'
         case 'system'
@@ -472,7 +482,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -484,6 +494,7 @@ complete -c skiff -n __skiff_at_top -a 'diff' -d 'Display the changes to the obj
 complete -c skiff -n __skiff_at_top -a 'events' -d 'Show skiff events'
 complete -c skiff -n __skiff_at_top -a 'exec' -d 'Run a process in a running container'
 complete -c skiff -n __skiff_at_top -a 'export' -d 'Export container\'s filesystem contents as a tar archive'
+complete -c skiff -n __skiff_at_top -a 'healthcheck' -d 'Manage health checks on containers'
 complete -c skiff -n __skiff_at_top -a 'help' -d 'Show help for skiff or one of its commands'
 complete -c skiff -n __skiff_at_top -a 'history' -d 'Show history of a specified image'
 complete -c skiff -n __skiff_at_top -a 'image' -d 'Manage images'
@@ -553,6 +564,9 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'umount' -d 'Unmount a co
 complete -c skiff -n "__skiff_at_group 'container'" -a 'unpause' -d 'Unpause the processes in one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'wait' -d 'Block on one or more containers'
 
+# skiff healthcheck
+complete -c skiff -n "__skiff_at_group 'healthcheck'" -a 'run' -d 'Run the health check of a container'
+
 # skiff image
 complete -c skiff -n "__skiff_at_group 'image'" -a 'exists' -d 'Check if an image exists in local storage'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'history' -d 'Show history of a specified image'
@@ -573,18 +587,42 @@ complete -c skiff -n "__skiff_at_group 'system'" -a 'events' -d 'Show skiff even
 complete -c skiff -n "__skiff_at_group 'system'" -a 'reset' -d 'Reset skiff storage'
 
 # skiff attach
+complete -c skiff -n "__skiff_opts_for 'attach'" -l detach-keys -x -d 'Select the key sequence for detaching a container (ctrl-p,ctrl-q)'
+complete -c skiff -n "__skiff_opts_for 'attach'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'attach'" -l no-stdin -d 'Do not attach STDIN'
+complete -c skiff -n "__skiff_opts_for 'attach'" -l sig-proxy -d 'Proxy received signals to the container\'s process'
 complete -c skiff -n "__skiff_opts_for 'attach'" -l help -s h -d 'Show help'
 
 # skiff commit
+complete -c skiff -n "__skiff_opts_for 'commit'" -l author -s a -x -d 'Set the author for the image committed'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l change -s c -x -d 'Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l format -s f -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l message -s m -x -d 'Set the commit message (the history comment)'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l pause -s p -d 'Pause container during commit'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l quiet -s q -d 'Suppress output'
+complete -c skiff -n "__skiff_opts_for 'commit'" -l squash -s s -d 'Squash the image into one layer holding the whole filesystem'
 complete -c skiff -n "__skiff_opts_for 'commit'" -l help -s h -d 'Show help'
 
 # skiff container
 complete -c skiff -n "__skiff_opts_for 'container'" -l help -s h -d 'Show help'
 
 # skiff container attach
+complete -c skiff -n "__skiff_opts_for 'container attach'" -l detach-keys -x -d 'Select the key sequence for detaching a container (ctrl-p,ctrl-q)'
+complete -c skiff -n "__skiff_opts_for 'container attach'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'container attach'" -l no-stdin -d 'Do not attach STDIN'
+complete -c skiff -n "__skiff_opts_for 'container attach'" -l sig-proxy -d 'Proxy received signals to the container\'s process'
 complete -c skiff -n "__skiff_opts_for 'container attach'" -l help -s h -d 'Show help'
 
 # skiff container commit
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l author -s a -x -d 'Set the author for the image committed'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l change -s c -x -d 'Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l format -s f -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l message -s m -x -d 'Set the commit message (the history comment)'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l pause -s p -d 'Pause container during commit'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l quiet -s q -d 'Suppress output'
+complete -c skiff -n "__skiff_opts_for 'container commit'" -l squash -s s -d 'Squash the image into one layer holding the whole filesystem'
 complete -c skiff -n "__skiff_opts_for 'container commit'" -l help -s h -d 'Show help'
 
 # skiff container cp
@@ -615,13 +653,19 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l entrypoint -x -d '
 complete -c skiff -n "__skiff_opts_for 'container create'" -l env -s e -x -d 'Set environment variables in the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l env-file -r -F -d 'Read in a file of environment variables'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l group-add -x -d 'Add additional groups to join'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-cmd -x -d 'Set a healthcheck command for the container'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-interval -x -d 'Time between healthchecks ("disable": only on request; default 30s)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-on-failure -x -d 'What an unhealthy container does (none, kill, restart, stop)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-retries -x -d 'Failures in a row before the container is unhealthy (default 3)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-start-period -x -d 'Time for the container to start before failures count (default 0s)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l health-timeout -x -d 'Time a healthcheck may take before it fails (default 30s)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l hostname -x -d 'Set the container host name'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l interactive -s i -d 'Keep STDIN open even if not attached'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l ipc -x -d 'IPC namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l label -s l -x -d 'Set metadata on the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l label-file -r -F -d 'Read in a line delimited file of labels'
-complete -c skiff -n "__skiff_opts_for 'container create'" -l log-driver -x -d 'Logging driver (k8s-file, none)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l log-driver -x -d 'Logging driver (k8s-file, json-file, none)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l log-opt -x -d 'Logging driver options (max-size=SIZE)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l memory -s m -x -d 'Memory limit (format: <number>[<unit>], e.g. 512m)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-reservation -x -d 'Memory soft limit'
@@ -629,6 +673,7 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-swap -x -d 
 complete -c skiff -n "__skiff_opts_for 'container create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l name -x -d 'Assign a name to the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
@@ -655,15 +700,29 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l workdir -s w -x -a
 complete -c skiff -n "__skiff_opts_for 'container create'" -l help -s h -d 'Show help'
 
 # skiff container diff
+complete -c skiff -n "__skiff_opts_for 'container diff'" -l format -x -d 'Change the output format (json)'
+complete -c skiff -n "__skiff_opts_for 'container diff'" -l latest -s l -d 'Act on the latest container skiff is aware of'
 complete -c skiff -n "__skiff_opts_for 'container diff'" -l help -s h -d 'Show help'
 
 # skiff container exec
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l detach -s d -d 'Run the exec session in detached mode (backgrounded)'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l detach-keys -x -d 'Select the key sequence for detaching a container (ctrl-p,ctrl-q)'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l env -s e -x -d 'Set environment variables'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l env-file -r -F -d 'Read in a file of environment variables'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l interactive -s i -d 'Keep STDIN open even if not attached'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l preserve-fds -x -d 'Pass N additional file descriptors to the process'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l privileged -d 'Give the process extended privileges (all capabilities)'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l tty -s t -d 'Allocate a pseudo-TTY'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l user -s u -x -d 'Sets the username or UID used and optionally the groupname or GID'
+complete -c skiff -n "__skiff_opts_for 'container exec'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'container exec'" -l help -s h -d 'Show help'
 
 # skiff container exists
 complete -c skiff -n "__skiff_opts_for 'container exists'" -l help -s h -d 'Show help'
 
 # skiff container export
+complete -c skiff -n "__skiff_opts_for 'container export'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
 complete -c skiff -n "__skiff_opts_for 'container export'" -l help -s h -d 'Show help'
 
 # skiff container inspect
@@ -750,13 +809,19 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l entrypoint -x -d 'Ove
 complete -c skiff -n "__skiff_opts_for 'container run'" -l env -s e -x -d 'Set environment variables in the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l env-file -r -F -d 'Read in a file of environment variables'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l group-add -x -d 'Add additional groups to join'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-cmd -x -d 'Set a healthcheck command for the container'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-interval -x -d 'Time between healthchecks ("disable": only on request; default 30s)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-on-failure -x -d 'What an unhealthy container does (none, kill, restart, stop)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-retries -x -d 'Failures in a row before the container is unhealthy (default 3)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-start-period -x -d 'Time for the container to start before failures count (default 0s)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l health-timeout -x -d 'Time a healthcheck may take before it fails (default 30s)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l hostname -x -d 'Set the container host name'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l interactive -s i -d 'Keep STDIN open even if not attached'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l ipc -x -d 'IPC namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l label -s l -x -d 'Set metadata on the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l label-file -r -F -d 'Read in a line delimited file of labels'
-complete -c skiff -n "__skiff_opts_for 'container run'" -l log-driver -x -d 'Logging driver (k8s-file, none)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l log-driver -x -d 'Logging driver (k8s-file, json-file, none)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l log-opt -x -d 'Logging driver options (max-size=SIZE)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l memory -s m -x -d 'Memory limit (format: <number>[<unit>], e.g. 512m)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-reservation -x -d 'Memory soft limit'
@@ -764,6 +829,7 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-swap -x -d 'Sw
 complete -c skiff -n "__skiff_opts_for 'container run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l name -x -d 'Assign a name to the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
@@ -797,6 +863,13 @@ complete -c skiff -n "__skiff_opts_for 'container start'" -l sig-proxy -d 'Proxy
 complete -c skiff -n "__skiff_opts_for 'container start'" -l help -s h -d 'Show help'
 
 # skiff container stats
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l all -s a -d 'Show all containers (stopped ones with zeros); only running containers are shown by default'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l format -x -d 'Pretty-print container statistics to JSON or using a Go template'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l interval -s i -x -d 'Time in seconds between stats reports (default 5)'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l no-reset -d 'Disable resetting the screen between intervals'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n "__skiff_opts_for 'container stats'" -l no-trunc -d 'Do not truncate output'
 complete -c skiff -n "__skiff_opts_for 'container stats'" -l help -s h -d 'Show help'
 
 # skiff container stop
@@ -848,13 +921,19 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l entrypoint -x -d 'Overwrite 
 complete -c skiff -n "__skiff_opts_for 'create'" -l env -s e -x -d 'Set environment variables in the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l env-file -r -F -d 'Read in a file of environment variables'
 complete -c skiff -n "__skiff_opts_for 'create'" -l group-add -x -d 'Add additional groups to join'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-cmd -x -d 'Set a healthcheck command for the container'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-interval -x -d 'Time between healthchecks ("disable": only on request; default 30s)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-on-failure -x -d 'What an unhealthy container does (none, kill, restart, stop)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-retries -x -d 'Failures in a row before the container is unhealthy (default 3)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-start-period -x -d 'Time for the container to start before failures count (default 0s)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l health-timeout -x -d 'Time a healthcheck may take before it fails (default 30s)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l hostname -x -d 'Set the container host name'
 complete -c skiff -n "__skiff_opts_for 'create'" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c skiff -n "__skiff_opts_for 'create'" -l interactive -s i -d 'Keep STDIN open even if not attached'
 complete -c skiff -n "__skiff_opts_for 'create'" -l ipc -x -d 'IPC namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l label -s l -x -d 'Set metadata on the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l label-file -r -F -d 'Read in a line delimited file of labels'
-complete -c skiff -n "__skiff_opts_for 'create'" -l log-driver -x -d 'Logging driver (k8s-file, none)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l log-driver -x -d 'Logging driver (k8s-file, json-file, none)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l log-opt -x -d 'Logging driver options (max-size=SIZE)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l memory -s m -x -d 'Memory limit (format: <number>[<unit>], e.g. 512m)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l memory-reservation -x -d 'Memory soft limit'
@@ -862,6 +941,7 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l memory-swap -x -d 'Swap limi
 complete -c skiff -n "__skiff_opts_for 'create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l name -x -d 'Assign a name to the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
@@ -888,16 +968,42 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l workdir -s w -x -a '(__fish_
 complete -c skiff -n "__skiff_opts_for 'create'" -l help -s h -d 'Show help'
 
 # skiff diff
+complete -c skiff -n "__skiff_opts_for 'diff'" -l format -x -d 'Change the output format (json)'
+complete -c skiff -n "__skiff_opts_for 'diff'" -l latest -s l -d 'Act on the latest container skiff is aware of'
 complete -c skiff -n "__skiff_opts_for 'diff'" -l help -s h -d 'Show help'
 
 # skiff events
+complete -c skiff -n "__skiff_opts_for 'events'" -l filter -s f -x -d 'Filter output (container=, image=, pod=, volume=, event=, type=, label=)'
+complete -c skiff -n "__skiff_opts_for 'events'" -l format -x -d 'Format the output: json, or a Go template'
+complete -c skiff -n "__skiff_opts_for 'events'" -l no-trunc -d 'Do not truncate the output (default true)'
+complete -c skiff -n "__skiff_opts_for 'events'" -l since -x -d 'Show all events created since TIME (RFC 3339, unix time, or a duration like 10m)'
+complete -c skiff -n "__skiff_opts_for 'events'" -l stream -d 'Stream events and do not exit when returning the last known event (default true)'
+complete -c skiff -n "__skiff_opts_for 'events'" -l until -x -d 'Show all events created until TIME'
 complete -c skiff -n "__skiff_opts_for 'events'" -l help -s h -d 'Show help'
 
 # skiff exec
+complete -c skiff -n "__skiff_opts_for 'exec'" -l detach -s d -d 'Run the exec session in detached mode (backgrounded)'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l detach-keys -x -d 'Select the key sequence for detaching a container (ctrl-p,ctrl-q)'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l env -s e -x -d 'Set environment variables'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l env-file -r -F -d 'Read in a file of environment variables'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l interactive -s i -d 'Keep STDIN open even if not attached'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l preserve-fds -x -d 'Pass N additional file descriptors to the process'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l privileged -d 'Give the process extended privileges (all capabilities)'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l tty -s t -d 'Allocate a pseudo-TTY'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l user -s u -x -d 'Sets the username or UID used and optionally the groupname or GID'
+complete -c skiff -n "__skiff_opts_for 'exec'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'exec'" -l help -s h -d 'Show help'
 
 # skiff export
+complete -c skiff -n "__skiff_opts_for 'export'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
 complete -c skiff -n "__skiff_opts_for 'export'" -l help -s h -d 'Show help'
+
+# skiff healthcheck
+complete -c skiff -n "__skiff_opts_for 'healthcheck'" -l help -s h -d 'Show help'
+
+# skiff healthcheck run
+complete -c skiff -n "__skiff_opts_for 'healthcheck run'" -l help -s h -d 'Show help'
 
 # skiff help
 complete -c skiff -n "__skiff_opts_for 'help'" -l help -s h -d 'Show help'
@@ -1085,13 +1191,19 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l entrypoint -x -d 'Overwrite the
 complete -c skiff -n "__skiff_opts_for 'run'" -l env -s e -x -d 'Set environment variables in the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l env-file -r -F -d 'Read in a file of environment variables'
 complete -c skiff -n "__skiff_opts_for 'run'" -l group-add -x -d 'Add additional groups to join'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-cmd -x -d 'Set a healthcheck command for the container'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-interval -x -d 'Time between healthchecks ("disable": only on request; default 30s)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-on-failure -x -d 'What an unhealthy container does (none, kill, restart, stop)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-retries -x -d 'Failures in a row before the container is unhealthy (default 3)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-start-period -x -d 'Time for the container to start before failures count (default 0s)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l health-timeout -x -d 'Time a healthcheck may take before it fails (default 30s)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l hostname -x -d 'Set the container host name'
 complete -c skiff -n "__skiff_opts_for 'run'" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c skiff -n "__skiff_opts_for 'run'" -l interactive -s i -d 'Keep STDIN open even if not attached'
 complete -c skiff -n "__skiff_opts_for 'run'" -l ipc -x -d 'IPC namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l label -s l -x -d 'Set metadata on the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l label-file -r -F -d 'Read in a line delimited file of labels'
-complete -c skiff -n "__skiff_opts_for 'run'" -l log-driver -x -d 'Logging driver (k8s-file, none)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l log-driver -x -d 'Logging driver (k8s-file, json-file, none)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l log-opt -x -d 'Logging driver options (max-size=SIZE)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l memory -s m -x -d 'Memory limit (format: <number>[<unit>], e.g. 512m)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l memory-reservation -x -d 'Memory soft limit'
@@ -1099,6 +1211,7 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l memory-swap -x -d 'Swap limit e
 complete -c skiff -n "__skiff_opts_for 'run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l name -x -d 'Assign a name to the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
@@ -1139,6 +1252,13 @@ complete -c skiff -n "__skiff_opts_for 'start'" -l sig-proxy -d 'Proxy received 
 complete -c skiff -n "__skiff_opts_for 'start'" -l help -s h -d 'Show help'
 
 # skiff stats
+complete -c skiff -n "__skiff_opts_for 'stats'" -l all -s a -d 'Show all containers (stopped ones with zeros); only running containers are shown by default'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l format -x -d 'Pretty-print container statistics to JSON or using a Go template'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l interval -s i -x -d 'Time in seconds between stats reports (default 5)'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l latest -s l -d 'Act on the latest container skiff is aware of'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l no-reset -d 'Disable resetting the screen between intervals'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n "__skiff_opts_for 'stats'" -l no-trunc -d 'Do not truncate output'
 complete -c skiff -n "__skiff_opts_for 'stats'" -l help -s h -d 'Show help'
 
 # skiff stop
@@ -1160,6 +1280,12 @@ complete -c skiff -n "__skiff_opts_for 'system df'" -l verbose -s v -d 'Show det
 complete -c skiff -n "__skiff_opts_for 'system df'" -l help -s h -d 'Show help'
 
 # skiff system events
+complete -c skiff -n "__skiff_opts_for 'system events'" -l filter -s f -x -d 'Filter output (container=, image=, pod=, volume=, event=, type=, label=)'
+complete -c skiff -n "__skiff_opts_for 'system events'" -l format -x -d 'Format the output: json, or a Go template'
+complete -c skiff -n "__skiff_opts_for 'system events'" -l no-trunc -d 'Do not truncate the output (default true)'
+complete -c skiff -n "__skiff_opts_for 'system events'" -l since -x -d 'Show all events created since TIME (RFC 3339, unix time, or a duration like 10m)'
+complete -c skiff -n "__skiff_opts_for 'system events'" -l stream -d 'Stream events and do not exit when returning the last known event (default true)'
+complete -c skiff -n "__skiff_opts_for 'system events'" -l until -x -d 'Show all events created until TIME'
 complete -c skiff -n "__skiff_opts_for 'system events'" -l help -s h -d 'Show help'
 
 # skiff system reset
