@@ -302,6 +302,7 @@ static int restart_one(struct engine *e, struct ctr *c, const char *as_given, st
 {
 	if (ctr_stop(e, c, (int)sp.time, err) < 0 || ctr_start(e, c, false, err) < 0)
 		return -1;
+	ctr_event(e, c, "restart");
 	print_given(c, as_given);
 	return 0;
 }

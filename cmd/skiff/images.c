@@ -397,7 +397,7 @@ static int tag_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_er
 			break;
 		}
 		name = ref_string(r);
-		rc = store_image_add_name(ctx->store, img->id, name, err);
+		rc = image_tag(ctx->store, img, name, err);
 	}
 	store_image_free(img);
 	return rc;
@@ -419,7 +419,7 @@ static int untag_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 		return -1;
 	if (argc == 1) {
 		for (size_t i = 0; i < img->names.len && rc == 0; i++)
-			rc = store_image_remove_name(ctx->store, img->id, img->names.v[i], err);
+			rc = image_untag(ctx->store, img, img->names.v[i], err);
 	}
 	for (int i = 1; i < argc && rc == 0; i++) {
 		cleanup_free char *name = NULL;
@@ -431,7 +431,7 @@ static int untag_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 			rc = err_makex(err, ENOENT, "%s: tag not known", name);
 			break;
 		}
-		rc = store_image_remove_name(ctx->store, img->id, name, err);
+		rc = image_untag(ctx->store, img, name, err);
 	}
 	store_image_free(img);
 	return rc;

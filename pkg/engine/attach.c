@@ -96,6 +96,8 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 	       struct skiff_err **err)
 {
 	cleanup_free char *dir = ctr_rundir(e, c->row.id);
+	if (!start)
+		ctr_event(e, c, "attach");
 	return ctr_attach_dir(e, c, dir, false, o, start, ret_code, err);
 }
 

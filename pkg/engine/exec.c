@@ -197,6 +197,7 @@ int ctr_exec(struct engine *e, struct ctr *c, const struct ctr_exec_opts *o, int
 	pid_t pid = 0, mon = 0;
 	if (mon_spawn(&mo, &pid, &mon, err) < 0)
 		goto out;
+	ctr_event(e, c, "exec");
 	if (o->detach) {
 		*ret_session = xstrdup(id);
 		return 0; /* the session's directory stays while it runs */
@@ -212,6 +213,8 @@ int ctr_exec(struct engine *e, struct ctr *c, const struct ctr_exec_opts *o, int
 		.detach_keys = o->detach_keys,
 	};
 	rc = ctr_attach_dir(e, c, dir, true, &ao, true, &code, err);
+	if (rc == 0)
+		ctr_event(e, c, "exec_died");
 	if (rc == 1) {
 		*ret_code = 0; /* detached: the session runs on */
 		return 1;
@@ -290,5 +293,7 @@ int ctr_healthcheck_run(struct engine *e, struct ctr *c, char **ret_status, stru
 		return -1;
 	int rc = mon_healthcheck(fd, ret_status, err);
 	close(fd);
+	if (rc == 0)
+		ctr_event(e, c, "health_status");
 	return rc < 0 ? err_wrap(err, "healthcheck") : 0;
 }

@@ -85,7 +85,7 @@ int mon_recv(int fd, struct mon_packet *ret, struct skiff_err **err);
 struct mon_exit {
 	int pid, exit_code, signal, restart_count;
 	bool oom_killed, stopped_by_user;
-	bool restarting; /* the monitor restarts the container after this exit (restart policy) */
+	bool restarting;		 /* the monitor restarts the container after this exit (restart policy) */
 	int64_t started_at, finished_at; /* unix ns; started_at 0: never started */
 };
 

@@ -314,8 +314,8 @@ enum field {
 };
 
 static const char *const field_names[F_N] = {
-	"version",    "pid",	      "exitCode",      "signal",     "oomKilled",
-	"startedAt",  "finishedAt", "restartCount", "stoppedByUser", "restarting",
+	"version",   "pid",	   "exitCode",	   "signal",	    "oomKilled",
+	"startedAt", "finishedAt", "restartCount", "stoppedByUser", "restarting",
 };
 
 int mon_exit_parse(const char *buf, size_t len, const char *what, struct mon_exit *ret, struct skiff_err **err)

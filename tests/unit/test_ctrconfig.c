@@ -775,8 +775,10 @@ static void test_parse_duration(void **state)
 	static const struct {
 		const char *s;
 		int64_t want;
-	} good[] = {{"30s", 30000000000LL}, {"1m30s", 90000000000LL}, {"500ms", 500000000}, {"2h", 7200000000000LL},
-		    {"1.5s", 1500000000},   {"0", 0},		      {"10us", 10000},	     {"7ns", 7}};
+	} good[] = {{"30s", 30000000000LL}, {"1m30s", 90000000000LL},
+		    {"500ms", 500000000},   {"2h", 7200000000000LL},
+		    {"1.5s", 1500000000},   {"0", 0},
+		    {"10us", 10000},	    {"7ns", 7}};
 	static const char *const bad[] = {"", "5", "s", "1x", "-1s", "1s-", " 1s", "1.2.3s", "99999999999h", "1e9999s"};
 	struct skiff_err *e = NULL;
 	int64_t v;

@@ -146,8 +146,10 @@ static void test_exit_exact_shape(void **state)
 	(void)state;
 
 	mon_exit_format(&e, &sb);
-	assert_string_equal(sb.buf, "{\"version\":1,\"pid\":123,\"exitCode\":137,\"signal\":9,\"oomKilled\":false,"
-				    "\"startedAt\":5,\"finishedAt\":6,\"restartCount\":0,\"stoppedByUser\":false,\"restarting\":false}\n");
+	assert_string_equal(
+		sb.buf,
+		"{\"version\":1,\"pid\":123,\"exitCode\":137,\"signal\":9,\"oomKilled\":false,"
+		"\"startedAt\":5,\"finishedAt\":6,\"restartCount\":0,\"stoppedByUser\":false,\"restarting\":false}\n");
 }
 
 static void test_exit_tolerant(void **state)
