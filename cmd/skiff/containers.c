@@ -90,6 +90,27 @@ void ctr_cli_engine_release(struct engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
+int ctr_cli_attach_stdio(struct engine *e, struct ctr *c, bool in, bool sig_proxy, const char *detach_keys, bool start,
+			 struct skiff_err **err)
+{
+	struct ctr_attach_opts ao = {
+		.in = in && c->cfg->interactive,
+		.out = true,
+		.err = true,
+		.in_fd = 0,
+		.out_fd = 1,
+		.err_fd = 2,
+		.tty = c->cfg->tty,
+		.sig_proxy = sig_proxy && !c->cfg->tty,
+		.detach_keys = detach_keys,
+	};
+	int code = 0;
+	int r = ctr_attach(e, c, &ao, start, &code, err);
+	if (r < 0)
+		return -1;
+	return r == 1 ? 0 : code; /* detached: 0 */
+}
+
 int ctr_cli_start_status(const struct skiff_err *err)
 {
 	if (!err)
@@ -227,21 +248,7 @@ static int start_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 		status = ctr_cli_start_status(*err);
 		goto out;
 	}
-	struct ctr_attach_opts ao = {
-		.in = st.interactive && c.cfg->interactive,
-		.out = true,
-		.err = true,
-		.in_fd = 0,
-		.out_fd = 1,
-		.err_fd = 2,
-		.tty = c.cfg->tty,
-		.sig_proxy = st.sig_proxy && !c.cfg->tty,
-		.detach_keys = st.detach_keys,
-	};
-	int code = 0;
-	int r = ctr_attach(&e, &c, &ao, true, &code, err);
-	if (r >= 0)
-		status = r == 1 ? 0 : code;
+	status = ctr_cli_attach_stdio(&e, &c, st.interactive, st.sig_proxy, st.detach_keys, true, err);
 out:
 	ctr_release(&c);
 	ctr_cli_engine_release(&e);

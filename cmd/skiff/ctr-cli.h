@@ -9,6 +9,10 @@
  * install), the default seccomp profile, the global flags for the exit command. */
 int ctr_cli_engine(struct skiff_ctx *ctx, struct engine *ret, struct skiff_err **err);
 void ctr_cli_engine_release(struct engine *e);
+/* Attach the terminal or stdio to c (stdin when in and c is interactive), START it first
+ * with start: the container's exit status, 0 when the user detached, -1 on error. */
+int ctr_cli_attach_stdio(struct engine *e, struct ctr *c, bool in, bool sig_proxy, const char *detach_keys, bool start,
+			 struct skiff_err **err);
 /* podman's status for a container that could not start: 127 when the executable is
  * missing, 126 when it cannot be run, else 125. err stays set for the report. */
 int ctr_cli_start_status(const struct skiff_err *err);

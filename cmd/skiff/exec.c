@@ -150,21 +150,7 @@ static int attach_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 		err_makex(err, EBUSY, "you can only attach to running containers");
 		goto out;
 	}
-	struct ctr_attach_opts ao = {
-		.in = !at.no_stdin && c.cfg->interactive,
-		.out = true,
-		.err = true,
-		.in_fd = 0,
-		.out_fd = 1,
-		.err_fd = 2,
-		.tty = c.cfg->tty,
-		.sig_proxy = at.sig_proxy && !c.cfg->tty,
-		.detach_keys = at.detach_keys,
-	};
-	int code = 0;
-	int r = ctr_attach(&e, &c, &ao, false, &code, err);
-	if (r >= 0)
-		status = r == 1 ? 0 : code;
+	status = ctr_cli_attach_stdio(&e, &c, !at.no_stdin, at.sig_proxy, at.detach_keys, false, err);
 out:
 	ctr_release(&c);
 	ctr_cli_engine_release(&e);

@@ -853,16 +853,6 @@ int ctr_commit_config(struct engine *e, struct ctr *c, struct spec_image_config 
 	return 0;
 }
 
-static long read_fd(void *ud, void *buf, size_t n)
-{
-	int fd = *(int *)ud;
-	ssize_t r;
-	do
-		r = read(fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return (long)r;
-}
-
 /* An unnamed temporary file in dir. */
 static int tmpfile_in(const char *dir, int *ret, struct skiff_err **err)
 {
@@ -946,7 +936,7 @@ int ctr_commit(struct engine *e, struct ctr *c, const struct ctr_commit_opts *o,
 		rc = err_make(err, errno, "rewind the layer");
 	if (rc < 0)
 		return err_wrap(err, "commit %s", c->row.name);
-	struct store_layer_src src = {.read = read_fd, .ud = &fd};
+	struct store_layer_src src = {.read = store_read_fd, .ud = &fd};
 	struct image_commit_opts io = {
 		.base_id = c->row.image_id,
 		.base_name = c->cfg->image_name && *c->cfg->image_name ? c->cfg->image_name : c->cfg->image,

@@ -12,163 +12,6 @@
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
 
-static long read_fd(void *ud, void *buf, size_t n)
-{
-	int fd = *(int *)ud;
-	ssize_t r;
-	do
-		r = read(fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return (long)r;
-}
-
-/* JSON array form ["a","b"] or shell form (wrapped in /bin/sh -c). */
-static int parse_cmd(const char *v, bool shell_form_ok, struct strv *out, struct skiff_err **err)
-{
-	strv_release(out);
-	while (isspace((unsigned char)*v))
-		v++;
-	if (*v == '[') {
-		cleanup_json struct json *j = NULL;
-		if (json_parse(v, strlen(v), &j, err) < 0)
-			return err_wrap(err, "JSON array");
-		if (j->type != JSON_ARRAY)
-			return err_makex(err, EINVAL, "expected a JSON array of strings");
-		for (size_t i = 0; i < json_array_len(j); i++) {
-			const char *s = json_string(json_array_get(j, i));
-			if (!s)
-				return err_makex(err, EINVAL, "expected a JSON array of strings");
-			strv_push(out, s);
-		}
-		return 0;
-	}
-	if (!shell_form_ok)
-		return err_makex(err, EINVAL, "expected a JSON array");
-	strv_push(out, "/bin/sh");
-	strv_push(out, "-c");
-	strv_push(out, v);
-	return 0;
-}
-
-static void set_env(struct strv *env, const char *k, const char *v)
-{
-	size_t kl = strlen(k);
-	for (size_t i = 0; i < env->len; i++)
-		if (!strncmp(env->v[i], k, kl) && env->v[i][kl] == '=') {
-			free(env->v[i]);
-			env->v[i] = xasprintf("%s=%s", k, v);
-			return;
-		}
-	strv_pushf(env, "%s=%s", k, v);
-}
-
-/* KEY=VALUE pairs or "KEY VALUE" (one pair). */
-static int parse_pairs(const char *v, bool is_env, struct spec_image_config *c, struct skiff_err **err)
-{
-	const char *eq = strchr(v, '=');
-	const char *sp = strpbrk(v, " \t");
-	if (!eq || (sp && sp < eq)) {
-		if (!sp)
-			return err_makex(err, EINVAL, "missing value in \"%s\"", v);
-		cleanup_free char *k = xstrndup(v, (size_t)(sp - v));
-		while (isspace((unsigned char)*sp))
-			sp++;
-		if (is_env)
-			set_env(&c->config.env, k, sp);
-		else
-			spec_map_set(&c->config.labels, k, sp);
-		return 0;
-	}
-	struct strv parts = STRV_INIT;
-	strv_split(&parts, v, ' ');
-	for (size_t i = 0; i < parts.len; i++) {
-		char *p = parts.v[i];
-		if (!*p)
-			continue;
-		char *e = strchr(p, '=');
-		if (!e) {
-			strv_release(&parts);
-			return err_makex(err, EINVAL, "\"%s\" is not KEY=VALUE", p);
-		}
-		*e = '\0';
-		char *val = e + 1;
-		size_t vl = strlen(val);
-		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-			val[vl - 1] = '\0';
-			val++;
-		}
-		if (is_env)
-			set_env(&c->config.env, p, val);
-		else
-			spec_map_set(&c->config.labels, p, val);
-	}
-	strv_release(&parts);
-	return 0;
-}
-
-static int apply_change(struct spec_image_config *c, const char *change, struct skiff_err **err)
-{
-	const char *p = change;
-	while (isspace((unsigned char)*p))
-		p++;
-	size_t kl = strcspn(p, " \t=");
-	cleanup_free char *key = xstrndup(p, kl);
-	const char *v = p + kl;
-	while (*v == ' ' || *v == '\t' || (*v == '=' && v == p + kl))
-		v++;
-	for (char *q = key; *q; q++)
-		*q = (char)toupper((unsigned char)*q);
-	int rc = 0;
-	if (!strcmp(key, "CMD"))
-		rc = parse_cmd(v, true, &c->config.cmd, err);
-	else if (!strcmp(key, "ENTRYPOINT"))
-		rc = parse_cmd(v, true, &c->config.entrypoint, err);
-	else if (!strcmp(key, "ENV"))
-		rc = parse_pairs(v, true, c, err);
-	else if (!strcmp(key, "LABEL"))
-		rc = parse_pairs(v, false, c, err);
-	else if (!strcmp(key, "USER")) {
-		free(c->config.user);
-		c->config.user = xstrdup(v);
-	} else if (!strcmp(key, "WORKDIR")) {
-		free(c->config.working_dir);
-		c->config.working_dir = xstrdup(v);
-	} else if (!strcmp(key, "STOPSIGNAL")) {
-		free(c->config.stop_signal);
-		c->config.stop_signal = xstrdup(v);
-	} else if (!strcmp(key, "EXPOSE")) {
-		struct strv ports = STRV_INIT;
-		strv_split(&ports, v, ' ');
-		for (size_t i = 0; i < ports.len; i++) {
-			if (!*ports.v[i])
-				continue;
-			cleanup_free char *port =
-				strchr(ports.v[i], '/') ? xstrdup(ports.v[i]) : xasprintf("%s/tcp", ports.v[i]);
-			if (!strv_contains(&c->config.exposed_ports, port))
-				strv_push(&c->config.exposed_ports, port);
-		}
-		strv_release(&ports);
-	} else if (!strcmp(key, "VOLUME")) {
-		struct strv vols = STRV_INIT;
-		if (*v == '[')
-			rc = parse_cmd(v, false, &vols, err);
-		else
-			strv_split(&vols, v, ' ');
-		for (size_t i = 0; rc == 0 && i < vols.len; i++)
-			if (*vols.v[i] && !strv_contains(&c->config.volumes, vols.v[i]))
-				strv_push(&c->config.volumes, vols.v[i]);
-		strv_release(&vols);
-	} else {
-		return err_makex(err, EINVAL,
-				 "invalid change \"%s\": %s is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, "
-				 "STOPSIGNAL, USER, VOLUME, WORKDIR",
-				 change, key[0] ? key : "(empty)");
-	}
-	if (rc < 0)
-		return err_wrap(err, "invalid change \"%s\"", change);
-	return 0;
-}
-
 int image_import(struct store *s, const struct image_import_opts *o, char **ret_id, struct skiff_err **err)
 {
 	cleanup_spec_image_config struct spec_image_config *c = spec_image_config_new();
@@ -186,12 +29,12 @@ int image_import(struct store *s, const struct image_import_opts *o, char **ret_
 	if (o->reference && image_normalize_name(o->reference, &name, err) < 0)
 		return -1;
 	for (size_t i = 0; o->changes && i < o->changes->len; i++)
-		if (apply_change(c, o->changes->v[i], err) < 0)
+		if (image_apply_change(c, o->changes->v[i], err) < 0)
 			return -1;
 	if (image_open_input(o->input, o->tmpdir, &fd, err) < 0)
 		return err_wrap(err, "import");
 	h = store_hold_new(s);
-	struct store_layer_src src = {.read = read_fd, .ud = &fd};
+	struct store_layer_src src = {.read = store_read_fd, .ud = &fd};
 	if (store_layer_create_unknown(s, h, NULL, &src, &layer_id, &diff_id, err) < 0)
 		goto out;
 	struct store_layer_info info;

@@ -501,3 +501,13 @@ fail_nodb:
 	strv_release(&ids);
 	return -1;
 }
+
+long store_read_fd(void *ud, void *buf, size_t n)
+{
+	int fd = *(int *)ud;
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return (long)r;
+}

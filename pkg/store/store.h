@@ -160,6 +160,8 @@ void store_hold_release(struct store_layer_hold *h);
 
 /* Input of a layer's content: a read callback over the (possibly compressed) blob. */
 typedef long (*store_read_fn)(void *ud, void *buf, size_t n);
+/* A store_read_fn over an fd (ud points at the int fd): read(2), retried on EINTR. */
+long store_read_fd(void *ud, void *buf, size_t n);
 
 struct store_layer_src {
 	store_read_fn read;
