@@ -25,7 +25,7 @@ static const struct cli_opt ps_opts[] = {
 	{"all", 'a', OPT_BOOL, &o.all, NULL, "Show all the containers, default is only running containers", 0},
 	{"external", 0, OPT_BOOL, &o.external, NULL, "Accepted for compatibility", OPT_HIDDEN},
 	{"filter", 'f', OPT_LIST, &o.filters, "FILTER",
-	 "Filter output based on conditions given (status, name, id, label, ancestor, exited)", 0},
+	 "Filter output based on conditions given (status, name, id, label, ancestor, exited, health)", 0},
 	{"format", 0, OPT_STRING, &o.format, "FORMAT", "Pretty-print containers to JSON or using a Go template", 0},
 	{"last", 'n', OPT_INT, &o.last, "N", "Print the N last created containers (all states)", 0},
 	{"latest", 'l', OPT_BOOL, &o.latest, NULL, "Act on the latest container skiff is aware of", 0},
@@ -83,7 +83,7 @@ static void status_text(const struct ctr *c, const char *health, char *buf, size
 	}
 }
 
-static bool match_filter(const struct ctr *c, const char *f, struct skiff_err **err, bool *ok)
+static bool match_filter(struct engine *e, struct ctr *c, const char *f, struct skiff_err **err, bool *ok)
 {
 	const char *eq = strchr(f, '=');
 	if (!eq)
@@ -119,6 +119,14 @@ static bool match_filter(const struct ctr *c, const char *f, struct skiff_err **
 				*ok = !strcmp(norm, c->cfg->image_name);
 			err_free(e2);
 		}
+	} else if (!strncmp(f, "health", kl) && kl == 6) {
+		/* podman: healthy, unhealthy, starting, or none (no healthcheck) */
+		if (strcmp(v, "healthy") && strcmp(v, "unhealthy") && strcmp(v, "starting") && strcmp(v, "none"))
+			return err_makex(err, EINVAL,
+					 "invalid filter \"%s\": health is healthy, unhealthy, starting or none", f),
+			       false;
+		const char *h = !strcmp(ctr_state_name(c), "running") ? ctr_health_status(e, c) : NULL;
+		*ok = h ? !strcmp(h, v) : !strcmp(v, "none");
 	} else if (!strncmp(f, "exited", kl) && kl == 6) {
 		char *end;
 		long code = strtol(v, &end, 10);
@@ -195,7 +203,7 @@ static int ps_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 		struct ctr *c = &v[i];
 		bool ok = all || !strcmp(ctr_state_name(c), "running") || !strcmp(ctr_state_name(c), "paused");
 		for (size_t f = 0; ok && f < o.filters.len; f++)
-			if (!match_filter(c, o.filters.v[f], err, &ok))
+			if (!match_filter(&e, c, o.filters.v[f], err, &ok))
 				goto out;
 		if (!ok)
 			continue;

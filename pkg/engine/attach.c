@@ -223,14 +223,28 @@ int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, 
 		}
 	}
 done:
+	/* The monitor closed without an EXIT: the process ended (its record says how), or this
+	 * client fell behind its output for too long and was dropped. */
 	if (code < 0 && exec) {
 		struct mon_exit ex;
-		if (mon_read_exit(dir, &ex, err) < 0)
+		if (mon_read_exit(dir, &ex, err) < 0) {
+			err_clear(err);
+			err_makex(err, EIO,
+				  "the exec session's monitor dropped this client (it read no output for "
+				  "seconds); the process goes on");
 			goto out;
+		}
 		code = ex.exit_code;
 	} else if (code < 0) {
 		if (ctr_refresh(e, c, err) < 0)
 			goto out;
+		if (!strcmp(ctr_state_name(c), "running")) {
+			err_makex(err, EIO,
+				  "container %s: the monitor dropped this client (it read no output for "
+				  "seconds); the container goes on",
+				  c->row.name);
+			goto out;
+		}
 		code = c->row.exit_code;
 	}
 	*ret_code = code;

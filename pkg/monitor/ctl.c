@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pkg/monitor/internal.h"
@@ -53,29 +54,150 @@ int ctl_listen(struct monitor *m, struct skiff_err **err)
 	return 0;
 }
 
+/* Attached output backs up in a client's queue: over this mark the container's output is
+ * not read until the client catches up (backpressure, as an attached docker client gets),
+ * and a client that makes no progress for CLIENT_STALL_NS is dropped, so that a stuck one
+ * holds the container up for that long at most. */
+#define CLIENT_QUEUE_MARK (256 * 1024)
+#define CLIENT_STALL_NS (3LL * 1000000000)
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t queued(const struct mon_client *c)
+{
+	return c->queue.len - c->queue_off;
+}
+
+static void client_rewatch(struct monitor *m, struct mon_client *c)
+{
+	uint32_t ev = (c->paused ? 0 : EPOLLIN) | (queued(c) ? EPOLLOUT : 0);
+	mon_rewatch(m, c->fd, ev, &c->src);
+}
+
+static void set_behind(struct monitor *m, struct mon_client *c, bool behind)
+{
+	if (c->behind == behind)
+		return;
+	c->behind = behind;
+	if (behind) {
+		c->stalled_since = mono_ns();
+		if (m->clients_behind++ == 0)
+			ctr_output_pause(m, true);
+	} else if (--m->clients_behind == 0) {
+		ctr_output_pause(m, false);
+	}
+}
+
 void ctl_drop(struct monitor *m, struct mon_client *c)
 {
 	if (c->dead)
 		return;
 	c->dead = true;
+	set_behind(m, c, false);
+	strbuf_release(&c->queue);
+	c->queue_off = 0;
 	mon_unwatch(m, c->fd);
 	close(c->fd);
 	c->fd = -1;
 }
 
-/* Send one whole packet without waiting: a client whose socket is full is dropped, so that
- * a stuck client never holds up the container. */
+/* Send what is queued; drop the client on an error, or once its queued EXIT went out. */
+static void flush_queue(struct monitor *m, struct mon_client *c)
+{
+	bool progress = false;
+
+	while (queued(c)) {
+		uint32_t len;
+		ssize_t n;
+
+		memcpy(&len, c->queue.buf + c->queue_off, sizeof(len));
+		do
+			n = send(c->fd, c->queue.buf + c->queue_off + sizeof(len), len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+			break;
+		if (n < 0) {
+			ctl_drop(m, c);
+			return;
+		}
+		c->queue_off += sizeof(len) + len;
+		progress = true;
+	}
+	if (!queued(c)) {
+		strbuf_reset(&c->queue);
+		c->queue_off = 0;
+	} else if (c->queue_off > CLIENT_QUEUE_MARK) {
+		/* keep the buffer from growing with what was sent */
+		memmove(c->queue.buf, c->queue.buf + c->queue_off, queued(c));
+		strbuf_setlen(&c->queue, queued(c));
+		c->queue_off = 0;
+	}
+	if (progress)
+		c->stalled_since = mono_ns();
+	set_behind(m, c, queued(c) > CLIENT_QUEUE_MARK);
+	if (!queued(c) && c->close_after_flush) {
+		ctl_drop(m, c);
+		return;
+	}
+	client_rewatch(m, c);
+}
+
+/* Send one whole packet without waiting; what the socket does not take is queued, in order. */
 static void send_raw(struct monitor *m, struct mon_client *c, const char *buf, size_t len)
 {
-	ssize_t n;
+	ssize_t n = -1;
 
 	if (c->dead)
 		return;
-	do
-		n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		ctl_drop(m, c);
+	if (!queued(c)) {
+		do
+			n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			return;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			ctl_drop(m, c);
+			return;
+		}
+	}
+	uint32_t l = (uint32_t)len;
+	bool was_empty = !queued(c);
+	strbuf_add(&c->queue, &l, sizeof(l));
+	strbuf_add(&c->queue, buf, len);
+	if (was_empty)
+		c->stalled_since = mono_ns();
+	set_behind(m, c, queued(c) > CLIENT_QUEUE_MARK);
+	if (was_empty)
+		client_rewatch(m, c);
+}
+
+bool ctl_pending(const struct monitor *m)
+{
+	for (const struct mon_client *c = m->clients; c; c = c->next)
+		if (!c->dead && queued(c))
+			return true;
+	return false;
+}
+
+bool ctl_check_stalled(struct monitor *m)
+{
+	int64_t now = mono_ns();
+	bool pending = false;
+
+	for (struct mon_client *c = m->clients; c; c = c->next) {
+		if (c->dead || !queued(c))
+			continue;
+		if (now - c->stalled_since > CLIENT_STALL_NS)
+			ctl_drop(m, c); /* stuck: the container must not wait for it any longer */
+		else
+			pending = true;
+	}
+	return pending;
 }
 
 static void send_msg(struct monitor *m, struct mon_client *c, const struct mon_msg *msg)
@@ -140,6 +262,7 @@ void ctl_accept(struct monitor *m)
 		}
 		c = xzalloc(sizeof(*c));
 		c->src.kind = SRC_CLIENT;
+		strbuf_init(&c->queue, 0);
 		c->fd = fd;
 		if (mon_watch(m, fd, EPOLLIN, &c->src, &err) < 0) {
 			err_clear(&err);
@@ -227,7 +350,12 @@ void ctl_client_event(struct monitor *m, struct mon_client *c, uint32_t events)
 
 	if (c->dead)
 		return;
-	if (c->paused) {
+	if (events & EPOLLOUT) {
+		flush_queue(m, c);
+		if (c->dead)
+			return;
+	}
+	if (c->paused || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		/* not reading: only a hang-up or error gets here */
 		if (events & (EPOLLHUP | EPOLLERR))
 			ctl_drop(m, c);
@@ -270,8 +398,11 @@ void ctl_send_exit(struct monitor *m, int code, int sig)
 		send_msg(m, c, &msg);
 		if ((c->attach & MON_ATTACH_CLEANUP) && !c->dead)
 			m->cleanup_claimed = true; /* the client cleans up: no exit command */
-		if (c->attach)
-			ctl_drop(m, c); /* the attach session ends with the container */
+		/* the attach session ends with the container, once its output is all out */
+		if (c->attach && queued(c))
+			c->close_after_flush = true;
+		else if (c->attach)
+			ctl_drop(m, c);
 	}
 }
 
@@ -280,7 +411,7 @@ void ctl_unpause_all(struct monitor *m)
 	for (struct mon_client *c = m->clients; c; c = c->next) {
 		if (!c->dead && c->paused) {
 			c->paused = false;
-			mon_rewatch(m, c->fd, EPOLLIN, &c->src);
+			client_rewatch(m, c);
 		}
 	}
 }

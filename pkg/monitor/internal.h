@@ -49,6 +49,12 @@ struct mon_client {
 	bool paused;	     /* not read while its stdin data waits for the container */
 	bool dead;	     /* dropped; freed after the current batch of events */
 	bool health_waiting; /* asked for a healthcheck: replied to when it ends */
+	/* packets its socket did not take yet: [u32 length][packet]... */
+	struct strbuf queue;
+	size_t queue_off;	/* sent from the queue so far */
+	bool behind;		/* its queue is over the mark: the container's output waits */
+	int64_t stalled_since;	/* CLOCK_MONOTONIC ns of its last progress while behind */
+	bool close_after_flush; /* EXIT is queued: drop it once sent */
 };
 
 enum timer_use { TIMER_NONE, TIMER_STOP, TIMER_RESTART, TIMER_EXEC_START };
@@ -95,6 +101,8 @@ struct monitor {
 	bool force_restart;	/* --health-on-failure restart: restart after this exit */
 
 	struct mon_client *clients; /* dropped ones are freed after each batch of events */
+	unsigned clients_behind;    /* attached clients whose queue holds the container's output back */
+	bool output_paused;	    /* the container's stdout/stderr are not read meanwhile */
 	char *iobuf;		    /* MON_PKT_MAX: [0] a packet type, then data */
 	struct mon_packet *pkt;
 	bool quit;
@@ -149,6 +157,8 @@ void ctr_stdin_flush(struct monitor *m);
 void ctr_stdin_close(struct monitor *m);
 int ctr_resize(struct monitor *m, unsigned rows, unsigned cols, struct skiff_err **err);
 void ctr_close_stdio(struct monitor *m);
+/* Stop and resume reading the container's output (attached clients are behind). */
+void ctr_output_pause(struct monitor *m, bool pause);
 /* Did the kernel OOM-kill something of this run (--oom-file)? */
 bool ctr_oom_killed(struct monitor *m);
 
@@ -164,6 +174,10 @@ void ctl_drop(struct monitor *m, struct mon_client *c);
 void ctl_unpause_all(struct monitor *m);
 void ctl_free_dead(struct monitor *m);
 void ctl_reply_text(struct monitor *m, struct mon_client *c, int code, const char *text);
+/* Clients with queued packets (the loop keeps going for them after the container is gone). */
+bool ctl_pending(const struct monitor *m);
+/* Drop the clients that made no progress for too long; true when some are still behind. */
+bool ctl_check_stalled(struct monitor *m);
 void ctl_close_all(struct monitor *m);
 
 /* exitrec.c */

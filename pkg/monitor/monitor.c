@@ -468,8 +468,11 @@ static int event_loop(struct monitor *m, struct skiff_err **err)
 {
 	struct epoll_event ev[16];
 
-	while (!m->quit) {
-		int n = epoll_wait(m->epfd, ev, (int)ARRAY_SIZE(ev), -1);
+	/* after the container is gone, on until the clients have had all its output */
+	while (!m->quit || ctl_pending(m)) {
+		/* clients behind: check for stuck ones twice a second */
+		bool watch_stalls = m->clients_behind > 0 || m->quit;
+		int n = epoll_wait(m->epfd, ev, (int)ARRAY_SIZE(ev), watch_stalls ? 500 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -513,6 +516,8 @@ static int event_loop(struct monitor *m, struct skiff_err **err)
 				break;
 			}
 		}
+		if (watch_stalls)
+			(void)ctl_check_stalled(m);
 		ctl_free_dead(m);
 	}
 	return 0;

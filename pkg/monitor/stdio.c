@@ -418,6 +418,26 @@ static bool output_once(struct monitor *m, enum src_kind which)
 	return true;
 }
 
+void ctr_output_pause(struct monitor *m, bool pause)
+{
+	struct skiff_err *err = NULL;
+
+	if (m->output_paused == pause)
+		return;
+	m->output_paused = pause;
+	if (pause) {
+		if (m->out_watched)
+			mon_unwatch(m, m->out_fd);
+		if (m->err_watched)
+			mon_unwatch(m, m->err_fd);
+		return;
+	}
+	if (m->out_watched && mon_watch(m, m->out_fd, EPOLLIN, &m->src_out, &err) < 0)
+		err_clear(&err);
+	if (m->err_watched && mon_watch(m, m->err_fd, EPOLLIN, &m->src_err, &err) < 0)
+		err_clear(&err);
+}
+
 void ctr_output(struct monitor *m, enum src_kind which)
 {
 	(void)output_once(m, which);

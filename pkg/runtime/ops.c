@@ -379,7 +379,14 @@ int rt_ensure_cloned_binary(char **argv, char **envp, struct skiff_err **err)
 		if (n <= 0)
 			return err_make(err, n < 0 ? errno : EIO, "copy /proc/self/exe");
 	}
-	if (fcntl(mfd, F_ADD_SEALS, want) < 0)
+	/* F_SEAL_WRITE is EBUSY while the kernel still holds references to the pages sendfile
+	 * moved (seen under load): they go within milliseconds */
+	int r;
+	for (int tries = 0; (r = fcntl(mfd, F_ADD_SEALS, want)) < 0 && errno == EBUSY && tries < 50; tries++) {
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (r < 0)
 		return err_make(err, errno, "seal the runtime copy");
 	fexecve(mfd, argv, envp);
 	return err_make(err, errno, "re-exec the sealed runtime copy");

@@ -157,3 +157,12 @@ function pty() {
 	is "$s1" 6 "the first client got the exit status too"
 	assert "$(cat "$BATS_TEST_TMPDIR/a1")" =~ "tick4" "the first client saw output"
 }
+
+@test "attach: a slow reader gets all the output (backpressure), the exit status after it" {
+	run_skiff run -d --name s$TESTNUM "$IMAGE" sh -c 'sleep 1; yes 0123456789abcdefghij | head -c 20000000; exit 9'
+	local n s=0
+	n=$("$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" attach s$TESTNUM | (sleep 1.5; wc -c)) || s=$?
+	is "$n" "20000000" "every byte, though the reader paused for 1.5 s"
+	run_skiff inspect --format '{{.State.ExitCode}}' s$TESTNUM
+	is "$output" "9" "and the container ran to its end"
+}

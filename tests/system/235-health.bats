@@ -33,6 +33,13 @@ function health_is() {
 	assert "$output" =~ "^0 [2-5]$" "streak reset; the log keeps the last results: $output"
 	run_skiff ps --format '{{.Status}}'
 	assert "$output" =~ "\(healthy\)$" "ps: $output"
+	run_skiff run -d --name plain$TESTNUM "$IMAGE" sleep 1000
+	run_skiff ps --filter health=healthy --format '{{.Names}}'
+	is "$output" "h$TESTNUM" "ps --filter health=healthy"
+	run_skiff ps --filter health=none --format '{{.Names}}'
+	is "$output" "plain$TESTNUM" "ps --filter health=none"
+	run_skiff 125 ps --filter health=sick
+	assert "$output" =~ "health is healthy, unhealthy, starting or none" "bad health filter: $output"
 }
 
 @test "healthcheck run: 0 when healthy, 1 and the state when not; errors" {
@@ -87,4 +94,22 @@ function health_is() {
 	wait_for --timeout 20 health_is s$TESTNUM healthy
 	run_skiff inspect --format '{{.State.Status}} {{.RestartCount}}' s$TESTNUM
 	is "$output" "running 1" "restarted once, and healthy and running since"
+}
+
+@test "healthcheck: the image's HEALTHCHECK, overridden by flags and --no-healthcheck" {
+	require_fixture healthy.docker.tar
+	run_skiff load -q -i "$FIXTURES/healthy.docker.tar"
+	local img=localhost/skiff-test/healthy:latest
+	run_skiff run -d --name i$TESTNUM $img sleep 1000
+	run_skiff inspect --format '{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}}' i$TESTNUM
+	is "$output" '["CMD-SHELL","test -e /tmp/ready"] 1000000000 1' "the image's healthcheck"
+	wait_for --timeout 20 health_is i$TESTNUM unhealthy
+	run_skiff exec i$TESTNUM touch /tmp/ready
+	wait_for --timeout 20 health_is i$TESTNUM healthy
+	run_skiff run -d --name o$TESTNUM --health-retries 5 --health-interval disable $img sleep 1000
+	run_skiff inspect --format '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}}' o$TESTNUM
+	is "$output" "0 5" "flags over the image's values"
+	run_skiff run -d --name n$TESTNUM --no-healthcheck $img sleep 1000
+	run_skiff 125 healthcheck run n$TESTNUM
+	assert "$output" =~ "has no defined healthcheck" "--no-healthcheck drops the image's: $output"
 }
