@@ -748,7 +748,7 @@ complete -c skiff -n "__skiff_opts_for 'container logs'" -l help -s h -d 'Show h
 
 # skiff container ls
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l all -s a -d 'Show all the containers, default is only running containers'
-complete -c skiff -n "__skiff_opts_for 'container ls'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited)'
+complete -c skiff -n "__skiff_opts_for 'container ls'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited, health)'
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l format -x -d 'Pretty-print containers to JSON or using a Go template'
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l last -s n -x -d 'Print the N last created containers (all states)'
 complete -c skiff -n "__skiff_opts_for 'container ls'" -l latest -s l -d 'Act on the latest container skiff is aware of'
@@ -1136,7 +1136,7 @@ complete -c skiff -n "__skiff_opts_for 'pause'" -l help -s h -d 'Show help'
 
 # skiff ps
 complete -c skiff -n "__skiff_opts_for 'ps'" -l all -s a -d 'Show all the containers, default is only running containers'
-complete -c skiff -n "__skiff_opts_for 'ps'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited)'
+complete -c skiff -n "__skiff_opts_for 'ps'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited, health)'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l format -x -d 'Pretty-print containers to JSON or using a Go template'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l last -s n -x -d 'Print the N last created containers (all states)'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l latest -s l -d 'Act on the latest container skiff is aware of'

@@ -73,7 +73,7 @@ static size_t queued(const struct mon_client *c)
 	return c->queue.len - c->queue_off;
 }
 
-static void client_rewatch(struct monitor *m, struct mon_client *c)
+void ctl_client_rewatch(struct monitor *m, struct mon_client *c)
 {
 	uint32_t ev = (c->paused ? 0 : EPOLLIN) | (queued(c) ? EPOLLOUT : 0);
 	mon_rewatch(m, c->fd, ev, &c->src);
@@ -144,7 +144,7 @@ static void flush_queue(struct monitor *m, struct mon_client *c)
 		ctl_drop(m, c);
 		return;
 	}
-	client_rewatch(m, c);
+	ctl_client_rewatch(m, c);
 }
 
 /* Send one whole packet without waiting; what the socket does not take is queued, in order. */
@@ -173,7 +173,7 @@ static void send_raw(struct monitor *m, struct mon_client *c, const char *buf, s
 		c->stalled_since = mono_ns();
 	set_behind(m, c, queued(c) > CLIENT_QUEUE_MARK);
 	if (was_empty)
-		client_rewatch(m, c);
+		ctl_client_rewatch(m, c);
 }
 
 bool ctl_pending(const struct monitor *m)
@@ -411,7 +411,7 @@ void ctl_unpause_all(struct monitor *m)
 	for (struct mon_client *c = m->clients; c; c = c->next) {
 		if (!c->dead && c->paused) {
 			c->paused = false;
-			client_rewatch(m, c);
+			ctl_client_rewatch(m, c);
 		}
 	}
 }

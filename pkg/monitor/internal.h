@@ -176,6 +176,8 @@ void ctl_free_dead(struct monitor *m);
 void ctl_reply_text(struct monitor *m, struct mon_client *c, int code, const char *text);
 /* Clients with queued packets (the loop keeps going for them after the container is gone). */
 bool ctl_pending(const struct monitor *m);
+/* Watch c for what it needs now: input unless paused, output while packets are queued. */
+void ctl_client_rewatch(struct monitor *m, struct mon_client *c);
 /* Drop the clients that made no progress for too long; true when some are still behind. */
 bool ctl_check_stalled(struct monitor *m);
 void ctl_close_all(struct monitor *m);

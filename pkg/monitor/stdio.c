@@ -494,7 +494,7 @@ void ctr_stdin_write(struct monitor *m, struct mon_client *c, const char *data, 
 	strbuf_add(&m->stdin_buf, data, len);
 	if (c && !c->paused) {
 		c->paused = true;
-		mon_rewatch(m, c->fd, 0, &c->src);
+		ctl_client_rewatch(m, c);
 	}
 }
 
