@@ -459,8 +459,9 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 	    ns_mode(ctx, e, "uts", o.uts, &c->uts_mode, err) < 0 ||
 	    ns_mode(ctx, e, "cgroupns", o.cgroupns, &c->cgroupns_mode, err) < 0)
 		return -1;
-	if (o.userns && *o.userns && strcmp(o.userns, "host") && strcmp(o.userns, "keep-id"))
-		return err_makex(err, ENOTSUP, "--userns=%s is not supported yet (host, keep-id)", o.userns);
+	if (o.userns && *o.userns && strcmp(o.userns, "host") && strcmp(o.userns, "keep-id") &&
+	    strcmp(o.userns, "auto") && strncmp(o.userns, "auto:", 5))
+		return err_makex(err, ENOTSUP, "--userns=%s is not supported yet (host, keep-id, auto)", o.userns);
 	c->userns_mode = xstrdup(o.userns ? o.userns : "");
 	for (size_t i = 0; i < o.dns.len; i++)
 		strv_push(&c->dns, o.dns.v[i]);

@@ -146,6 +146,8 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 	cfg->image_name = xstrdup(img->names.len ? img->names.v[img->names.len - 1] : img->id);
 	cfg->created = now_ns();
 	ctr_resolve_health(cfg, ic->config.healthcheck);
+	if (ctr_userns_is_auto(cfg) && (rc = ctr_userns_auto(e, cfg, err)) < 0)
+		goto out;
 	/* the image's labels, unless the user set the same key */
 	for (size_t i = 0; i < ic->config.labels.len; i++)
 		if (!spec_map_get(&cfg->labels, ic->config.labels.items[i].key))
@@ -455,7 +457,9 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	if (is_active(c))
 		return 0;
 	cleanup_free char *rootfs = NULL;
-	if (store_container_mount(e->store, c->row.id, &rootfs, err) < 0)
+	struct store_idmap map = {c->cfg->userns_uid, c->cfg->userns_gid, c->cfg->userns_size};
+	bool mapped = ctr_userns_is_auto(c->cfg) && map.size;
+	if (store_container_mount_mapped(e->store, c->row.id, mapped ? &map : NULL, &rootfs, err) < 0)
 		return -1;
 	c->row.mounted = true;
 	cleanup_free char *rundir = ctr_rundir(e, c->row.id);
@@ -474,6 +478,8 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	if (rfd < 0)
 		return err_make(err, errno, "open %s", rundir);
 	if (write_bundle(e, c, rootfs, rfd, err) < 0)
+		return err_wrap(err, "container %s", c->row.name);
+	if (mapped && ctr_userns_auto_paths(e, c, err) < 0)
 		return err_wrap(err, "container %s", c->row.name);
 	/* the runtime's state of an earlier run whose monitor was killed */
 	cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->cfg->runroot, c->row.id);

@@ -122,6 +122,14 @@ int ctr_attach(struct engine *e, struct ctr *c, const struct ctr_attach_opts *o,
 int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, const struct ctr_attach_opts *o,
 		   bool start, int *ret_code, struct skiff_err **err);
 
+/* ---- --userns=auto (userns.c) ---- */
+/* Pick the container's ids (cfg->userns_uid/gid/size) from a range no other --userns=auto
+ * container uses; ENOENT/ENOSPC naming what is missing. */
+int ctr_userns_auto(struct engine *e, struct ctr_config *cfg, struct skiff_err **err);
+/* Let the container's root (another user) through the store's directories to its rootfs
+ * and per-boot files. */
+int ctr_userns_auto_paths(struct engine *e, struct ctr *c, struct skiff_err **err);
+
 /* ---- healthchecks (exec.c) ---- */
 #define CTR_HEALTH_PROCESS "health-process.json"
 /* With a healthcheck, write its process (the container's, with the test's argv) into the

@@ -220,6 +220,9 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	set_str(o, "uts", c->uts_mode);
 	set_str(o, "userns", c->userns_mode);
 	set_str(o, "cgroupns", c->cgroupns_mode);
+	json_object_set_int(o, "userns_uid", c->userns_uid);
+	json_object_set_int(o, "userns_gid", c->userns_gid);
+	json_object_set_int(o, "userns_size", c->userns_size);
 	json_object_set(o, "dns", ctr_strv_json(&c->dns));
 	json_object_set(o, "dns_search", ctr_strv_json(&c->dns_search));
 	json_object_set(o, "dns_option", ctr_strv_json(&c->dns_option));
@@ -578,6 +581,14 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	    get_str(j, "", "health_on_failure", &c->health_on_failure, err) < 0)
 		return -1;
 	c->health_retries = (unsigned)retries;
+	int64_t uu = 0, ug = 0, us = 0;
+	if (get_int_range(j, "", "userns_uid", 0, UINT32_MAX, &uu, NULL, err) < 0 ||
+	    get_int_range(j, "", "userns_gid", 0, UINT32_MAX, &ug, NULL, err) < 0 ||
+	    get_int_range(j, "", "userns_size", 0, UINT32_MAX, &us, NULL, err) < 0)
+		return -1;
+	c->userns_uid = (uint32_t)uu;
+	c->userns_gid = (uint32_t)ug;
+	c->userns_size = (uint32_t)us;
 	return 0;
 }
 

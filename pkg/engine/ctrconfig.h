@@ -91,6 +91,8 @@ struct ctr_config {
 
 	/* namespaces: "" (private), "host", "container:<id>", "ns:<path>"; network also "none" */
 	char *network, *pid_mode, *ipc_mode, *uts_mode, *userns_mode, *cgroupns_mode;
+	/* --userns=auto[:size=N]: the range picked at create (container 0.. -> these ids) */
+	uint32_t userns_uid, userns_gid, userns_size;
 	struct strv dns, dns_search, dns_option, add_host; /* --dns..., --add-host host:ip */
 
 	/* metadata */
@@ -108,6 +110,9 @@ struct ctr_config {
 	unsigned health_retries;
 	char *health_on_failure; /* none (NULL), kill, restart, stop */
 };
+
+/* --userns=auto[:size=N] (userns.c) */
+bool ctr_userns_is_auto(const struct ctr_config *c);
 
 #define CTR_HEALTH_UNSET UINT32_MAX
 /* At create: the --health-* flags over the image's HEALTHCHECK (img may be NULL) over

@@ -954,6 +954,19 @@ static int set_namespaces(struct spec_runtime *s, const struct ctr_config *c, co
 		const char *path;
 		const char *mode = all[i].mode;
 
+		if (all[i].t == SPEC_NS_USER && ctr_userns_is_auto(c)) {
+			/* a namespace of its own: 0.. -> the ids picked at create */
+			if (!c->userns_size)
+				return ctr_err(err, EINVAL, "--userns=auto: the container has no ids picked");
+			l->uid_mappings.v = xcalloc(1, sizeof(*l->uid_mappings.v));
+			l->uid_mappings.v[0] = (struct spec_rt_idmap){0, c->userns_uid, c->userns_size};
+			l->uid_mappings.len = l->uid_mappings.alloc = 1;
+			l->gid_mappings.v = xcalloc(1, sizeof(*l->gid_mappings.v));
+			l->gid_mappings.v[0] = (struct spec_rt_idmap){0, c->userns_gid, c->userns_size};
+			l->gid_mappings.len = l->gid_mappings.alloc = 1;
+			spec_runtime_set_namespace(s, SPEC_NS_USER, NULL);
+			continue;
+		}
 		if (all[i].t == SPEC_NS_USER) {
 			/* no user namespace of its own unless one is joined, or keep-id */
 			if (mode && !strcmp(mode, "keep-id")) {

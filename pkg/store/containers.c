@@ -399,8 +399,16 @@ static int mount_with_program(struct store *s, const char *prog, const char *opt
 
 int store_container_mount(struct store *s, const char *id, char **ret_path, struct skiff_err **err)
 {
+	return store_container_mount_mapped(s, id, NULL, ret_path, err);
+}
+
+int store_container_mount_mapped(struct store *s, const char *id, const struct store_idmap *map, char **ret_path,
+				 struct skiff_err **err)
+{
 	cleanup_free char *dir = store_container_dir(s, id);
 	if (!strcmp(s->driver, "vfs")) {
+		if (map)
+			return err_makex(err, ENOTSUP, "an id-mapped rootfs (--userns=auto) needs the overlay driver");
 		*ret_path = xasprintf("%s/rootfs", dir);
 		return 0;
 	}
@@ -440,7 +448,13 @@ int store_container_mount(struct store *s, const char *id, char **ret_path, stru
 		strbuf_addstr(&opts, ",userxattr");
 	strv_release(&layers);
 	cleanup_free char *rel = xasprintf("containers/%s/merged", id);
-	if (s->mount_program) {
+	if (map) {
+		/* fuse-overlayfs shows the files' ids shifted: on disk 0 is the container's root,
+		 * which the container's user namespace maps to map->uid */
+		strbuf_addf(&opts, ",uidmapping=0:%u:%u,gidmapping=0:%u:%u,allow_other", map->uid, map->size, map->gid,
+			    map->size);
+		rc = mount_with_program(s, s->mount_program ? s->mount_program : "fuse-overlayfs", opts.buf, rel, err);
+	} else if (s->mount_program) {
 		rc = mount_with_program(s, s->mount_program, opts.buf, rel, err);
 	} else {
 		rc = mount_native(s, opts.buf, rel, err);

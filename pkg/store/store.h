@@ -135,6 +135,13 @@ char *store_container_dir(struct store *s, const char *id);
 /* Mount the rootfs (overlay of the image's layers + the container's diff; vfs: its copy)
  * and give its path (caller frees). Mounting twice is fine. */
 int store_container_mount(struct store *s, const char *id, char **ret_path, struct skiff_err **err);
+/* The same, with the files' ids shifted for a container in a user namespace of its own
+ * (--userns=auto): on-disk id i shows as uid/gid + i, for size ids (fuse-overlayfs). */
+struct store_idmap {
+	uint32_t uid, gid, size;
+};
+int store_container_mount_mapped(struct store *s, const char *id, const struct store_idmap *map, char **ret_path,
+				 struct skiff_err **err);
 int store_container_umount(struct store *s, const char *id, struct skiff_err **err);
 /* The ids of the containers made from image_id. */
 int store_image_containers(struct store *s, const char *image_id, struct strv *ret, struct skiff_err **err);

@@ -245,3 +245,40 @@ $(id -u)" "our ids, and the image's files are ours"
 	run "${S[@]}" ps -aq
 	is "$output" "" "--rm removed it (and unmounted)"
 }
+
+@test "run --userns=auto: a range of its own per container, the rootfs owned by its root" {
+	if is_rootless; then
+		run_skiff 125 run --rm --userns=auto "$IMAGE" true
+		assert "$output" =~ "not supported rootless yet" "rootless: a clear refusal: $output"
+		return
+	fi
+	grep -q '^containers:' /etc/subuid || skip "no \"containers\" range in /etc/subuid (tests/system/run-all adds one)"
+	# the container's root is another user: the test's private directories must let it through
+	run_skiff 125 run --rm --userns=auto "$IMAGE" true
+	assert "$output" =~ "is not searchable by other users" "a blocking directory is named: $output"
+	local d=$SKIFF_TEST_ROOT
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	local start
+	start=$(awk -F: '$1 == "containers" { print $2; exit }' /etc/subuid)
+	run_skiff run -d --name a$TESTNUM --userns=auto "$IMAGE" sleep 1000
+	run_skiff run -d --name b$TESTNUM --userns=auto:size=2048 "$IMAGE" sleep 1000
+	run_skiff exec a$TESTNUM cat /proc/self/uid_map
+	local ra=($output)
+	run_skiff exec b$TESTNUM cat /proc/self/uid_map
+	local rb=($output)
+	is "${ra[0]} ${ra[2]}" "0 1024" "container 0.., 1024 ids by default"
+	is "${rb[0]} ${rb[2]}" "0 2048" "size=2048"
+	assert "${ra[1]}" -ge "$start" "from the containers range"
+	assert "$((ra[1] + 1024 <= rb[1] || rb[1] + 2048 <= ra[1]))" -eq 1 "the two ranges do not overlap: ${ra[1]} ${rb[1]}"
+	run_skiff exec a$TESTNUM sh -c 'stat -c "%u:%g" /bin/busybox /etc/passwd; id -u; touch /root/new && stat -c %u /root/new'
+	is "$output" $'0:0\n0:0\n0\n0' "the image's files are its root's, and so is what it writes"
+	run_skiff exec a$TESTNUM cat /proc/self/gid_map
+	is "$(echo $output)" "0 ${ra[1]} 1024" "the same for groups"
+	run_skiff 125 run --rm --userns=auto:size=0 "$IMAGE" true
+	assert "$output" =~ "invalid size" "a bad size: $output"
+	run_skiff 125 run --rm --userns=auto:uidmapping=0:1:1 "$IMAGE" true
+	assert "$output" =~ "only size=N" "unsupported options are named: $output"
+}
