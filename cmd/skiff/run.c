@@ -259,7 +259,9 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		{"tty", 't', OPT_BOOL, &o.tty, NULL, "Allocate a pseudo-TTY for the container", 0},                      \
 		{"ulimit", 0, OPT_LIST, &o.ulimits, "NAME=SOFT[:HARD]", "Set ulimits in the container", 0},              \
 		{"user", 'u', OPT_STRING, &o.user, "USER[:GROUP]", "Username or UID, and optionally a group", 0},        \
-		{"userns", 0, OPT_STRING, &o.userns, "MODE", "User namespace to use (host)", 0},                         \
+		{"userns",  0,	    OPT_STRING,                                                                          \
+		 &o.userns, "MODE", "User namespace to use (host, keep-id rootless, auto[:size=N] as root)",             \
+		 0},                                                                                                     \
 		{"uts", 0, OPT_STRING, &o.uts, "MODE", "UTS namespace to use (host, private, container:NAME)", 0},       \
 		{"volume", 'v', OPT_LIST, &o.volumes, "SRC:DST[:OPTS]", "Bind mount a volume into the container", 0},    \
 		{"workdir", 'w', OPT_STRING, &o.workdir, "DIR", "Working directory inside the container", 0},            \
