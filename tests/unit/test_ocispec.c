@@ -987,7 +987,8 @@ static void test_namespaces(void **state)
 		{&c->pid_mode, "bogus", EINVAL, "--pid \"bogus\""},
 		{&c->uts_mode, "container:", EINVAL, "no container named"},
 		{&c->userns_mode, "keep-id", EINVAL, "only supported rootless"},
-		{&c->userns_mode, "auto", ENOTSUP, "--userns auto"},
+		{&c->userns_mode, "auto", EINVAL, "no ids picked"},
+		{&c->userns_mode, "nsfile", ENOTSUP, "--userns nsfile"},
 		{&c->cgroupns_mode, "sometimes", EINVAL, "--cgroupns \"sometimes\""},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -996,6 +997,24 @@ static void test_namespaces(void **state)
 		spec_fails(c, img, &env, bad[i].st, bad[i].want);
 		free(*bad[i].field);
 		*bad[i].field = saved;
+	}
+	/* --userns=auto with its ids picked: a namespace of its own, 0.. -> them */
+	{
+		char *saved = c->userns_mode;
+		c->userns_mode = xstrdup("auto:size=2048");
+		c->userns_uid = 300000;
+		c->userns_gid = 400000;
+		c->userns_size = 2048;
+		cleanup_spec_runtime struct spec_runtime *s = spec_ok(c, img, &env);
+		assert_true(has_ns(s, SPEC_NS_USER, NULL));
+		assert_int_equal(s->linux_spec->uid_mappings.len, 1);
+		assert_int_equal(s->linux_spec->uid_mappings.v[0].container_id, 0);
+		assert_int_equal(s->linux_spec->uid_mappings.v[0].host_id, 300000);
+		assert_int_equal(s->linux_spec->uid_mappings.v[0].size, 2048);
+		assert_int_equal(s->linux_spec->gid_mappings.v[0].host_id, 400000);
+		free(c->userns_mode);
+		c->userns_mode = saved;
+		c->userns_size = 0;
 	}
 }
 
