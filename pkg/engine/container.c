@@ -245,7 +245,7 @@ static void set_status(struct ctr *c, const char *s)
 	c->row.status = xstrdup(s);
 }
 
-/* Several processes may notice one exit (ps, wait, the exit command): the first to create
+/* Several processes may notice that a container ended (ps, wait, the cleanup command): the first to create
  * the marker in the per-run directory logs it. */
 static bool claim_exit_event(struct engine *e, const char *id)
 {
