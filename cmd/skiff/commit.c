@@ -90,8 +90,18 @@ static int diff_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	struct ctr c = {0};
 	struct change_list l = {0};
 	int rc = lookup_one(&e, argc, argv, df.latest, &c, err);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = ctr_diff(&e, &c, &l, err);
+	} else if (err_status(*err) == ENOENT && argc == 1 && !df.latest) {
+		/* not a container: an image's top layer, as podman */
+		struct skiff_err *ctr_err = TAKE_PTR(*err);
+		rc = image_diff(&e, argv[0], &l, err);
+		if (rc < 0 && err_status(*err) == ENOENT) {
+			err_clear(err);
+			err_makex(err, ENOENT, "%s not found: no container or image of that name or ID", argv[0]);
+		}
+		err_free(ctr_err);
+	}
 	if (rc == 0 && df.format) {
 		print_changes_json(&l);
 	} else if (rc == 0) {
@@ -105,9 +115,10 @@ static int diff_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 }
 
 const struct cli_impl cli_diff = {
-	.usage = "[options] CONTAINER",
+	.usage = "[options] CONTAINER|IMAGE",
 	.description =
-		"Show the changes in a container's filesystem since it was created from its image: one line per "
+		"Show the changes in a container's filesystem since it was created from its image (or those of an "
+		"image's top layer against the layers below it): one line per "
 		"path, \"A\" added, \"C\" changed, \"D\" deleted, in the order of a walk of the tree (a directory "
 		"with an added or deleted entry is listed as changed). The files skiff itself makes for a run "
 		"(/etc/hosts, /etc/resolv.conf, /etc/hostname, /run/.containerenv ...) are left out. "

@@ -659,6 +659,28 @@ static int vfs_trees(struct engine *e, struct ctr *c, int *ret_base, int *ret_ne
 	return 0;
 }
 
+/* The overlay upper directory upper over the first nl of layers (bottom first). */
+static int changes_over_layers(struct engine *e, const char *upper, const struct strv *layers, size_t nl,
+			       struct change_list *ret, struct skiff_err **err)
+{
+	cleanup_close int ufd = -1;
+	if (open_dir_path(upper, &ufd, err) < 0)
+		return -1;
+	int *lowers = xcalloc(nl ? nl : 1, sizeof(int));
+	int rc = 0;
+	for (size_t i = 0; i < nl; i++)
+		lowers[i] = -1;
+	for (size_t i = 0; rc == 0 && i < nl; i++) { /* top first */
+		cleanup_free char *p = layer_diff_path(e, layers->v[nl - 1 - i]);
+		rc = open_dir_path(p, &lowers[i], err);
+	}
+	if (rc == 0)
+		rc = changes_overlay(ufd, lowers, nl, ret, err);
+	close_fds(lowers, nl);
+	free(lowers);
+	return rc;
+}
+
 static int diff_raw(struct engine *e, struct ctr *c, struct change_list *ret, struct skiff_err **err)
 {
 	if (is_vfs(e)) {
@@ -672,23 +694,42 @@ static int diff_raw(struct engine *e, struct ctr *c, struct change_list *ret, st
 		return -1;
 	cleanup_free char *dir = store_container_dir(e->store, c->row.id);
 	cleanup_free char *upper = xasprintf("%s/diff", dir);
-	cleanup_close int ufd = -1;
-	if (open_dir_path(upper, &ufd, err) < 0)
+	return changes_over_layers(e, upper, &layers, layers.len, ret, err);
+}
+
+int image_diff(struct engine *e, const char *ref, struct change_list *ret, struct skiff_err **err)
+{
+	struct store_image *img = NULL;
+	if (image_lookup(e->store, ref, &img, err) < 0)
 		return -1;
-	size_t nl = layers.len;
-	int *lowers = xcalloc(nl ? nl : 1, sizeof(int));
+	cleanup_strv struct strv layers = STRV_INIT;
+	for (size_t i = 0; i < img->layers.len; i++)
+		strv_push(&layers, img->layers.v[i]);
+	store_image_free(img);
+	struct change_list l = {0};
 	int rc = 0;
-	for (size_t i = 0; i < nl; i++)
-		lowers[i] = -1;
-	for (size_t i = 0; rc == 0 && i < nl; i++) { /* top first */
-		cleanup_free char *p = layer_diff_path(e, layers.v[nl - 1 - i]);
-		rc = open_dir_path(p, &lowers[i], err);
+	size_t n = layers.len;
+	if (n && is_vfs(e)) {
+		/* whole trees: the top one against its parent's (or nothing) */
+		cleanup_close int base = -1, top = -1;
+		cleanup_free char *tp = layer_diff_path(e, layers.v[n - 1]);
+		cleanup_free char *bp = n > 1 ? layer_diff_path(e, layers.v[n - 2]) : NULL;
+		rc = open_dir_path(tp, &top, err);
+		if (rc == 0 && bp)
+			rc = open_dir_path(bp, &base, err);
+		if (rc == 0)
+			rc = changes_trees(base, top, &l, err);
+	} else if (n) {
+		/* the top layer's directory is an overlay upper over the others */
+		cleanup_free char *tp = layer_diff_path(e, layers.v[n - 1]);
+		rc = changes_over_layers(e, tp, &layers, n - 1, &l, err);
 	}
-	if (rc == 0)
-		rc = changes_overlay(ufd, lowers, nl, ret, err);
-	close_fds(lowers, nl);
-	free(lowers);
-	return rc;
+	if (rc < 0) {
+		change_list_release(&l);
+		return err_wrap(err, "changes of image %s", ref);
+	}
+	*ret = l;
+	return 0;
 }
 
 int ctr_diff(struct engine *e, struct ctr *c, struct change_list *ret, struct skiff_err **err)

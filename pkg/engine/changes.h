@@ -89,4 +89,7 @@ struct ctr_commit_opts {
  * the new image's id. */
 int ctr_commit(struct engine *e, struct ctr *c, const struct ctr_commit_opts *o, char **ret_id, struct skiff_err **err);
 
+/* The changes of an image's top layer against the layers below it (`diff IMAGE`). */
+int image_diff(struct engine *e, const char *ref, struct change_list *ret, struct skiff_err **err);
+
 #endif

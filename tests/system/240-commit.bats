@@ -44,7 +44,7 @@ CHANGES='mkdir -p /a/b && echo z > /a/b/f && echo x >> /etc/passwd && rm /bin/cu
 	assert "$output" =~ '"deleted": \[' "json has deleted"
 	assert "$output" =~ '"/bin/cut"' "json names the deleted file"
 	run_skiff 125 diff nonexistent$TESTNUM
-	assert "$output" =~ "no container with name or ID \"nonexistent$TESTNUM\" found" "missing container"
+	assert "$output" =~ "nonexistent$TESTNUM not found: no container or image" "missing container or image"
 	run_skiff 125 diff --format yaml r$TESTNUM
 	assert "$output" =~ "only json" "bad format: $output"
 }
@@ -176,4 +176,17 @@ nocut" "the new image has the container's changes"
 	is "$output" "z
 new
 nocut" "the vfs commit carries the changes and the deletions"
+}
+
+@test "diff IMAGE: the top layer against the layers below it" {
+	run_skiff run --name d$TESTNUM "$IMAGE" sh -c 'touch /newfile; rm /bin/ls'
+	run_skiff commit -q d$TESTNUM localhost/t$TESTNUM/diffed
+	run_skiff diff localhost/t$TESTNUM/diffed
+	assert "$output" =~ "A /newfile" "an added file: $output"
+	assert "$output" =~ "D /bin/ls" "a deleted file: $output"
+	assert "$output" =~ "C /bin" "its directory changed: $output"
+	run_skiff diff "$IMAGE"
+	assert "$output" =~ "A /bin/busybox" "a one-layer image: everything is added"
+	run_skiff 125 diff nosuch$TESTNUM
+	assert "$output" =~ "nosuch$TESTNUM not found: no container or image" "neither: $output"
 }
