@@ -53,16 +53,17 @@ bool ctr_ns_is_host(const char *mode);
 /* An exec'd process: the container's (from its bundle's spec) with these changes. */
 struct ctr_exec_process {
 	const char *const *argv; /* NULL-terminated, not empty */
-	const struct strv *env;	 /* KEY=VALUE, set over the container's; may be NULL */
+	const char *const *env;	 /* KEY=VALUE, set over the container's; NULL-terminated, may be NULL */
 	const char *user;	 /* USER[:GROUP] resolved in the rootfs; NULL: the container's */
 	const char *workdir;	 /* absolute; NULL: the container's */
 	bool tty, privileged;
 	unsigned rows, cols; /* the terminal's size at the start (0: unknown) */
 };
 /* The OCI process JSON (caller frees) for runtime exec --process: args, env (TERM=xterm with
- * a tty unless set), cwd, user (HOME from its passwd entry unless env sets it), and the
- * capabilities as the container's for that user (all the engine has with privileged). */
-int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size_t len, int rootfd,
+ * a tty unless set), cwd, user (resolved in the spec's rootfs; HOME from its passwd entry
+ * unless env sets it), and the capabilities as the container's for that user (all the engine
+ * has with privileged). */
+int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size_t len,
 			 const struct ctr_exec_process *x, char **ret, struct skiff_err **err);
 
 /* A JSON array of the strings / object of the map (new values). */

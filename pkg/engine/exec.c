@@ -69,18 +69,9 @@ static int build_process(struct ctr *c, int rundirfd, const struct ctr_exec_opts
 	size_t len = 0;
 	if (read_file_at(rundirfd, "config.json", SPEC_MAX, &spec, &len, err) < 0)
 		return err_wrap(err, "container %s: read its spec", c->row.name);
-	cleanup_json struct json *j = NULL;
-	if (json_parse(spec, len, &j, err) < 0)
-		return err_wrap(err, "container %s: its spec", c->row.name);
-	/* the rootfs, for -u NAME: /etc/passwd and /etc/group inside it */
-	const char *root = json_string(json_get_path(j, "root", "path", NULL));
-	cleanup_close int rootfd = root ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-	struct strv env = STRV_INIT;
-	for (const char *const *e = o->env; e && *e; e++)
-		strv_push(&env, *e);
 	struct ctr_exec_process x = {
 		.argv = o->argv,
-		.env = &env,
+		.env = o->env,
 		.user = o->user,
 		.workdir = o->workdir,
 		.tty = o->tty,
@@ -91,9 +82,7 @@ static int build_process(struct ctr *c, int rundirfd, const struct ctr_exec_opts
 		x.rows = ws.ws_row;
 		x.cols = ws.ws_col;
 	}
-	int rc = ctr_oci_exec_process(c->cfg, spec, len, rootfd, &x, ret, err);
-	strv_release(&env);
-	return rc;
+	return ctr_oci_exec_process(c->cfg, spec, len, &x, ret, err);
 }
 
 /* --preserve-fds: RUNTIME exec in the foreground with our stdio and fds 3..3+N-1. */

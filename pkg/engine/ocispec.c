@@ -1223,7 +1223,7 @@ out:
 
 /* ---- exec ---- */
 
-int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size_t len, int rootfd,
+int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size_t len,
 			 const struct ctr_exec_process *x, char **ret, struct skiff_err **err)
 {
 	cleanup_spec_runtime struct spec_runtime *s = NULL;
@@ -1254,8 +1254,8 @@ int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size
 		p->cwd = xstrdup(x->workdir);
 	}
 	bool home_given = false;
-	for (size_t i = 0; x->env && i < x->env->len; i++) {
-		const char *kv = x->env->v[i];
+	for (const char *const *e = x->env; e && *e; e++) {
+		const char *kv = *e;
 		const char *eq = strchr(kv, '=');
 		if (!eq)
 			continue;
@@ -1272,6 +1272,8 @@ int ctr_oci_exec_process(const struct ctr_config *c, const char *spec_json, size
 	}
 	bool root = p->user.uid == 0;
 	if (x->user && *x->user) {
+		/* /etc/passwd and /etc/group inside the container's rootfs */
+		cleanup_close int rootfd = s->root_path ? open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (ctr_lookup_exec_user(rootfd, x->user, &u, err) < 0)
 			goto out;
 		p->user.uid = u.uid;
