@@ -193,8 +193,8 @@ static int staging_new(struct store *s, const char *hint, struct staging *st, st
 	static unsigned counter;
 	st->fd = st->difffd = st->splitfd = -1;
 	for (int tries = 0;; tries++) {
-		snprintf(st->name, sizeof(st->name), "layer-%.16s-%ld-%u-%ld", hint, (long)getpid(), counter++,
-			 (long)time(NULL));
+		snprintf(st->name, sizeof(st->name), "layer-%.16s-%ld-%u-%ld", hint, (long)getpid(),
+			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED), (long)time(NULL));
 		if (mkdirat(s->tmpfd, st->name, 0700) == 0)
 			break;
 		if (errno != EEXIST || tries > 100)
@@ -315,27 +315,33 @@ int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
 	int state;
 
-	if (hold_has(h, id)) {
+	pthread_mutex_lock(&s->layer_mu);
+	bool held = hold_has(h, id);
+	pthread_mutex_unlock(&s->layer_mu);
+	if (held) {
 		*ret_created = false;
 		return 0;
 	}
 	if (layer_lock(s, id, LOCK_EXCL, true, &fd, err) < 0)
 		return err_wrap(err, "lock layer %s", id);
+	pthread_mutex_lock(&s->layer_mu);
 	state = layer_state(s, id, err);
 	if (state == -2)
-		goto fail;
+		goto fail_locked;
 	if (state == LAYER_COMPLETE) {
 		if (lock_downgrade(&fd, err) < 0)
-			goto fail;
+			goto fail_locked;
 		hold_add(h, id, &fd);
+		pthread_mutex_unlock(&s->layer_mu);
 		*ret_created = false;
 		return 0;
 	}
 	/* We hold the layer lock: any row or directory is a dead command's leftover. */
 	if (state >= 0 && store_layer_remove_content(s, id, err) < 0)
-		goto fail;
+		goto fail_locked;
 	if (insert_layer(s, id, parent, diff_id, LAYER_INCOMPLETE, NULL, err) < 0)
-		goto fail;
+		goto fail_locked;
+	pthread_mutex_unlock(&s->layer_mu);
 	if (staging_new(s, id, &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0)
 		goto fail_row;
 	staging_close(&stg);
@@ -346,17 +352,23 @@ int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *
 	}
 	stg.name[0] = '\0';
 	crashpoint("layer-renamed");
-	if (complete_layer(s, id, &res, err) < 0)
+	pthread_mutex_lock(&s->layer_mu);
+	if (complete_layer(s, id, &res, err) < 0) {
+		pthread_mutex_unlock(&s->layer_mu);
 		goto fail_row;
+	}
 	if (lock_downgrade(&fd, err) < 0)
-		goto fail;
+		goto fail_locked;
 	hold_add(h, id, &fd);
+	pthread_mutex_unlock(&s->layer_mu);
 	*ret_created = true;
 	return 0;
 fail_row:
 	staging_discard(s, &stg);
+	pthread_mutex_lock(&s->layer_mu);
 	store_layer_remove_content(s, id, NULL);
-fail:
+fail_locked:
+	pthread_mutex_unlock(&s->layer_mu);
 	staging_discard(s, &stg);
 	lock_close(&fd);
 	return err_wrap(err, "layer %s", diff_id ? diff_id : id);
@@ -510,4 +522,9 @@ long store_read_fd(void *ud, void *buf, size_t n)
 		r = read(fd, buf, n);
 	while (r < 0 && errno == EINTR);
 	return (long)r;
+}
+
+int store_prune_layers(struct store *s, struct skiff_err **err)
+{
+	return store_gc_layers(s, err);
 }

@@ -2,6 +2,7 @@
 #ifndef SKIFF_STORE_INTERNAL_H
 #define SKIFF_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "pkg/store/store.h"
@@ -20,6 +21,9 @@ struct store {
 	char *mount_program; /* overlay.mount_program, or NULL */
 	bool empty;	     /* read-only open of a store that does not exist yet */
 	sqlite3 *db;
+	/* store_layer_ensure() may run on several threads at once (pull): the connection
+	 * is opened NOMUTEX, so its database steps take this. */
+	pthread_mutex_t layer_mu;
 };
 
 /* Run sql (no results) ; EIO error naming what failed. */

@@ -233,6 +233,7 @@ void store_close(struct store *s)
 		return;
 	if (s->db)
 		sqlite3_close_v2(s->db);
+	pthread_mutex_destroy(&s->layer_mu);
 	for (int *fd = &s->rootfd; fd <= &s->locksfd; fd++)
 		if (*fd >= 0)
 			close(*fd);
@@ -247,6 +248,7 @@ void store_close(struct store *s)
 int store_open(const struct store_opts *opts, struct store **ret, struct skiff_err **err)
 {
 	struct store *s = xzalloc(sizeof(*s));
+	pthread_mutex_init(&s->layer_mu, NULL);
 	struct stat st;
 	char *dbpath = NULL;
 	int rc;

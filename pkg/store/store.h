@@ -180,7 +180,9 @@ struct store_layer_src {
 /*
  * Make layer `id` (already computed as the chain id) exist, holding it in h. When it
  * already exists nothing is read and *ret_created is false. Otherwise the content is
- * read from src, verified, unpacked in staging and renamed into place.
+ * read from src, verified, unpacked in staging and renamed into place. Threads may
+ * ensure different layers at once (sharing s and h); nothing else in the store is
+ * thread-safe.
  */
 int store_layer_ensure(struct store *s, struct store_layer_hold *h, const char *id, const char *parent,
 		       const char *diff_id, const struct store_layer_src *src, bool *ret_created,
@@ -198,6 +200,10 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 /* Write the layer's original uncompressed tar through write (verifying its diff id). */
 typedef int (*store_write_fn)(void *ud, const void *buf, size_t n);
 int store_layer_write_tar(struct store *s, const char *id, store_write_fn write, void *ud, struct skiff_err **err);
+
+/* Remove the complete layers no image references and no command holds (what a failed
+ * pull or build left). */
+int store_prune_layers(struct store *s, struct skiff_err **err);
 
 /* ---- maintenance ---- */
 struct store_check_report {

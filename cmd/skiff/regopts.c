@@ -1,0 +1,65 @@
+/* The registry flags shared by pull, push, login and run. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/skiff/regopts.h"
+#include "vendor-free/xalloc.h"
+
+static int parse_delay_ms(const char *s, unsigned *ret, struct skiff_err **err)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mul = !strcmp(end, "ms") ? 1 : (!strcmp(end, "s") || !*end) ? 1000 : !strcmp(end, "m") ? 60000 : -1;
+	if (end == s || mul < 0 || v < 0 || v * mul > 3600e3)
+		return err_makex(err, EINVAL, "invalid --retry-delay \"%s\": want a duration such as 500ms or 2s", s);
+	*ret = (unsigned)(v * mul);
+	return 0;
+}
+
+int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct cli_reg *ret, struct skiff_err **err)
+{
+	struct cli_reg r = {0};
+	r.rootless = ctx->cfg.rootless;
+	r.ro.tls_verify = f->tls_verify ? 1 : 0;
+	r.ro.cert_dir = f->cert_dir;
+	r.ro.rootless = ctx->cfg.rootless;
+	if (f->retry < 0 || f->retry > 100)
+		return err_makex(err, EINVAL, "invalid --retry %ld: want 0 to 100", f->retry);
+	r.ro.retries = (unsigned)f->retry;
+	if (f->retry_delay && parse_delay_ms(f->retry_delay, &r.ro.retry_delay_ms, err) < 0)
+		return -1;
+	if (f->creds) {
+		if (!*f->creds)
+			return err_makex(err, EINVAL, "--creds must not be empty");
+		const char *colon = strchr(f->creds, ':');
+		if (colon == f->creds)
+			return err_makex(err, EINVAL, "--creds: the username must not be empty");
+		r.fixed.user = colon ? xstrndup(f->creds, (size_t)(colon - f->creds)) : xstrdup(f->creds);
+		r.fixed.pass = xstrdup(colon ? colon + 1 : "");
+		r.ro.fixed_creds = &r.fixed;
+	}
+	if (f->authfile) {
+		if (access(f->authfile, R_OK) < 0 && errno != ENOENT) {
+			registry_creds_release(&r.fixed);
+			return err_make(err, errno, "--authfile %s", f->authfile);
+		}
+		r.authfile = xstrdup(f->authfile);
+	}
+	*ret = r;
+	if (r.ro.fixed_creds)
+		ret->ro.fixed_creds = &ret->fixed;
+	return 0;
+}
+
+void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o)
+{
+	o->reg = r->ro;
+}
+
+void cli_reg_release(struct cli_reg *r)
+{
+	registry_creds_release(&r->fixed);
+	free(r->authfile);
+}
