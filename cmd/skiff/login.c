@@ -11,6 +11,7 @@
 
 #include "cmd/skiff/skiff.h"
 #include "pkg/config/auth.h"
+#include "pkg/registry/registry.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/strbuf.h"
@@ -55,14 +56,26 @@ static const struct cli_opt logout_opts[] = {
 
 /*
  * Check user:pass against the registry before they are stored.
- * TODO: call registry_check_login(host, user, pass, tls_verify, cert_dir, err) from
- * pkg/registry once the registry client is merged; until then every login is stored
- * unchecked.
+ * The registry is asked (GET /v2/ with the credentials, through its Basic or Bearer
+ * challenge); what it refuses is not stored.
  */
 static int verify_login(const char *host, const char *user, const char *pass, bool tls_verify, const char *cert_dir,
 			struct skiff_err **err)
 {
-	return 0;
+	struct registry_creds cr = {.user = (char *)user, .pass = (char *)pass};
+	struct registry_opts ro = {
+		.tls_verify = tls_verify ? 1 : 0,
+		.cert_dir = cert_dir,
+		.rootless = geteuid() != 0,
+		.fixed_creds = &cr,
+	};
+	struct registry_endpoint ep = {.host = host};
+	struct registry *r;
+	if (registry_new(&ro, &r, err) < 0)
+		return -1;
+	int rc = registry_check_login(r, &ep, err);
+	registry_free(r);
+	return rc;
 }
 
 /* ---------------- prompting ---------------- */

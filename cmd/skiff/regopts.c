@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmd/skiff/regopts.h"
+#include "pkg/config/auth.h"
 #include "vendor-free/xalloc.h"
 
 static int parse_delay_ms(const char *s, unsigned *ret, struct skiff_err **err)
@@ -15,6 +16,25 @@ static int parse_delay_ms(const char *s, unsigned *ret, struct skiff_err **err)
 	if (end == s || mul < 0 || v < 0 || v * mul > 3600e3)
 		return err_makex(err, EINVAL, "invalid --retry-delay \"%s\": want a duration such as 500ms or 2s", s);
 	*ret = (unsigned)(v * mul);
+	return 0;
+}
+
+/* registry_cred_fn over auth.json (and docker's files, and credential helpers). */
+static int creds_from_files(void *ud, const char *host, const char *path, struct registry_creds *ret,
+			    struct skiff_err **err)
+{
+	struct cli_reg *r = ud;
+	struct auth_cred c = {0};
+	char *ref = *path ? xasprintf("%s/%s", host, path) : xstrdup(host);
+	int found = auth_get(&r->paths, ref, &c, err);
+	free(ref);
+	if (found != 0)
+		return found;
+	ret->user = c.user;
+	ret->pass = c.pass;
+	ret->identity_token = c.identity_token;
+	c.user = c.pass = c.identity_token = NULL;
+	auth_cred_release(&c);
 	return 0;
 }
 
@@ -47,9 +67,12 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 		}
 		r.authfile = xstrdup(f->authfile);
 	}
+	auth_paths_default(&r.paths, f->authfile);
 	*ret = r;
 	if (r.ro.fixed_creds)
 		ret->ro.fixed_creds = &ret->fixed;
+	ret->ro.creds = creds_from_files;
+	ret->ro.creds_ud = ret;
 	return 0;
 }
 
@@ -61,5 +84,6 @@ void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o)
 void cli_reg_release(struct cli_reg *r)
 {
 	registry_creds_release(&r->fixed);
+	auth_paths_release(&r->paths);
 	free(r->authfile);
 }

@@ -4,6 +4,7 @@
 #define SKIFF_CMD_REGOPTS_H
 
 #include "cmd/skiff/skiff.h"
+#include "pkg/config/auth.h"
 #include "pkg/image/pull.h"
 #include "pkg/registry/registry.h"
 
@@ -49,7 +50,9 @@ struct cli_reg {
 	struct registry_creds fixed;
 	char *authfile;
 	bool rootless;
+	struct auth_paths paths;
 };
+/* ret must stay where it is while its options are in use (they point into it). */
 
 int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct cli_reg *ret, struct skiff_err **err);
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o);

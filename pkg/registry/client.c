@@ -609,7 +609,9 @@ int reg_ready(struct registry_repo *rp, struct skiff_err **err)
 		struct registry_creds probe = {0};
 		bool basic_without = false;
 		if (!strcmp(hs.ch.scheme, "basic") && !rp->r->have_fixed) {
-			int have = rp->r->creds ? rp->r->creds(rp->r->creds_ud, rp->host, rp->path, &probe, NULL) : 1;
+			struct skiff_err *e = NULL;
+			int have = rp->r->creds ? rp->r->creds(rp->r->creds_ud, rp->host, rp->path, &probe, &e) : 1;
+			err_free(e);
 			basic_without = have != 0;
 			registry_creds_release(&probe);
 		}
