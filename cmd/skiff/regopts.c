@@ -6,6 +6,7 @@
 
 #include "cmd/skiff/regopts.h"
 #include "pkg/config/auth.h"
+#include "pkg/config/registries.h"
 #include "vendor-free/xalloc.h"
 
 static int parse_delay_ms(const char *s, unsigned *ret, struct skiff_err **err)
@@ -67,6 +68,11 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 		}
 		r.authfile = xstrdup(f->authfile);
 	}
+	if (regconf_load_default(ctx->cfg.rootless, &r.conf, err) < 0) {
+		registry_creds_release(&r.fixed);
+		free(r.authfile);
+		return -1;
+	}
 	auth_paths_default(&r.paths, f->authfile);
 	*ret = r;
 	if (r.ro.fixed_creds)
@@ -76,14 +82,99 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 	return 0;
 }
 
+/* One candidate name's endpoints from registries.conf. */
+static int add_source(struct cli_reg *r, const char *name, bool by_digest, struct pull_source *ret,
+		      struct skiff_err **err)
+{
+	struct reg_endpoint *eps;
+	size_t n;
+	if (regconf_pull_sources(r->conf, name, by_digest, &eps, &n, err) < 0)
+		return -1;
+	ret->name = xstrdup(name);
+	ret->eps = xcalloc(n, sizeof(*ret->eps));
+	ret->neps = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = eps[i].name;
+		size_t len = strcspn(nm, "@");
+		const char *slash = strchr(nm, '/');
+		/* drop a ":tag" after the last path component */
+		const char *colon = memrchr(nm, ':', len);
+		if (colon && slash && colon > slash)
+			len = (size_t)(colon - nm);
+		ret->eps[i].location = xstrndup(nm, len);
+		ret->eps[i].host = slash ? xstrndup(nm, (size_t)(slash - nm)) : xstrdup(nm);
+		ret->eps[i].insecure = eps[i].insecure;
+	}
+	reg_endpoints_free(eps, n);
+	return 0;
+}
+
+static int sources_cb(void *ud, const char *domain, const char *path, bool short_name, bool by_digest,
+		      struct pull_source **ret, size_t *ret_n, struct skiff_err **err)
+{
+	struct cli_reg *r = ud;
+	struct strv names = STRV_INIT;
+	struct regconf_resolution res;
+	int rc = -1;
+
+	if (short_name) {
+		const char *shortn = !strncmp(path, "library/", 8) && !strchr(path + 8, '/') ? path + 8 : path;
+		if (regconf_resolve_short(r->conf, shortn, &res, err) < 0)
+			return -1;
+		if (res.alias) {
+			strv_push(&names, res.alias);
+		} else {
+			for (size_t i = 0; i < res.candidates.len; i++)
+				strv_push(&names, res.candidates.v[i]);
+		}
+		bool enforcing = res.mode == REGCONF_SHORT_ENFORCING;
+		regconf_resolution_release(&res);
+		if (!names.len) {
+			err_makex(err, ENOENT,
+				  "short-name \"%s\" did not resolve to an alias and no unqualified-search registries "
+				  "are defined in \"%s\"",
+				  shortn,
+				  regconf_files(r->conf)->len ? regconf_files(r->conf)->v[0] : "registries.conf");
+			goto out;
+		}
+		if (enforcing && names.len > 1 && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+			err_makex(err, EINVAL,
+				  "short-name resolution enforced but cannot prompt without a TTY: use a fully "
+				  "qualified name for \"%s\"",
+				  shortn);
+			goto out;
+		}
+	} else {
+		strv_pushf(&names, "%s/%s", domain, path);
+	}
+	struct pull_source *v = xcalloc(names.len, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < names.len; i++) {
+		if (add_source(r, names.v[i], by_digest, &v[n], err) < 0) {
+			pull_sources_free(v, n);
+			goto out;
+		}
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	rc = 0;
+out:
+	strv_release(&names);
+	return rc;
+}
+
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o)
 {
 	o->reg = r->ro;
+	o->sources = sources_cb;
+	o->sources_ud = r;
 }
 
 void cli_reg_release(struct cli_reg *r)
 {
 	registry_creds_release(&r->fixed);
 	auth_paths_release(&r->paths);
+	regconf_free(r->conf);
 	free(r->authfile);
 }

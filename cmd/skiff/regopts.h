@@ -5,6 +5,7 @@
 
 #include "cmd/skiff/skiff.h"
 #include "pkg/config/auth.h"
+#include "pkg/config/registries.h"
 #include "pkg/image/pull.h"
 #include "pkg/registry/registry.h"
 
@@ -51,6 +52,7 @@ struct cli_reg {
 	char *authfile;
 	bool rootless;
 	struct auth_paths paths;
+	struct regconf *conf;
 };
 /* ret must stay where it is while its options are in use (they point into it). */
 

@@ -383,19 +383,15 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 		for (size_t k = 0; k < src[i].neps; k++) {
 			const struct registry_endpoint *ep = &src[i].eps[k];
 			struct skiff_err *e = NULL;
-			/* a mirror holds the repository under its own location's path */
+			/* location "host[:port]/path": the repository's place on that endpoint */
 			const char *path = name_path;
-			cleanup_free char *mpath = NULL;
-			if (ep->location && strchr(ep->location, '/')) {
-				const char *ls = strchr(ep->location, '/');
-				mpath = xasprintf("%s/%s", ls + 1, name_path);
-				path = mpath;
-			}
 			struct registry_endpoint conn = *ep;
 			cleanup_free char *lhost = NULL;
-			if (ep->location && strchr(ep->location, '/')) {
-				lhost = xstrndup(ep->location, (size_t)(strchr(ep->location, '/') - ep->location));
+			const char *ls = ep->location ? strchr(ep->location, '/') : NULL;
+			if (ls) {
+				lhost = xstrndup(ep->location, (size_t)(ls - ep->location));
 				conn.location = lhost;
+				path = ls + 1;
 			}
 			if (pull_from(s, r, &conn, src[i].name, path, tagref, by_digest, o, ret_id, &e) == 0) {
 				rc = 0;
