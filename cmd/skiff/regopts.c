@@ -7,6 +7,8 @@
 #include "cmd/skiff/regopts.h"
 #include "pkg/config/auth.h"
 #include "pkg/config/registries.h"
+#include "pkg/image/reference.h"
+#include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
 
 static int parse_delay_ms(const char *s, unsigned *ret, struct skiff_err **err)
@@ -162,6 +164,22 @@ static int sources_cb(void *ud, const char *domain, const char *path, bool short
 out:
 	strv_release(&names);
 	return rc;
+}
+
+int cli_reg_push_target(struct cli_reg *r, const char *dest, bool *ret_insecure, struct skiff_err **err)
+{
+	struct reg_endpoint ep;
+	cleanup_ref struct image_ref *ref = NULL;
+	if (!strncmp(dest, "docker://", 9))
+		dest += 9;
+	if (ref_parse(dest, &ref, NULL) < 0)
+		return 0; /* the image's own name: checked again by push */
+	cleanup_free char *name = xasprintf("%s/%s", ref->domain, ref->path);
+	if (regconf_push_target(r->conf, name, &ep, err) < 0)
+		return -1;
+	*ret_insecure = ep.insecure;
+	reg_endpoint_release(&ep);
+	return 0;
 }
 
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o)

@@ -57,6 +57,8 @@ struct cli_reg {
 /* ret must stay where it is while its options are in use (they point into it). */
 
 int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct cli_reg *ret, struct skiff_err **err);
+/* registries.conf on a push destination: insecure, or EACCES when blocked. */
+int cli_reg_push_target(struct cli_reg *r, const char *dest, bool *ret_insecure, struct skiff_err **err);
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o);
 void cli_reg_release(struct cli_reg *r);
 

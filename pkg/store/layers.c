@@ -434,7 +434,10 @@ int store_layer_write_tar(struct store *s, const char *id, store_write_fn write,
 	cleanup_close int splitfd = -1;
 	int rc;
 
-	if (store_layer_info(s, id, &info, err) < 0)
+	pthread_mutex_lock(&s->layer_mu);
+	rc = store_layer_info(s, id, &info, err);
+	pthread_mutex_unlock(&s->layer_mu);
+	if (rc < 0)
 		return -1;
 	dirfd = openat(s->layersfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dirfd >= 0)
@@ -527,4 +530,23 @@ long store_read_fd(void *ud, void *buf, size_t n)
 int store_prune_layers(struct store *s, struct skiff_err **err)
 {
 	return store_gc_layers(s, err);
+}
+
+int store_layer_set_blob(struct store *s, const char *id, const char *digest, uint64_t size, struct skiff_err **err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	if (!digest_valid(digest))
+		return err_makex(err, EINVAL, "invalid blob digest \"%s\"", digest);
+	pthread_mutex_lock(&s->layer_mu);
+	int rc = db_prepare(
+		s, "UPDATE layers SET compressed_digest = ?, compressed_size = ? WHERE id = ? AND state = 0", &st, err);
+	if (rc == 0) {
+		sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)size);
+		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, err, "record blob of layer");
+	}
+	pthread_mutex_unlock(&s->layer_mu);
+	return rc;
 }

@@ -197,9 +197,14 @@ bool store_layer_hold_existing(struct store *s, struct store_layer_hold *h, cons
 int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, const char *parent,
 			       const struct store_layer_src *src, char **ret_id, char **ret_diff_id,
 			       struct skiff_err **err);
-/* Write the layer's original uncompressed tar through write (verifying its diff id). */
+/* Write the layer's original uncompressed tar through write (verifying its diff id).
+ * Threads may write different layers at once. */
 typedef int (*store_write_fn)(void *ud, const void *buf, size_t n);
 int store_layer_write_tar(struct store *s, const char *id, store_write_fn write, void *ud, struct skiff_err **err);
+
+/* Remember the compressed blob a push made of layer id (so the next push finds it in
+ * the registry instead of compressing again). Thread-safe like store_layer_ensure(). */
+int store_layer_set_blob(struct store *s, const char *id, const char *digest, uint64_t size, struct skiff_err **err);
 
 /* Remove the complete layers no image references and no command holds (what a failed
  * pull or build left). */
