@@ -32,27 +32,6 @@ static const struct cli_opt pull_opts[] = {
 	{0},
 };
 
-/* "os/arch[/variant]" into the three fields (which point into a copy kept in *keep). */
-static int parse_platform(const char *s, char **keep, const char **os, const char **arch, const char **variant,
-			  struct skiff_err **err)
-{
-	char *c = *keep = xstrdup(s);
-	char *a = strchr(c, '/');
-	if (!a || a == c || !a[1])
-		return err_makex(err, EINVAL, "invalid platform \"%s\": want OS/ARCH[/VARIANT]", s);
-	*a++ = '\0';
-	char *v = strchr(a, '/');
-	if (v) {
-		*v++ = '\0';
-		if (!*v || strchr(v, '/'))
-			return err_makex(err, EINVAL, "invalid platform \"%s\": want OS/ARCH[/VARIANT]", s);
-	}
-	*os = c;
-	*arch = a;
-	*variant = v;
-	return 0;
-}
-
 static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
 	struct image_pull_opts o = {.os = pl.os, .arch = pl.arch, .variant = pl.variant};
@@ -65,7 +44,7 @@ static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	if (pl.platform) {
 		if (pl.os || pl.arch || pl.variant)
 			return err_makex(err, EINVAL, "--platform conflicts with --os, --arch and --variant");
-		if (parse_platform(pl.platform, &plat, &o.os, &o.arch, &o.variant, err) < 0)
+		if (cli_parse_platform(pl.platform, &plat, &o.os, &o.arch, &o.variant, err) < 0)
 			return -1;
 	}
 	if (cli_reg_setup(ctx, &pl.reg, &reg, err) < 0)

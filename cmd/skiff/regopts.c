@@ -196,3 +196,24 @@ void cli_reg_release(struct cli_reg *r)
 	regconf_free(r->conf);
 	free(r->authfile);
 }
+
+/* "os/arch[/variant]" into the three fields (which point into a copy kept in *keep). */
+int cli_parse_platform(const char *s, char **keep, const char **os, const char **arch, const char **variant,
+		       struct skiff_err **err)
+{
+	char *c = *keep = xstrdup(s);
+	char *a = strchr(c, '/');
+	if (!a || a == c || !a[1])
+		return err_makex(err, EINVAL, "invalid platform \"%s\": want OS/ARCH[/VARIANT]", s);
+	*a++ = '\0';
+	char *v = strchr(a, '/');
+	if (v) {
+		*v++ = '\0';
+		if (!*v || strchr(v, '/'))
+			return err_makex(err, EINVAL, "invalid platform \"%s\": want OS/ARCH[/VARIANT]", s);
+	}
+	*os = c;
+	*arch = a;
+	*variant = v;
+	return 0;
+}

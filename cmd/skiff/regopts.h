@@ -61,5 +61,8 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 int cli_reg_push_target(struct cli_reg *r, const char *dest, bool *ret_insecure, struct skiff_err **err);
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o);
 void cli_reg_release(struct cli_reg *r);
+/* --platform "os/arch[/variant]" into the three fields (pointing into *keep, a copy). */
+int cli_parse_platform(const char *s, char **keep, const char **os, const char **arch, const char **variant,
+		       struct skiff_err **err);
 
 #endif

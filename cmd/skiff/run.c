@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include "cmd/skiff/ctr-cli.h"
+#include "cmd/skiff/progress.h"
+#include "cmd/skiff/regopts.h"
 #include "cmd/skiff/skiff.h"
 #include "pkg/engine/container.h"
 #include "pkg/engine/ctrconfig.h"
+#include "pkg/image/image.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/signame.h"
@@ -28,7 +31,11 @@ static struct {
 	bool has_stop_timeout_set;
 	struct strv env, env_file, labels, label_file, annotations, volumes, tmpfs, mounts, cap_add, cap_drop,
 		security_opt, ulimits, dns, dns_search, dns_option, add_host, log_opt, sysctl, group_add, attach;
-} o;
+	/* pulling a missing image */
+	struct cli_reg_flags reg;
+	const char *arch, *os, *variant;
+	bool quiet;
+} o = {.reg = CLI_REG_FLAGS_INIT};
 
 /* --health-* and --no-healthcheck into c (the image's HEALTHCHECK fills the rest at create). */
 static int health_flags(struct ctr_config *c, struct skiff_err **err)
@@ -210,9 +217,15 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 0},                                                                                                     \
 		{"pid", 0, OPT_STRING, &o.pid, "MODE", "PID namespace to use (host, private, container:NAME)", 0},       \
 		{"pids-limit", 0, OPT_INT, &o.pids_limit, "N", "Tune the container's pids limit (-1 unlimited)", 0},     \
-		{"platform", 0, OPT_STRING, &o.platform, "OS/ARCH", "Accepted for compatibility", OPT_HIDDEN},           \
+		{"platform", 0, OPT_STRING, &o.platform, "OS/ARCH[/VARIANT]", "Platform of the image to pull", 0},       \
 		{"privileged", 0, OPT_BOOL, &o.privileged, NULL, "Give extended privileges to the container", 0},        \
-		{"pull", 0, OPT_STRING, &o.pull, "POLICY", "Pull image policy (only local images for now)", 0},          \
+		{"pull", 0, OPT_STRING, &o.pull, "POLICY", "Pull image policy: missing (default), always, never, newer", \
+		 0},                                                                                                     \
+		{"quiet", 'q', OPT_BOOL, &o.quiet, NULL, "Suppress output information when pulling images", 0},          \
+		{"arch", 0, OPT_STRING, &o.arch, "ARCH", "Architecture of the image to pull", 0},                        \
+		{"os", 0, OPT_STRING, &o.os, "OS", "Operating system of the image to pull", 0},                          \
+		{"variant", 0, OPT_STRING, &o.variant, "VARIANT", "Architecture variant of the image to pull", 0},       \
+		CLI_REG_OPTS(o.reg),                                                                                     \
 		{"read-only", 0, OPT_BOOL, &o.read_only, NULL, "Make the container's root filesystem read-only", 0},     \
 		{"read-only-tmpfs",                                                                                      \
 		 0,                                                                                                      \
@@ -513,9 +526,9 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 			return err_makex(err, EINVAL, "invalid --sysctl \"%s\": want KEY=VALUE", o.sysctl.v[i]);
 		strv_push(&c->sysctls, o.sysctl.v[i]);
 	}
-	if (o.pull && strcmp(o.pull, "never") && strcmp(o.pull, "missing"))
-		return err_makex(err, ENOTSUP,
-				 "--pull=%s: pulling images comes with registries; only local images for now", o.pull);
+	if (o.pull && strcmp(o.pull, "never") && strcmp(o.pull, "missing") && strcmp(o.pull, "always") &&
+	    strcmp(o.pull, "newer") && strcmp(o.pull, "true") && strcmp(o.pull, "false"))
+		return err_makex(err, EINVAL, "invalid --pull \"%s\": use always, missing, never or newer", o.pull);
 	for (size_t i = 0; i < o.attach.len; i++) {
 		const char *a = o.attach.v[i];
 		if (strcasecmp(a, "stdin") && strcasecmp(a, "stdout") && strcasecmp(a, "stderr"))
@@ -561,6 +574,59 @@ static void warn_rootless_limits(struct skiff_ctx *ctx, const struct ctr_config 
 	skiff_warn(ctx, "Resource limits are not supported and ignored on cgroups V1 rootless systems");
 }
 
+/* --pull: find the image, or pull it. */
+static int ensure_image(struct skiff_ctx *ctx, struct ctr_config *cfg, struct skiff_err **err)
+{
+	const char *policy = !o.pull || !strcmp(o.pull, "false") ? "missing"
+			     : !strcmp(o.pull, "true")		 ? "always"
+								 : o.pull;
+	struct store_image *img = NULL;
+	struct skiff_err *e = NULL;
+	bool have = image_lookup(ctx->store, cfg->image, &img, &e) == 0;
+	store_image_free(img);
+	if (!have && err_status(e) != ENOENT) {
+		*err = e;
+		return -1;
+	}
+	if (!strcmp(policy, "never") || (have && !strcmp(policy, "missing"))) {
+		if (have)
+			return 0;
+		*err = e;
+		return -1;
+	}
+	err_clear(&e);
+	struct image_pull_opts po = {.os = o.os, .arch = o.arch, .variant = o.variant};
+	cleanup_free char *plat = NULL, *id = NULL;
+	struct cli_reg reg;
+	if (o.platform && cli_parse_platform(o.platform, &plat, &po.os, &po.arch, &po.variant, err) < 0)
+		return -1;
+	if (cli_reg_setup(ctx, &o.reg, &reg, err) < 0)
+		return -1;
+	cli_reg_pull_opts(&reg, &po);
+	struct progress *pr = progress_new(stderr, o.quiet);
+	po.progress = progress_event;
+	po.progress_ud = pr;
+	int rc = image_pull(ctx->store, cfg->image, &po, &id, &e);
+	progress_free(pr);
+	cli_reg_release(&reg);
+	if (rc < 0) {
+		if (have && !strcmp(policy, "newer")) {
+			err_free(e); /* the local image will do */
+			return 0;
+		}
+		*err = e;
+		return -1;
+	}
+	/* a short name resolved through registries.conf: make sure create finds it */
+	if (image_lookup(ctx->store, cfg->image, &img, &e) < 0) {
+		err_free(e);
+		free(cfg->image);
+		cfg->image = TAKE_PTR(id);
+	}
+	store_image_free(img);
+	return 0;
+}
+
 static int create_common(struct skiff_ctx *ctx, struct engine *e, int argc, char **argv, struct ctr *ret,
 			 struct skiff_err **err)
 {
@@ -568,6 +634,10 @@ static int create_common(struct skiff_ctx *ctx, struct engine *e, int argc, char
 	if (build_config(ctx, e, argc, argv, &cfg, err) < 0)
 		return -1;
 	warn_rootless_limits(ctx, cfg);
+	if (ensure_image(ctx, cfg, err) < 0) {
+		ctr_config_free(cfg);
+		return -1;
+	}
 	int rc = ctr_create(e, cfg, err);
 	if (rc == 0)
 		rc = ctr_lookup(e, cfg->id, ret, err);
