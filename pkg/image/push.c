@@ -91,6 +91,7 @@ struct producer {
 	const char *id;
 	int fd;
 	struct skiff_err *err;
+	bool sink_broken; /* the upload stopped reading */
 };
 
 static void *produce(void *ud)
@@ -112,6 +113,7 @@ static void *produce(void *ud)
 		   archive_write_close(g.a) != ARCHIVE_OK) {
 		err_makex(&p->err, EIO, "compress: %s", archive_error_string(g.a));
 	}
+	p->sink_broken = g.write_errno != 0;
 	archive_entry_free(e);
 	archive_write_free(g.a);
 	close(p->fd);
@@ -135,7 +137,7 @@ static int upload_layer(struct push_ctx *c, struct registry_repo *rp, struct pus
 	pthread_t tid;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_make(err, errno, "socketpair");
-	struct producer p = {c->s, l->id, sv[1], NULL};
+	struct producer p = {c->s, l->id, sv[1], NULL, false};
 	if (pthread_create(&tid, NULL, produce, &p) != 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -144,6 +146,10 @@ static int upload_layer(struct push_ctx *c, struct registry_repo *rp, struct pus
 	int rc = registry_blob_upload(rp, sock_read, &sv[0], l->digest, &l->size, err);
 	close(sv[0]); /* a producer still writing gets EPIPE */
 	pthread_join(tid, NULL);
+	if (p.err && rc < 0 && p.sink_broken) {
+		err_free(p.err); /* the upload failed first and stopped reading */
+		p.err = NULL;
+	}
 	if (p.err) {
 		/* the store's error (a layer that fails its diff id) explains the upload's */
 		err_clear(err);
@@ -327,9 +333,7 @@ int image_push(struct store *s, const char *src, const char *dest, const struct 
 	if (registry_new(&o->reg, &c.r, err) < 0)
 		goto out;
 	/* the first request (ping, auth) once, before the threads share what it learnt */
-	if (registry_repo_open(c.r, &ep, ref->path, REGISTRY_PUSH, &rp, err) < 0 ||
-	    registry_blob_exists(rp, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL,
-				 err) < 0)
+	if (registry_repo_open(c.r, &ep, ref->path, REGISTRY_PUSH, &rp, err) < 0 || registry_repo_connect(rp, err) < 0)
 		goto out;
 	if (o->progress) {
 		struct pull_progress p = {PULL_SIGNATURES, NULL, NULL, 0, 0};

@@ -562,6 +562,10 @@ static int ping(struct registry_repo *rp, struct reg_host *hs, struct skiff_err 
 				first = e;
 			else
 				err_free(e);
+			/* a TLS server whose certificate fails is not a plain-HTTP one */
+			if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+			    rc == CURLE_SSL_CERTPROBLEM)
+				break;
 			continue;
 		}
 		if (q.status == 200 || q.status == 401) {
@@ -584,12 +588,19 @@ static int ping(struct registry_repo *rp, struct reg_host *hs, struct skiff_err 
 			reg_req_release(&q);
 			return 0;
 		}
+		if (i > 0 && first && q.status == 400) {
+			/* plain HTTP to a TLS port: the HTTPS attempt's error says why */
+			reg_req_release(&q);
+			break;
+		}
 		cleanup_free char *what = xasprintf("pinging container registry %s", rp->conn);
 		reg_http_error(&q, what, err);
 		reg_req_release(&q);
 		return -1;
 	}
 	*err = TAKE_PTR(first);
+	if (err_status(*err) == EIO && strstr((*err)->msg, "certificate"))
+		err_wrap(err, "(--cert-dir, certs.d or --tls-verify=false)");
 	return err_wrap(err, "pinging container registry %s", rp->conn);
 }
 
@@ -935,6 +946,11 @@ out:
 	registry_challenge_release(&hs.ch);
 	registry_repo_free(rp);
 	return rc < 0 ? err_wrap(err, "logging in to %s", ep->host) : 0;
+}
+
+int registry_repo_connect(struct registry_repo *rp, struct skiff_err **err)
+{
+	return reg_ready(rp, err);
 }
 
 void reg_host_challenge(struct registry_repo *rp, struct registry_challenge *ret)

@@ -73,6 +73,8 @@ struct registry_repo;
 int registry_repo_open(struct registry *r, const struct registry_endpoint *ep, const char *path,
 		       enum registry_access access, struct registry_repo **ret, struct skiff_err **err);
 void registry_repo_free(struct registry_repo *rp);
+/* Ping and authenticate now (what the first request would do). */
+int registry_repo_connect(struct registry_repo *rp, struct skiff_err **err);
 /* "host/path" for messages. */
 const char *registry_repo_name(const struct registry_repo *rp);
 
