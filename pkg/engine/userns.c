@@ -1,12 +1,14 @@
 /*
  * --userns=auto[:size=N]: a user namespace of the container's own, its ids picked at create
  * from a range no other such container uses (podman's rule):
- * the "containers" entries of /etc/subuid and /etc/subgid (podman's). Root only for now.
+ * as root, the "containers" entries of /etc/subuid and /etc/subgid (podman's); rootless, the
+ * ids of the rootless user namespace but 0 (the user's own subordinate range).
  * The size defaults to 1024 (podman's auto-userns-min-size). The rootfs is mounted with the
  * files' ids shifted to match (store_container_mount_mapped).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,21 +74,59 @@ static int subid_range(const char *file, uint32_t *ret_start, uint32_t *ret_coun
 		       file);
 }
 
+/* Rootless: the ids of our own namespace (which newuidmap gave the user's subordinate range
+ * from 1 on, 0 being the user); the contiguous run that starts at 1, as podman (1..N). */
+static int ns_range(const char *file, uint32_t *ret_start, uint32_t *ret_count, struct skiff_err **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	if (read_file_at(AT_FDCWD, file, 1u << 16, &buf, &len, err) < 0)
+		return -1;
+	uint64_t end = 1;
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (char *l = buf; l && *l;) {
+			unsigned long inner, outer, count;
+			if (sscanf(l, "%lu %lu %lu", &inner, &outer, &count) == 3 && inner <= end &&
+			    inner + count > end) {
+				end = inner + count;
+				grew = true;
+			}
+			l = strchr(l, '\n');
+			l = l ? l + 1 : NULL;
+		}
+	}
+	*ret_start = 1;
+	*ret_count = (uint32_t)(end - 1 > UINT32_MAX - 1 ? UINT32_MAX - 1 : end - 1);
+	return 0;
+}
+
 int ctr_userns_auto(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 {
 	uint32_t size, us, uc, gs, gc;
 	if (auto_size(cfg->userns_mode, &size, err) < 0)
 		return -1;
+	cleanup_free char *who = NULL; /* rootless: whose subordinate ids */
 	if (e->cfg->rootless) {
-		/* the ids would be our namespace's but 0; but the runtime, as the container's
-		 * root, cannot yet reach a rootless store's files (mount destinations inside the
-		 * fuse-overlayfs rootfs are refused) */
-		return ctr_err(err, ENOTSUP,
-			       "--userns=auto is not supported rootless yet (use keep-id, or run as root)");
-	}
-	if (subid_range("/etc/subuid", &us, &uc, err) < 0 || subid_range("/etc/subgid", &gs, &gc, err) < 0)
+		struct passwd *pw = getpwuid(e->cfg->uid);
+		who = pw ? xasprintf("user %s", pw->pw_name) : xasprintf("uid %u", (unsigned)e->cfg->uid);
+		if (ns_range("/proc/self/uid_map", &us, &uc, err) < 0 ||
+		    ns_range("/proc/self/gid_map", &gs, &gc, err) < 0)
+			return err_wrap(err, "--userns=auto");
+		if (uc == 0 || gc == 0)
+			return ctr_err(err, ENOSPC,
+				       "--userns=auto: %s has no subordinate ids (no range in /etc/subuid and "
+				       "/etc/subgid, or newuidmap failed): a container needs %u",
+				       who, size);
+	} else if (subid_range("/etc/subuid", &us, &uc, err) < 0 || subid_range("/etc/subgid", &gs, &gc, err) < 0) {
 		return -1;
+	}
 	uint32_t avail = uc < gc ? uc : gc;
+	if (size > avail && who)
+		return ctr_err(err, ENOSPC,
+			       "--userns=auto: a size of %u is more than the %u subordinate ids of %s "
+			       "(/etc/subuid, /etc/subgid)",
+			       size, avail, who);
 	if (size > avail)
 		return ctr_err(err, ENOSPC, "--userns=auto: a size of %u is more than the %u ids available", size,
 			       avail);
@@ -141,6 +181,10 @@ int ctr_userns_auto(struct engine *e, struct ctr_config *cfg, struct skiff_err *
  * them 0711 too). Listing stays the owner's. */
 int ctr_userns_auto_paths(struct engine *e, struct ctr *c, struct skiff_err **err)
 {
+	/* Rootless, the runtime reaches them before it becomes the container's root (as
+	 * skiff-runtime does as root too); a user's 0700 home is theirs to keep. */
+	if (e->cfg->rootless)
+		return 0;
 	cleanup_free char *cdir = xasprintf("%s/containers/%s", e->cfg->graphroot, c->row.id);
 	cleanup_free char *rdir = ctr_rundir(e, c->row.id);
 	cleanup_free char *cpar = xasprintf("%s/containers", e->cfg->graphroot);

@@ -82,13 +82,8 @@ static int setup(struct rt_ctx *c, struct skiff_err **err)
 	const struct spec_runtime *s = c->spec;
 	const struct spec_rt_process *p = s->process;
 
-	if (c->new_userns) {
-		/* become root of the new namespace, when root is mapped */
-		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
-			return err_make(err, errno, "setgid 0 in the user namespace");
-		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
-			return err_make(err, errno, "setuid 0 in the user namespace");
-	}
+	/* a new user namespace: rt_setup_rootfs makes us its root, once the rootfs and the
+	 * mount sources are open */
 	if (join_namespaces(c, err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,13 +230,26 @@ static int do_bind(const char *source, const char *target, const struct mount_op
 	return 0;
 }
 
-static bool is_dir_path(const char *p)
+/* A bind mount's source path: absolute, or relative to the bundle. */
+static char *bind_source(const struct rt_ctx *c, const struct spec_rt_mount *m)
 {
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", c->bundle, m->source);
 }
 
-static int mount_one(struct rt_ctx *c, int rootfd, const struct spec_rt_mount *m, struct skiff_err **err)
+static bool is_bind(const struct spec_rt_mount *m)
+{
+	if (m->type && !strcmp(m->type, "bind"))
+		return true;
+	for (size_t i = 0; i < m->options.len; i++)
+		if (!strcmp(m->options.v[i], "bind") || !strcmp(m->options.v[i], "rbind"))
+			return true;
+	return false;
+}
+
+/* srcfd: the bind source opened before the ids changed (see rt_setup_rootfs), or -1 with
+ * src_errno saying why it could not be opened */
+static int mount_one(struct rt_ctx *c, int rootfd, const struct spec_rt_mount *m, int srcfd, int src_errno,
+		     struct skiff_err **err)
 {
 	struct mount_opts mo = {.data = STRBUF_INIT};
 	int rc = -1;
@@ -251,20 +265,21 @@ static int mount_one(struct rt_ctx *c, int rootfd, const struct spec_rt_mount *m
 			err_makex(err, EINVAL, "bind mount without a source");
 			goto out;
 		}
-		if (m->source[0] == '/')
-			source = xstrdup(m->source);
-		else if (asprintf(&source, "%s/%s", c->bundle, m->source) < 0)
-			source = NULL;
-		if (!source) {
-			err_make(err, ENOMEM, "source");
-			goto out;
-		}
+		source = bind_source(c, m);
 	}
-	bool want_file = mo.bind && !is_dir_path(source);
-	if (mo.bind && access(source, F_OK) < 0) {
+	char srcpath[64] = "";
+	if (mo.bind && srcfd < 0) {
+		err_make(err, src_errno, "source %s", source);
+		goto out;
+	}
+	struct stat sst;
+	if (mo.bind && fstat(srcfd, &sst) < 0) {
 		err_make(err, errno, "source %s", source);
 		goto out;
 	}
+	bool want_file = mo.bind && !S_ISDIR(sst.st_mode);
+	if (mo.bind)
+		fdpath(srcpath, sizeof(srcpath), srcfd);
 	dfd = open_dest(rootfd, m->destination, want_file, err);
 	if (dfd < 0)
 		goto out;
@@ -273,8 +288,10 @@ static int mount_one(struct rt_ctx *c, int rootfd, const struct spec_rt_mount *m
 	const char *data = mo.data.len ? mo.data.buf : NULL;
 	unsigned long remount_flags = 0;
 	if (mo.bind) {
-		if (do_bind(source, target, &mo, err) < 0)
+		if (do_bind(srcpath, target, &mo, err) < 0) {
+			err_wrap(err, "%s", source);
 			goto out;
+		}
 		remount_flags = mo.flags & ~MS_REMOUNT;
 	} else if (mount(m->source ? m->source : type, target, type, mo.flags & ~MS_REMOUNT, data) < 0) {
 		int e = errno;
@@ -498,6 +515,20 @@ static unsigned long propagation_of(const char *p)
 	return MS_PRIVATE | MS_REC;
 }
 
+/* Root of the new user namespace, when root is mapped, with no supplementary group of the
+ * outside (a group the creator's directories deny would still match; rt_apply_user sets
+ * the process's own groups later). */
+static int become_ns_root(struct skiff_err **err)
+{
+	if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+		return err_make(err, errno, "setgid 0 in the user namespace");
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		return err_make(err, errno, "drop the supplementary groups in the user namespace");
+	if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+		return err_make(err, errno, "setuid 0 in the user namespace");
+	return 0;
+}
+
 int rt_setup_rootfs(struct rt_ctx *c, struct skiff_err **err)
 {
 	const struct spec_rt_linux *l = c->spec->linux_spec;
@@ -505,14 +536,38 @@ int rt_setup_rootfs(struct rt_ctx *c, struct skiff_err **err)
 	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
 		return err_make(err, errno, "make / %s",
 				l && l->rootfs_propagation ? l->rootfs_propagation : "rprivate");
+	/* The rootfs and the bind sources are reached with the ids we were created with, before
+	 * we become root of a new user namespace: that root may be a user the paths on the way
+	 * do not let through (--userns=auto: a rootless user's 0700 home or XDG_RUNTIME_DIR).
+	 * The O_PATH fds are of this mount namespace, so the mounts take them through
+	 * /proc/self/fd without walking those paths again. */
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_make(err, errno, "bind the rootfs %s", c->rootfs);
 	cleanup_close int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_make(err, errno, "open the rootfs %s", c->rootfs);
-	for (size_t i = 0; i < c->spec->n_mounts; i++)
-		if (mount_one(c, rootfd, &c->spec->mounts[i], err) < 0)
-			return -1;
+	size_t n = c->spec->n_mounts;
+	int *srcfd = xcalloc(n ? n : 1, sizeof(*srcfd));
+	int *srcerr = xcalloc(n ? n : 1, sizeof(*srcerr));
+	for (size_t i = 0; i < n; i++) {
+		const struct spec_rt_mount *m = &c->spec->mounts[i];
+		srcfd[i] = -1;
+		if (!m->source || !is_bind(m))
+			continue;
+		cleanup_free char *src = bind_source(c, m);
+		srcfd[i] = open(src, O_PATH | O_CLOEXEC);
+		srcerr[i] = errno;
+	}
+	int rc = c->new_userns ? become_ns_root(err) : 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = mount_one(c, rootfd, &c->spec->mounts[i], srcfd[i], srcerr[i], err);
+	for (size_t i = 0; i < n; i++)
+		if (srcfd[i] >= 0)
+			close(srcfd[i]);
+	free(srcfd);
+	free(srcerr);
+	if (rc < 0)
+		return -1;
 	if (make_devices(c, rootfd, err) < 0)
 		return err_wrap(err, "devices");
 	if (pivot(c, rootfd, err) < 0)

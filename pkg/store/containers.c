@@ -377,10 +377,14 @@ static int mount_with_program(struct store *s, const char *prog, const char *opt
 {
 	struct strbuf o = STRBUF_INIT;
 	strbuf_addstr(&o, opts);
-	/* fuse-overlayfs has no userxattr; it keeps its own xattrs */
+	/* fuse-overlayfs has no userxattr (it keeps its own xattrs): drop that one option,
+	 * not what follows it (--userns=auto's uidmapping, rootless) */
 	char *ux = strstr(o.buf, ",userxattr");
-	if (ux)
-		strbuf_setlen(&o, (size_t)(ux - o.buf));
+	if (ux && (ux[10] == ',' || ux[10] == '\0')) {
+		size_t at = (size_t)(ux - o.buf);
+		memmove(ux, ux + 10, o.len - at - 10 + 1);
+		strbuf_setlen(&o, o.len - 10);
+	}
 	const char *argv[] = {prog, "-o", o.buf, rel, NULL};
 	struct spawn_opts so = SPAWN_OPTS_INIT;
 	so.cwd = s->graphroot;

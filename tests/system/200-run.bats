@@ -229,7 +229,6 @@ $(id -g)
 $(id -u)" "our ids, and the image's files are ours"
 	run_skiff run --rm --userns=keep-id -u 0 "$IMAGE" id -u
 	is "$output" "0" "-u still wins"
-	run_skiff 125 run --rm --userns=auto "$IMAGE" true
 }
 
 @test "run: overlay.mount_program=fuse-overlayfs" {
@@ -247,22 +246,26 @@ $(id -u)" "our ids, and the image's files are ours"
 }
 
 @test "run --userns=auto: a range of its own per container, the rootfs owned by its root" {
+	local start avail
 	if is_rootless; then
+		# podman's rule: the ids of the rootless namespace from 1 on, i.e. the user's
+		# subordinate range as seen inside it
+		avail=$(awk -F: -v u="$(id -un)" -v n="$(id -u)" '$1 == u || $1 == n { print $3; exit }' /etc/subuid)
+		[ -n "$avail" ] || skip "no subordinate ids for $(id -un) in /etc/subuid (tests/system/run-all adds them)"
+		start=1
+	else
+		grep -q '^containers:' /etc/subuid || skip "no \"containers\" range in /etc/subuid (tests/system/run-all adds one)"
+		# the container's root is another user: the test's private directories must let it through
 		run_skiff 125 run --rm --userns=auto "$IMAGE" true
-		assert "$output" =~ "not supported rootless yet" "rootless: a clear refusal: $output"
-		return
+		assert "$output" =~ "is not searchable by other users" "a blocking directory is named: $output"
+		local d=$SKIFF_TEST_ROOT
+		while [ "$d" != / ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
+		start=$(awk -F: '$1 == "containers" { print $2; exit }' /etc/subuid)
+		avail=$(awk -F: '$1 == "containers" { print $3; exit }' /etc/subuid)
 	fi
-	grep -q '^containers:' /etc/subuid || skip "no \"containers\" range in /etc/subuid (tests/system/run-all adds one)"
-	# the container's root is another user: the test's private directories must let it through
-	run_skiff 125 run --rm --userns=auto "$IMAGE" true
-	assert "$output" =~ "is not searchable by other users" "a blocking directory is named: $output"
-	local d=$SKIFF_TEST_ROOT
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
-	local start
-	start=$(awk -F: '$1 == "containers" { print $2; exit }' /etc/subuid)
 	run_skiff run -d --name a$TESTNUM --userns=auto "$IMAGE" sleep 1000
 	run_skiff run -d --name b$TESTNUM --userns=auto:size=2048 "$IMAGE" sleep 1000
 	run_skiff exec a$TESTNUM cat /proc/self/uid_map
@@ -271,12 +274,45 @@ $(id -u)" "our ids, and the image's files are ours"
 	local rb=($output)
 	is "${ra[0]} ${ra[2]}" "0 1024" "container 0.., 1024 ids by default"
 	is "${rb[0]} ${rb[2]}" "0 2048" "size=2048"
-	assert "${ra[1]}" -ge "$start" "from the containers range"
+	assert "${ra[1]}" -ge "$start" "from the range ($start..): ${ra[1]}"
+	assert "$((ra[1] + 1024))" -le "$((start + avail))" "inside the range: ${ra[1]}"
 	assert "$((ra[1] + 1024 <= rb[1] || rb[1] + 2048 <= ra[1]))" -eq 1 "the two ranges do not overlap: ${ra[1]} ${rb[1]}"
-	run_skiff exec a$TESTNUM sh -c 'stat -c "%u:%g" /bin/busybox /etc/passwd; id -u; touch /root/new && stat -c %u /root/new'
-	is "$output" $'0:0\n0:0\n0\n0' "the image's files are its root's, and so is what it writes"
+	if is_rootless; then
+		is "${ra[1]}" "1" "rootless, the first container starts at 1 (0 is the user), as podman"
+	fi
+	run_skiff exec a$TESTNUM sh -c 'stat -c "%u:%g" /bin/busybox /etc/passwd; id -u; id -g; touch /root/new && stat -c %u /root/new'
+	is "$output" $'0:0\n0:0\n0\n0\n0' "the image's files are its root's, and so is what it writes"
 	run_skiff exec a$TESTNUM cat /proc/self/gid_map
 	is "$(echo $output)" "0 ${ra[1]} 1024" "the same for groups"
+	# what the container writes lands in its layer with the ids it sees (unshifted, as the
+	# image's layers): its root's file as 0, a file it gives to 7:8 as 7:8
+	run_skiff exec a$TESTNUM sh -c 'echo hi > /root/mine; chown 7:8 /root/mine; stat -c %u:%g /root/mine'
+	is "$output" "7:8" "inside"
+	run_skiff inspect --format '{{.GraphDriver.Data.UpperDir}}' a$TESTNUM
+	local upper=$output
+	if is_rootless; then
+		run_skiff unshare stat -c %u:%g "$upper/root/new" "$upper/root/mine"
+		is "$output" $'0:0\n7:8' "on disk, as the rootless namespace sees it"
+		run stat -c %u "$upper/root/new"
+		is "$output" "$(id -u)" "which is the user on the host"
+	else
+		run stat -c %u:%g "$upper/root/new" "$upper/root/mine"
+		is "$output" $'0:0\n7:8' "on disk"
+	fi
+	# a third container goes past both
+	run_skiff run --rm --userns=auto:size=10 "$IMAGE" cat /proc/self/uid_map
+	local rc=($output)
+	assert "$((rc[1] + 10 <= ra[1] || ra[1] + 1024 <= rc[1]))" -eq 1 "not in a's range: ${rc[1]}"
+	assert "$((rc[1] + 10 <= rb[1] || rb[1] + 2048 <= rc[1]))" -eq 1 "not in b's range: ${rc[1]}"
+	is "${rc[2]}" "10" "size=10"
+	if is_rootless; then
+		# more than the user's subordinate range: a clear refusal
+		run_skiff 125 run --rm --userns=auto:size=$((avail + 1)) "$IMAGE" true
+		assert "$output" =~ "more than the $avail subordinate ids of user $(id -un)" "too big: $output"
+		# what is left after a and b is too small for all of it
+		run_skiff 125 run --rm --userns=auto:size=$((avail - 1024)) "$IMAGE" true
+		assert "$output" =~ "no free range of $((avail - 1024)) ids is left" "no room left: $output"
+	fi
 	run_skiff 125 run --rm --userns=auto:size=0 "$IMAGE" true
 	assert "$output" =~ "invalid size" "a bad size: $output"
 	run_skiff 125 run --rm --userns=auto:uidmapping=0:1:1 "$IMAGE" true
