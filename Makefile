@@ -166,6 +166,7 @@ check: deps
 bench: deps all fixtures
 	tests/perf/run
 	tests/perf/containers
+	tests/perf/registry
 
 demo: deps
 	@$(MAKE) --no-print-directory all

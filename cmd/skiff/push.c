@@ -14,12 +14,15 @@ static struct {
 	struct cli_reg_flags reg;
 	const char *digestfile, *format, *sign_by, *compression;
 	bool quiet, remove_signatures, no_trust;
-} ps = {.reg = CLI_REG_FLAGS_INIT};
+	long level;
+} ps = {.reg = CLI_REG_FLAGS_INIT, .level = -1};
 
 static const struct cli_opt push_opts[] = {
 	CLI_REG_OPTS(ps.reg),
 	{"compression-format", 0, OPT_STRING, &ps.compression, "FORMAT",
 	 "Compression format to use for the layers (gzip only)", 0},
+	{"compression-level", 0, OPT_INT, &ps.level, "LEVEL",
+	 "Compression level, 1 (fastest, the default) to 9 (smallest)", 0},
 	{"digestfile", 0, OPT_STRING, &ps.digestfile, "PATH",
 	 "Write the digest of the pushed image to the specified file", 0},
 	{"disable-content-trust", 0, OPT_BOOL, &ps.no_trust, NULL, "This is a Docker specific option and is a NOOP", 0},
@@ -34,7 +37,11 @@ static const struct cli_opt push_opts[] = {
 
 static int push_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
-	struct image_push_opts o = {.format = ps.format, .remove_signatures = ps.remove_signatures};
+	struct image_push_opts o = {
+		.format = ps.format,
+		.remove_signatures = ps.remove_signatures,
+		.compression_level = ps.level < 0 ? 1 : (int)ps.level,
+	};
 	struct cli_reg reg;
 	char digest[DIGEST_STR_LEN + 1];
 	const char *dest = argc > 1 ? argv[1] : NULL;
@@ -43,6 +50,8 @@ static int push_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 		return err_makex(err, ENOTSUP, "--sign-by: signing is not supported yet");
 	if (ps.compression && strcmp(ps.compression, "gzip") != 0)
 		return err_makex(err, ENOTSUP, "--compression-format %s: only gzip is supported", ps.compression);
+	if (ps.level != -1 && (ps.level < 1 || ps.level > 9))
+		return err_makex(err, EINVAL, "invalid --compression-level %ld: want 1 to 9", ps.level);
 	if (cli_reg_setup(ctx, &ps.reg, &reg, err) < 0)
 		return -1;
 	if (cli_reg_push_target(&reg, dest ? dest : argv[0], &o.insecure, err) < 0) {

@@ -259,6 +259,19 @@ static int pull_from(struct store *s, struct registry *r, const struct registry_
 		goto out;
 	}
 	emit(&c, PULL_SIGNATURES, NULL, NULL, 0, 0);
+	stored = by_digest ? xasprintf("%s@%s", name, ref) : xasprintf("%s:%s", name, ref);
+	if (store_image_exists(s, digest_hex(m->config.digest))) {
+		/* the image is here (its layers with it): name it, fetch nothing */
+		for (size_t i = 0; i < m->layers.len; i++)
+			emit(&c, PULL_BLOB_SKIPPED, NULL, m->layers.v[i].digest, 0, (uint64_t)m->layers.v[i].size);
+		emit(&c, PULL_CONFIG, NULL, m->config.digest, 0, 0);
+		emit(&c, PULL_MANIFEST, NULL, NULL, 0, 0);
+		if (!by_digest && store_image_add_name(s, digest_hex(m->config.digest), stored, err) < 0)
+			goto out;
+		*ret_id = xstrdup(digest_hex(m->config.digest));
+		rc = 0;
+		goto out;
+	}
 	if (registry_blob_get(c.rp, m->config.digest, REGISTRY_CONFIG_MAX, &config, &config_len, err) < 0)
 		goto out;
 	if (spec_image_config_parse_known(config, config_len, m->config.digest, &cfg, err) < 0) {
@@ -295,7 +308,6 @@ static int pull_from(struct store *s, struct registry *r, const struct registry_
 	crashpoint("pull-layers");
 	emit(&c, PULL_CONFIG, NULL, m->config.digest, 0, 0);
 	emit(&c, PULL_MANIFEST, NULL, NULL, 0, 0);
-	stored = by_digest ? xasprintf("%s@%s", name, ref) : xasprintf("%s:%s", name, ref);
 	if (!by_digest)
 		strv_push(&names, stored);
 	labels = labels_json(cfg);
