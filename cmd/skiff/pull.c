@@ -39,8 +39,6 @@ static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	struct cli_reg reg;
 	int rc = 0;
 
-	if (pl.all_tags)
-		return err_makex(err, ENOTSUP, "--all-tags is not supported yet");
 	if (pl.platform) {
 		if (pl.os || pl.arch || pl.variant)
 			return err_makex(err, EINVAL, "--platform conflicts with --os, --arch and --variant");
@@ -54,11 +52,23 @@ static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	o.progress = progress_event;
 	o.progress_ud = pr;
 	for (int i = 0; i < argc && rc == 0; i++) {
-		cleanup_free char *id = NULL;
-		if (image_pull(ctx->store, argv[i], &o, &id, err) < 0)
-			rc = -1;
-		else
-			printf("%s\n", id);
+		struct strv refs = STRV_INIT;
+		if (pl.all_tags) {
+			if (image_pull_list_tags(argv[i], &o, &refs, err) < 0) {
+				rc = -1;
+				break;
+			}
+		} else {
+			strv_push(&refs, argv[i]);
+		}
+		for (size_t k = 0; k < refs.len && rc == 0; k++) {
+			cleanup_free char *id = NULL;
+			if (image_pull(ctx->store, refs.v[k], &o, &id, err) < 0)
+				rc = -1;
+			else
+				printf("%s\n", id);
+		}
+		strv_release(&refs);
 	}
 	progress_free(pr);
 	cli_reg_release(&reg);

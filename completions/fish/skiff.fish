@@ -212,7 +212,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'image push'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --compression-level --digestfile --format -f --sign-by'
             echo 'image -'
             echo 0
         case 'image rm'
@@ -284,7 +284,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'push'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --compression-level --digestfile --format -f --sign-by'
             echo 'image -'
             echo 0
         case 'rename'
@@ -310,6 +310,10 @@ function __skiff_info
         case 'save'
             echo '--format --output -o'
             echo 'image image*'
+            echo 0
+        case 'search'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --filter -f --format --limit'
+            echo '-'
             echo 0
         case 'start'
             echo '--detach-keys'
@@ -506,7 +510,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs mount pause ps pull push rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -542,6 +546,7 @@ complete -c skiff -n __skiff_at_top -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n __skiff_at_top -a 'rmi' -d 'Remove one or more images from local storage'
 complete -c skiff -n __skiff_at_top -a 'run' -d 'Run a command in a new container'
 complete -c skiff -n __skiff_at_top -a 'save' -d 'Save image(s) to an archive'
+complete -c skiff -n __skiff_at_top -a 'search' -d 'Search a registry for an image'
 complete -c skiff -n __skiff_at_top -a 'start' -d 'Start one or more containers'
 complete -c skiff -n __skiff_at_top -a 'stats' -d 'Display a live stream of container resource usage statistics'
 complete -c skiff -n __skiff_at_top -a 'stop' -d 'Stop one or more containers'
@@ -1148,6 +1153,7 @@ complete -c skiff -n "__skiff_opts_for 'image push'" -l retry -x -d 'Number of t
 complete -c skiff -n "__skiff_opts_for 'image push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l compression-level -x -d 'Compression level, 1 (fastest, the default) to 9 (smallest)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l digestfile -r -F -d 'Write the digest of the pushed image to the specified file'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l format -s f -x -d 'Manifest type (oci, v2s2) to use in the destination (default: the stored one)'
@@ -1281,6 +1287,7 @@ complete -c skiff -n "__skiff_opts_for 'push'" -l retry -x -d 'Number of times t
 complete -c skiff -n "__skiff_opts_for 'push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l compression-level -x -d 'Compression level, 1 (fastest, the default) to 9 (smallest)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l digestfile -r -F -d 'Write the digest of the pushed image to the specified file'
 complete -c skiff -n "__skiff_opts_for 'push'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
 complete -c skiff -n "__skiff_opts_for 'push'" -l format -s f -x -d 'Manifest type (oci, v2s2) to use in the destination (default: the stored one)'
@@ -1397,6 +1404,20 @@ complete -c skiff -n "__skiff_opts_for 'save'" -l multi-image-archive -s m -d 'W
 complete -c skiff -n "__skiff_opts_for 'save'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
 complete -c skiff -n "__skiff_opts_for 'save'" -l quiet -s q -d 'Suppress the output'
 complete -c skiff -n "__skiff_opts_for 'save'" -l help -s h -d 'Show help'
+
+# skiff search
+complete -c skiff -n "__skiff_opts_for 'search'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'search'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'search'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'search'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l filter -s f -x -d 'Filter output based on conditions (stars=N, is-official, is-automated)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l format -x -d 'Change the output format to JSON or a Go template'
+complete -c skiff -n "__skiff_opts_for 'search'" -l limit -x -d 'Limit the number of results (default 25 per registry)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l list-tags -d 'List the tags of the input registry'
+complete -c skiff -n "__skiff_opts_for 'search'" -l no-trunc -d 'Do not truncate the output'
+complete -c skiff -n "__skiff_opts_for 'search'" -l help -s h -d 'Show help'
 
 # skiff start
 complete -c skiff -n "__skiff_opts_for 'start'" -l attach -s a -d 'Attach container\'s STDOUT and STDERR'

@@ -438,3 +438,57 @@ out:
 	strv_release(&errors);
 	return rc;
 }
+
+int image_pull_list_tags(const char *input, const struct image_pull_opts *o, struct strv *ret, struct skiff_err **err)
+{
+	cleanup_ref struct image_ref *ref = NULL;
+	struct pull_source *src = NULL;
+	size_t nsrc = 0;
+	struct registry *r = NULL;
+	int rc = -1;
+
+	if (ref_parse(input, &ref, err) < 0)
+		return -1;
+	if (!ref->tag_implicit)
+		return err_makex(err, EINVAL, "--all-tags: \"%s\" must name a repository without tag or digest", input);
+	if (o->sources) {
+		if (o->sources(o->sources_ud, ref->domain, ref->path, ref->domain_implicit, false, &src, &nsrc, err) <
+		    0)
+			return -1;
+	} else {
+		default_source(ref->domain, ref->path, &src, &nsrc);
+	}
+	if (registry_new(&o->reg, &r, err) < 0)
+		goto out;
+	for (size_t i = 0; i < nsrc && rc < 0; i++) {
+		const char *slash = strchr(src[i].name, '/');
+		for (size_t k = 0; k < src[i].neps && rc < 0; k++) {
+			struct registry_endpoint conn = src[i].eps[k];
+			const char *path = slash ? slash + 1 : src[i].name;
+			cleanup_free char *lhost = NULL;
+			const char *ls = conn.location ? strchr(conn.location, '/') : NULL;
+			if (ls) {
+				lhost = xstrndup(conn.location, (size_t)(ls - conn.location));
+				path = ls + 1;
+				conn.location = lhost;
+			}
+			struct registry_repo *rp = NULL;
+			struct strv tags = STRV_INIT;
+			if (*err)
+				err_clear(err);
+			if (registry_repo_open(r, &conn, path, REGISTRY_PULL, &rp, err) == 0 &&
+			    registry_tags(rp, &tags, err) == 0) {
+				strv_sort(&tags);
+				for (size_t t = 0; t < tags.len; t++)
+					strv_pushf(ret, "%s:%s", src[i].name, tags.v[t]);
+				rc = 0;
+			}
+			strv_release(&tags);
+			registry_repo_free(rp);
+		}
+	}
+out:
+	registry_free(r);
+	pull_sources_free(src, nsrc);
+	return rc;
+}

@@ -65,4 +65,8 @@ void pull_sources_free(struct pull_source *v, size_t n);
 int image_pull(struct store *s, const char *input, const struct image_pull_opts *o, char **ret_id,
 	       struct skiff_err **err);
 
+/* --all-tags: every "name:tag" of the repository input names (which must have no tag
+ * or digest), from the first source that lists them. */
+int image_pull_list_tags(const char *input, const struct image_pull_opts *o, struct strv *ret, struct skiff_err **err);
+
 #endif

@@ -967,3 +967,132 @@ void reg_host_challenge(struct registry_repo *rp, struct registry_challenge *ret
 	if (host_get(rp->r, rp->conn, &hs))
 		*ret = hs.ch;
 }
+
+void registry_search_results_free(struct registry_search_result *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].description);
+	}
+	free(v);
+}
+
+/* Docker Hub's v1 search API: 1 when the registry has none (404), 0 with results. */
+static int search_v1(struct registry_repo *rp, const char *term, unsigned limit, struct registry_search_result **ret,
+		     size_t *ret_n, struct skiff_err **err)
+{
+	struct reg_req q = {.method = "GET", .max_resp = 16u << 20};
+	char *e = rp->r->curl.easy_escape(rp->h, term, 0);
+	q.url = xasprintf("%s://%s/v1/search?q=%s&n=%u", rp->scheme, rp->conn, e ? e : "", limit);
+	rp->r->curl.free(e);
+	cleanup_json struct json *j = NULL;
+	int rc = -1;
+	if (reg_do(rp, &q, err) < 0)
+		goto out;
+	if (q.status != 200) {
+		rc = 1;
+		goto out;
+	}
+	if (json_parse(q.resp.buf, q.resp.len, &j, NULL) < 0) {
+		rc = 1;
+		goto out;
+	}
+	struct json *res = json_object_get(j, "results");
+	size_t n = json_array_len(res), k = 0;
+	struct registry_search_result *v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		struct json *it = json_array_get(res, i);
+		const char *name = json_object_get_string(it, "name");
+		if (!name)
+			continue;
+		v[k].name = xstrdup(name);
+		v[k].description = xstrdup(json_object_get_string(it, "description") ?: "");
+		struct json *st = json_object_get(it, "star_count");
+		v[k].stars =
+			json_is(st, JSON_NUMBER) && st->u.num.is_int && st->u.num.i > 0 ? (unsigned)st->u.num.i : 0;
+		struct json *off = json_object_get(it, "is_official"), *aut = json_object_get(it, "is_automated");
+		v[k].official = json_is(off, JSON_BOOL) && off->u.b;
+		v[k].automated = json_is(aut, JSON_BOOL) && aut->u.b;
+		k++;
+	}
+	*ret = v;
+	*ret_n = k;
+	rc = 0;
+out:
+	reg_req_release(&q);
+	return rc;
+}
+
+int registry_search(struct registry *r, const struct registry_endpoint *ep, const char *term, unsigned limit,
+		    struct registry_search_result **ret, size_t *ret_n, struct skiff_err **err)
+{
+	struct registry_repo *rp = NULL;
+	struct reg_req q = {.method = "GET", .max_resp = 64u << 20};
+	cleanup_json struct json *j = NULL;
+	struct registry_search_result *v = NULL;
+	size_t k = 0, alloc = 0;
+	char *last = NULL;
+	int rc = -1;
+
+	if (registry_repo_open(r, ep, "", REGISTRY_PULL, &rp, err) < 0)
+		return -1;
+	if (reg_ready(rp, err) < 0)
+		goto out;
+	rc = search_v1(rp, term, limit, ret, ret_n, err);
+	if (rc <= 0)
+		goto out;
+	/* no v1 search: the v2 catalog (pages of 1000, the registry's usual maximum),
+	 * filtered by the term */
+	rc = -1;
+	for (unsigned page = 0; page < 100; page++) {
+		char *el = last ? rp->r->curl.easy_escape(rp->h, last, 0) : NULL;
+		free(q.url);
+		q.url = reg_url(rp, "_catalog?n=1000%s%s", el ? "&last=" : "", el ? el : "");
+		rp->r->curl.free(el);
+		json_free(j);
+		j = NULL;
+		if (reg_do(rp, &q, err) < 0)
+			break;
+		if (q.status != 200) {
+			reg_http_error(&q, "catalog", err);
+			break;
+		}
+		if (json_parse(q.resp.buf, q.resp.len, &j, err) < 0)
+			break;
+		struct json *repos = json_object_get(j, "repositories");
+		size_t n = json_array_len(repos);
+		for (size_t i = 0; i < n && (!limit || k < limit); i++) {
+			const char *name = json_string(json_array_get(repos, i));
+			if (!name || (*term && !strstr(name, term)))
+				continue;
+			ALLOC_GROW(v, k + 1, alloc);
+			v[k].name = xstrdup(name);
+			v[k].description = xstrdup("");
+			v[k].stars = 0;
+			v[k].official = v[k].automated = false;
+			k++;
+		}
+		if (n < 1000 || (limit && k >= limit)) {
+			rc = 0;
+			break;
+		}
+		free(last);
+		last = xstrdup(json_string(json_array_get(repos, n - 1)) ?: "");
+	}
+	if (rc < 0) {
+		registry_search_results_free(v, k);
+		goto out;
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	*ret = v;
+	*ret_n = k;
+	rc = 0;
+out:
+	free(last);
+	reg_req_release(&q);
+	registry_repo_free(rp);
+	if (rc < 0)
+		err_wrap(err, "searching %s", ep->host);
+	return rc;
+}

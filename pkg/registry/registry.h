@@ -143,6 +143,18 @@ int registry_check_login(struct registry *r, const struct registry_endpoint *ep,
 /* Tags of a repository (GET /v2/NAME/tags/list, following Link pagination). */
 int registry_tags(struct registry_repo *rp, struct strv *ret, struct skiff_err **err);
 
+/* search: Docker Hub's v1 API where the registry has it, else the v2 catalog's names
+ * that contain term. limit 0: no limit. */
+struct registry_search_result {
+	char *name; /* repository path, without the registry */
+	char *description;
+	unsigned stars;
+	bool official, automated;
+};
+int registry_search(struct registry *r, const struct registry_endpoint *ep, const char *term, unsigned limit,
+		    struct registry_search_result **ret, size_t *ret_n, struct skiff_err **err);
+void registry_search_results_free(struct registry_search_result *v, size_t n);
+
 /* ---- parsers (exported for tests) ---- */
 
 struct registry_challenge {
