@@ -68,6 +68,14 @@ static int exec_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 		if (ctr_parse_env(x.env.v[i], &env, err) < 0)
 			return -1;
 
+	if (x.detach_keys) {
+		/* before the session (and its monitor) exists */
+		char keys[64];
+		size_t nkeys;
+		if (ctr_parse_detach_keys(x.detach_keys, keys, &nkeys, err) < 0)
+			return -1;
+	}
+
 	struct engine e;
 	if (ctr_cli_engine(ctx, &e, err) < 0)
 		return -1;
