@@ -86,7 +86,9 @@ static bool high_entropy(const unsigned char *p, size_t n)
 			double q = (double)h[i] / (double)m;
 			e -= q * log2(q);
 		}
-	return e > 7.9; /* bits per byte: random data is ~7.99 */
+	/* bits per byte: random data is ~7.99; above 7.5 deflate saves a few percent at
+	 * most, at ~30 MB/s */
+	return e > 7.5;
 }
 
 /* Send what deflate produced; make room again. */
