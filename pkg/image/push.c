@@ -362,7 +362,7 @@ int image_push(struct store *s, const char *src, const char *dest, const struct 
 	if (make_manifest(&c, config_digest, config_len, &mf, digest, err) < 0)
 		goto out;
 	emit(&c, PULL_MANIFEST, NULL, 0, 0);
-	if (registry_manifest_put(rp, ref->tag, mf.buf, mf.len,
+	if (registry_manifest_put(rp, o->by_digest ? digest : ref->tag, mf.buf, mf.len,
 				  c.fmt == SPEC_FORMAT_DOCKER ? SPEC_MT_DOCKER_MANIFEST : SPEC_MT_OCI_MANIFEST,
 				  err) < 0)
 		goto out;

@@ -19,6 +19,7 @@ struct image_push_opts {
 	bool insecure;		/* registries.conf says the destination is insecure */
 	const char *format;	/* "oci", "v2s2" (docker); NULL: the stored manifest's */
 	bool remove_signatures; /* accepted: skiff stores no signatures yet */
+	bool by_digest;		/* put the manifest by its digest, not dest's tag (manifest list instances) */
 	pull_progress_fn progress;
 	void *progress_ud;
 };
