@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -104,7 +104,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -140,7 +140,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -207,6 +207,14 @@ function __skiff_info
             echo ''
             echo ''
             echo 0
+        case 'image pull'
+            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --os --platform --variant'
+            echo 'image image*'
+            echo 0
+        case 'image push'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo 'image -'
+            echo 0
         case 'image rm'
             echo ''
             echo 'image image*'
@@ -247,9 +255,53 @@ function __skiff_info
             echo '--input -i'
             echo ''
             echo 0
+        case 'login'
+            echo '--authfile --cert-dir --password -p --username -u'
+            echo '-'
+            echo 0
+        case 'logout'
+            echo '--authfile'
+            echo '-'
+            echo 0
         case 'logs'
             echo '--since --tail --until'
             echo 'container container*'
+            echo 0
+        case 'manifest'
+            echo ''
+            echo '-'
+            echo 0
+        case 'manifest add'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --annotation --arch --features --os --os-version --variant'
+            echo '- image image*'
+            echo 0
+        case 'manifest annotate'
+            echo '--annotation --arch --features --os --os-version --variant --os-features'
+            echo '- image'
+            echo 0
+        case 'manifest create'
+            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo '- image*'
+            echo 0
+        case 'manifest exists'
+            echo ''
+            echo '-'
+            echo 0
+        case 'manifest inspect'
+            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo 'image'
+            echo 0
+        case 'manifest push'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo '- -'
+            echo 0
+        case 'manifest remove'
+            echo ''
+            echo '- -'
+            echo 0
+        case 'manifest rm'
+            echo ''
+            echo '- -*'
             echo 0
         case 'mount'
             echo ''
@@ -262,6 +314,14 @@ function __skiff_info
         case 'ps'
             echo '--filter -f --format --last -n'
             echo ''
+            echo 0
+        case 'pull'
+            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --os --platform --variant'
+            echo 'image image*'
+            echo 0
+        case 'push'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo 'image -'
             echo 0
         case 'rename'
             echo ''
@@ -280,7 +340,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -364,7 +424,9 @@ function __skiff_subcommands
         case 'healthcheck'
             printf '%s\n' 'run'
         case 'image'
-            printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'rm' 'save' 'tag' 'untag'
+            printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'tag' 'untag'
+        case 'manifest'
+            printf '%s\n' 'add' 'annotate' 'create' 'exists' 'inspect' 'push' 'remove' 'rm'
         case 'system'
             printf '%s\n' 'check' 'df' 'events' 'reset'
     end
@@ -482,7 +544,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load logs mount pause ps rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause ps pull push rename restart rm rmi run save start stats stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -504,10 +566,15 @@ complete -c skiff -n __skiff_at_top -a 'info' -d 'Display skiff system informati
 complete -c skiff -n __skiff_at_top -a 'inspect' -d 'Display the configuration of object denoted by ID'
 complete -c skiff -n __skiff_at_top -a 'kill' -d 'Kill one or more running containers with a specific signal'
 complete -c skiff -n __skiff_at_top -a 'load' -d 'Load image(s) from a tar archive'
+complete -c skiff -n __skiff_at_top -a 'login' -d 'Log in to a container registry'
+complete -c skiff -n __skiff_at_top -a 'logout' -d 'Log out of a container registry'
 complete -c skiff -n __skiff_at_top -a 'logs' -d 'Fetch the logs of one or more containers'
+complete -c skiff -n __skiff_at_top -a 'manifest' -d 'Manipulate manifest lists and image indexes'
 complete -c skiff -n __skiff_at_top -a 'mount' -d 'Mount a container\'s root filesystem'
 complete -c skiff -n __skiff_at_top -a 'pause' -d 'Pause all the processes in one or more containers'
 complete -c skiff -n __skiff_at_top -a 'ps' -d 'List containers'
+complete -c skiff -n __skiff_at_top -a 'pull' -d 'Pull an image from a registry'
+complete -c skiff -n __skiff_at_top -a 'push' -d 'Push an image to a specified destination'
 complete -c skiff -n __skiff_at_top -a 'rename' -d 'Rename an existing container'
 complete -c skiff -n __skiff_at_top -a 'restart' -d 'Restart one or more containers'
 complete -c skiff -n __skiff_at_top -a 'rm' -d 'Remove one or more containers'
@@ -575,10 +642,22 @@ complete -c skiff -n "__skiff_at_group 'image'" -a 'inspect' -d 'Display the con
 complete -c skiff -n "__skiff_at_group 'image'" -a 'load' -d 'Load image(s) from a tar archive'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'ls' -d 'List images in local storage'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'prune' -d 'Remove unused images'
+complete -c skiff -n "__skiff_at_group 'image'" -a 'pull' -d 'Pull an image from a registry'
+complete -c skiff -n "__skiff_at_group 'image'" -a 'push' -d 'Push an image to a specified destination'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'rm' -d 'Remove one or more images from local storage'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'save' -d 'Save image(s) to an archive'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'tag' -d 'Add an additional name to a local image'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'untag' -d 'Remove a name from a local image'
+
+# skiff manifest
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'add' -d 'Add images to a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'annotate' -d 'Add or update information about an entry in a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'create' -d 'Create manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'exists' -d 'Check if a manifest list exists in local storage'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'inspect' -d 'Display the contents of a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'push' -d 'Push a manifest list or image index to a registry'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'remove' -d 'Remove an entry from a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'rm' -d 'Remove manifest list or image index from local storage'
 
 # skiff system
 complete -c skiff -n "__skiff_at_group 'system'" -a 'check' -d 'Check storage consistency'
@@ -677,8 +756,19 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l no-healthcheck -d 
 complete -c skiff -n "__skiff_opts_for 'container create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l privileged -d 'Give extended privileges to the container'
-complete -c skiff -n "__skiff_opts_for 'container create'" -l pull -x -d 'Pull image policy (only local images for now)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l arch -x -d 'Architecture of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l os -x -d 'Operating system of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l variant -x -d 'Architecture variant of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l restart -x -d 'Restart policy: no, on-failure[:max_retries], always, unless-stopped'
@@ -833,8 +923,19 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l no-healthcheck -d 'Di
 complete -c skiff -n "__skiff_opts_for 'container run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l privileged -d 'Give extended privileges to the container'
-complete -c skiff -n "__skiff_opts_for 'container run'" -l pull -x -d 'Pull image policy (only local images for now)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l arch -x -d 'Architecture of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l os -x -d 'Operating system of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l variant -x -d 'Architecture variant of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l restart -x -d 'Restart policy: no, on-failure[:max_retries], always, unless-stopped'
@@ -945,8 +1046,19 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l no-healthcheck -d 'Disable h
 complete -c skiff -n "__skiff_opts_for 'create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'create'" -l privileged -d 'Give extended privileges to the container'
-complete -c skiff -n "__skiff_opts_for 'create'" -l pull -x -d 'Pull image policy (only local images for now)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
+complete -c skiff -n "__skiff_opts_for 'create'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'create'" -l arch -x -d 'Architecture of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'create'" -l os -x -d 'Operating system of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'create'" -l variant -x -d 'Architecture variant of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'create'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'create'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'create'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l restart -x -d 'Restart policy: no, on-failure[:max_retries], always, unless-stopped'
@@ -1061,6 +1173,38 @@ complete -c skiff -n "__skiff_opts_for 'image prune'" -l all -s a -d 'Remove all
 complete -c skiff -n "__skiff_opts_for 'image prune'" -l force -s f -d 'Do not prompt for confirmation'
 complete -c skiff -n "__skiff_opts_for 'image prune'" -l help -s h -d 'Show help'
 
+# skiff image pull
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l all-tags -s a -d 'All tagged images in the repository will be pulled'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l arch -x -d 'Use ARCH instead of the architecture of the machine for choosing images'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l os -x -d 'Use OS instead of the running OS for choosing images'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l platform -x -d 'Specify the platform for selecting the image'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l variant -x -d 'Use VARIANT instead of the running architecture variant for choosing images'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l help -s h -d 'Show help'
+
+# skiff image push
+complete -c skiff -n "__skiff_opts_for 'image push'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l digestfile -r -F -d 'Write the digest of the pushed image to the specified file'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l format -s f -x -d 'Manifest type (oci, v2s2) to use in the destination (default: the stored one)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l quiet -s q -d 'Suppress output information when pushing images'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l remove-signatures -d 'Discard any pre-existing signatures in the image'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l help -s h -d 'Show help'
+
 # skiff image rm
 complete -c skiff -n "__skiff_opts_for 'image rm'" -l all -s a -d 'Remove all images'
 complete -c skiff -n "__skiff_opts_for 'image rm'" -l force -s f -d 'Force removal of the image'
@@ -1117,6 +1261,22 @@ complete -c skiff -n "__skiff_opts_for 'load'" -l input -s i -r -F -d 'Read from
 complete -c skiff -n "__skiff_opts_for 'load'" -l quiet -s q -d 'Suppress the output'
 complete -c skiff -n "__skiff_opts_for 'load'" -l help -s h -d 'Show help'
 
+# skiff login
+complete -c skiff -n "__skiff_opts_for 'login'" -l authfile -r -F -d 'Path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json; $REGISTRY_AUTH_FILE overrides it)'
+complete -c skiff -n "__skiff_opts_for 'login'" -l cert-dir -x -a '(__fish_complete_directories)' -d 'Use certificates at DIR to access the registry'
+complete -c skiff -n "__skiff_opts_for 'login'" -l get-login -d 'Print the user logged into the registry'
+complete -c skiff -n "__skiff_opts_for 'login'" -l password -s p -x -d 'Password for the registry'
+complete -c skiff -n "__skiff_opts_for 'login'" -l password-stdin -d 'Take the password from stdin'
+complete -c skiff -n "__skiff_opts_for 'login'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting the registry (default true)'
+complete -c skiff -n "__skiff_opts_for 'login'" -l username -s u -x -d 'Username for the registry'
+complete -c skiff -n "__skiff_opts_for 'login'" -l verbose -s v -d 'Print the file the credentials were written to'
+complete -c skiff -n "__skiff_opts_for 'login'" -l help -s h -d 'Show help'
+
+# skiff logout
+complete -c skiff -n "__skiff_opts_for 'logout'" -l all -s a -d 'Remove the credentials of all registries in the authentication file'
+complete -c skiff -n "__skiff_opts_for 'logout'" -l authfile -r -F -d 'Path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json; $REGISTRY_AUTH_FILE overrides it)'
+complete -c skiff -n "__skiff_opts_for 'logout'" -l help -s h -d 'Show help'
+
 # skiff logs
 complete -c skiff -n "__skiff_opts_for 'logs'" -l follow -s f -d 'Follow log output'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l latest -s l -d 'Act on the latest container skiff is aware of'
@@ -1126,6 +1286,81 @@ complete -c skiff -n "__skiff_opts_for 'logs'" -l tail -x -d 'Output the specifi
 complete -c skiff -n "__skiff_opts_for 'logs'" -l timestamps -s t -d 'Output the timestamps in the log'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l until -x -d 'Show logs until TIME'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l help -s h -d 'Show help'
+
+# skiff manifest
+complete -c skiff -n "__skiff_opts_for 'manifest'" -l help -s h -d 'Show help'
+
+# skiff manifest add
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l all -d 'Add all of the list\'s images if the image is a list'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l annotation -x -d 'Set an annotation for the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l arch -x -d 'Override the architecture of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l features -x -d 'Override the features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l os -x -d 'Override the OS of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l os-version -x -d 'Override the OS version of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l variant -x -d 'Override the variant of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l help -s h -d 'Show help'
+
+# skiff manifest annotate
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l annotation -x -d 'Set an annotation for the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l arch -x -d 'Override the architecture of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l features -x -d 'Override the features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os -x -d 'Override the OS of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os-version -x -d 'Override the OS version of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l variant -x -d 'Override the variant of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os-features -x -d 'Override the OS features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l help -s h -d 'Show help'
+
+# skiff manifest create
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l all -d 'Add all of the lists\' images if the images to add are lists'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l amend -s a -d 'Modify an existing list if one with the desired name already exists'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l help -s h -d 'Show help'
+
+# skiff manifest exists
+complete -c skiff -n "__skiff_opts_for 'manifest exists'" -l help -s h -d 'Show help'
+
+# skiff manifest inspect
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l help -s h -d 'Show help'
+
+# skiff manifest push
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l all -d 'Also push the images in the list (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l digestfile -r -F -d 'Write the digest of the pushed list to PATH'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l format -s f -x -d 'Manifest type (oci or v2s2) to use for the list and its images (default: the list\'s)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l quiet -s q -d 'Don\'t output progress information when pushing lists'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l remove-signatures -d 'Don\'t copy signatures when pushing images'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l rm -d 'Remove the manifest list if push succeeds'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l help -s h -d 'Show help'
+
+# skiff manifest remove
+complete -c skiff -n "__skiff_opts_for 'manifest remove'" -l help -s h -d 'Show help'
+
+# skiff manifest rm
+complete -c skiff -n "__skiff_opts_for 'manifest rm'" -l help -s h -d 'Show help'
 
 # skiff mount
 complete -c skiff -n "__skiff_opts_for 'mount'" -l help -s h -d 'Show help'
@@ -1145,6 +1380,38 @@ complete -c skiff -n "__skiff_opts_for 'ps'" -l no-trunc -d 'Display the extende
 complete -c skiff -n "__skiff_opts_for 'ps'" -l quiet -s q -d 'Print the numeric IDs of the containers only'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l size -s s -d 'Display the total file sizes'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l help -s h -d 'Show help'
+
+# skiff pull
+complete -c skiff -n "__skiff_opts_for 'pull'" -l all-tags -s a -d 'All tagged images in the repository will be pulled'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l arch -x -d 'Use ARCH instead of the architecture of the machine for choosing images'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l os -x -d 'Use OS instead of the running OS for choosing images'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l platform -x -d 'Specify the platform for selecting the image'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l variant -x -d 'Use VARIANT instead of the running architecture variant for choosing images'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l help -s h -d 'Show help'
+
+# skiff push
+complete -c skiff -n "__skiff_opts_for 'push'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'push'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l digestfile -r -F -d 'Write the digest of the pushed image to the specified file'
+complete -c skiff -n "__skiff_opts_for 'push'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
+complete -c skiff -n "__skiff_opts_for 'push'" -l format -s f -x -d 'Manifest type (oci, v2s2) to use in the destination (default: the stored one)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l quiet -s q -d 'Suppress output information when pushing images'
+complete -c skiff -n "__skiff_opts_for 'push'" -l remove-signatures -d 'Discard any pre-existing signatures in the image'
+complete -c skiff -n "__skiff_opts_for 'push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'push'" -l help -s h -d 'Show help'
 
 # skiff rename
 complete -c skiff -n "__skiff_opts_for 'rename'" -l help -s h -d 'Show help'
@@ -1215,8 +1482,19 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l no-healthcheck -d 'Disable heal
 complete -c skiff -n "__skiff_opts_for 'run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'run'" -l privileged -d 'Give extended privileges to the container'
-complete -c skiff -n "__skiff_opts_for 'run'" -l pull -x -d 'Pull image policy (only local images for now)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
+complete -c skiff -n "__skiff_opts_for 'run'" -l quiet -s q -d 'Suppress output information when pulling images'
+complete -c skiff -n "__skiff_opts_for 'run'" -l arch -x -d 'Architecture of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'run'" -l os -x -d 'Operating system of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'run'" -l variant -x -d 'Architecture variant of the image to pull'
+complete -c skiff -n "__skiff_opts_for 'run'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'run'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'run'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'run'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'run'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l restart -x -d 'Restart policy: no, on-failure[:max_retries], always, unless-stopped'
