@@ -267,6 +267,42 @@ function __skiff_info
             echo '--since --tail --until'
             echo 'container container*'
             echo 0
+        case 'manifest'
+            echo ''
+            echo '-'
+            echo 0
+        case 'manifest add'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --annotation --arch --features --os --os-version --variant'
+            echo '- image image*'
+            echo 0
+        case 'manifest annotate'
+            echo '--annotation --arch --features --os --os-version --variant --os-features'
+            echo '- image'
+            echo 0
+        case 'manifest create'
+            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo '- image*'
+            echo 0
+        case 'manifest exists'
+            echo ''
+            echo '-'
+            echo 0
+        case 'manifest inspect'
+            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo 'image'
+            echo 0
+        case 'manifest push'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo '- -'
+            echo 0
+        case 'manifest remove'
+            echo ''
+            echo '- -'
+            echo 0
+        case 'manifest rm'
+            echo ''
+            echo '- -*'
+            echo 0
         case 'mount'
             echo ''
             echo 'container*'
@@ -393,6 +429,8 @@ function __skiff_subcommands
             printf '%s\n' 'run'
         case 'image'
             printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'tag' 'untag'
+        case 'manifest'
+            printf '%s\n' 'add' 'annotate' 'create' 'exists' 'inspect' 'push' 'remove' 'rm'
         case 'system'
             printf '%s\n' 'check' 'df' 'events' 'reset'
     end
@@ -510,7 +548,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -535,6 +573,7 @@ complete -c skiff -n __skiff_at_top -a 'load' -d 'Load image(s) from a tar archi
 complete -c skiff -n __skiff_at_top -a 'login' -d 'Log in to a container registry'
 complete -c skiff -n __skiff_at_top -a 'logout' -d 'Log out of a container registry'
 complete -c skiff -n __skiff_at_top -a 'logs' -d 'Fetch the logs of one or more containers'
+complete -c skiff -n __skiff_at_top -a 'manifest' -d 'Manipulate manifest lists and image indexes'
 complete -c skiff -n __skiff_at_top -a 'mount' -d 'Mount a container\'s root filesystem'
 complete -c skiff -n __skiff_at_top -a 'pause' -d 'Pause all the processes in one or more containers'
 complete -c skiff -n __skiff_at_top -a 'ps' -d 'List containers'
@@ -614,6 +653,16 @@ complete -c skiff -n "__skiff_at_group 'image'" -a 'rm' -d 'Remove one or more i
 complete -c skiff -n "__skiff_at_group 'image'" -a 'save' -d 'Save image(s) to an archive'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'tag' -d 'Add an additional name to a local image'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'untag' -d 'Remove a name from a local image'
+
+# skiff manifest
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'add' -d 'Add images to a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'annotate' -d 'Add or update information about an entry in a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'create' -d 'Create manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'exists' -d 'Check if a manifest list exists in local storage'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'inspect' -d 'Display the contents of a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'push' -d 'Push a manifest list or image index to a registry'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'remove' -d 'Remove an entry from a manifest list or image index'
+complete -c skiff -n "__skiff_at_group 'manifest'" -a 'rm' -d 'Remove manifest list or image index from local storage'
 
 # skiff system
 complete -c skiff -n "__skiff_at_group 'system'" -a 'check' -d 'Check storage consistency'
@@ -1243,6 +1292,81 @@ complete -c skiff -n "__skiff_opts_for 'logs'" -l tail -x -d 'Output the specifi
 complete -c skiff -n "__skiff_opts_for 'logs'" -l timestamps -s t -d 'Output the timestamps in the log'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l until -x -d 'Show logs until TIME'
 complete -c skiff -n "__skiff_opts_for 'logs'" -l help -s h -d 'Show help'
+
+# skiff manifest
+complete -c skiff -n "__skiff_opts_for 'manifest'" -l help -s h -d 'Show help'
+
+# skiff manifest add
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l all -d 'Add all of the list\'s images if the image is a list'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l annotation -x -d 'Set an annotation for the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l arch -x -d 'Override the architecture of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l features -x -d 'Override the features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l os -x -d 'Override the OS of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l os-version -x -d 'Override the OS version of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l variant -x -d 'Override the variant of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l help -s h -d 'Show help'
+
+# skiff manifest annotate
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l annotation -x -d 'Set an annotation for the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l arch -x -d 'Override the architecture of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l features -x -d 'Override the features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os -x -d 'Override the OS of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os-version -x -d 'Override the OS version of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l variant -x -d 'Override the variant of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l os-features -x -d 'Override the OS features of the specified image'
+complete -c skiff -n "__skiff_opts_for 'manifest annotate'" -l help -s h -d 'Show help'
+
+# skiff manifest create
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l all -d 'Add all of the lists\' images if the images to add are lists'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l amend -s a -d 'Modify an existing list if one with the desired name already exists'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l help -s h -d 'Show help'
+
+# skiff manifest exists
+complete -c skiff -n "__skiff_opts_for 'manifest exists'" -l help -s h -d 'Show help'
+
+# skiff manifest inspect
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l help -s h -d 'Show help'
+
+# skiff manifest push
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l all -d 'Also push the images in the list (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l digestfile -r -F -d 'Write the digest of the pushed list to PATH'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l format -s f -x -d 'Manifest type (oci or v2s2) to use for the list and its images (default: the list\'s)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l quiet -s q -d 'Don\'t output progress information when pushing lists'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l remove-signatures -d 'Don\'t copy signatures when pushing images'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l rm -d 'Remove the manifest list if push succeeds'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l help -s h -d 'Show help'
+
+# skiff manifest remove
+complete -c skiff -n "__skiff_opts_for 'manifest remove'" -l help -s h -d 'Show help'
+
+# skiff manifest rm
+complete -c skiff -n "__skiff_opts_for 'manifest rm'" -l help -s h -d 'Show help'
 
 # skiff mount
 complete -c skiff -n "__skiff_opts_for 'mount'" -l help -s h -d 'Show help'

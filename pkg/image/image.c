@@ -8,6 +8,7 @@
 
 #include "pkg/image/image-internal.h"
 #include "pkg/image/image.h"
+#include "pkg/image/manifest.h"
 #include "pkg/image/reference.h"
 #include "pkg/events/events.h"
 #include "vendor-free/cleanup.h"
@@ -194,8 +195,16 @@ int image_remove(struct store *s, const char *input, bool force, struct image_rm
 {
 	struct store_image *img = NULL;
 	int rc;
-	if (image_lookup(s, input, &img, err) < 0)
+	if (image_lookup(s, input, &img, err) < 0) {
+		/* not an image: a manifest list of that name goes, as with podman */
+		struct skiff_err *e = NULL;
+		if (err_status(*err) == ENOENT && manifest_list_delete(s, input, rep, &e) == 0) {
+			err_clear(err);
+			return 0;
+		}
+		err_free(e);
 		return -1;
+	}
 	if (!input_is_id(img, input) && img->names.len > 1) {
 		/* One of several names: untag just that one. */
 		const char *name = NULL;

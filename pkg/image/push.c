@@ -218,7 +218,8 @@ static int upload_layer(struct push_ctx *c, struct registry_repo *rp, struct pus
 	pthread_t tid;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_make(err, errno, "socketpair");
-	struct producer p = {c->s, l->id, sv[1], c->o->compression_level, NULL, false};
+	struct producer p = {c->s, l->id, sv[1], c->o->compression_level > 0 ? c->o->compression_level : 1,
+			     NULL, false};
 	if (pthread_create(&tid, NULL, produce, &p) != 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -447,7 +448,7 @@ int image_push(struct store *s, const char *src, const char *dest, const struct 
 	if (make_manifest(&c, config_digest, config_len, &mf, digest, err) < 0)
 		goto out;
 	emit(&c, PULL_MANIFEST, NULL, 0, 0);
-	if (registry_manifest_put(rp, ref->tag, mf.buf, mf.len,
+	if (registry_manifest_put(rp, o->by_digest ? digest : ref->tag, mf.buf, mf.len,
 				  c.fmt == SPEC_FORMAT_DOCKER ? SPEC_MT_DOCKER_MANIFEST : SPEC_MT_OCI_MANIFEST,
 				  err) < 0)
 		goto out;

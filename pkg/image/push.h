@@ -19,7 +19,8 @@ struct image_push_opts {
 	bool insecure;		/* registries.conf says the destination is insecure */
 	const char *format;	/* "oci", "v2s2" (docker); NULL: the stored manifest's */
 	bool remove_signatures; /* accepted: skiff stores no signatures yet */
-	int compression_level;	/* gzip level 1-9 for compressible data (random-looking data is stored) */
+	int compression_level;	/* gzip level 1-9 for compressible data (0: 1; random-looking data is stored) */
+	bool by_digest;		/* put the manifest by its digest, not dest's tag (manifest list instances) */
 	pull_progress_fn progress;
 	void *progress_ud;
 };

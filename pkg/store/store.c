@@ -13,7 +13,7 @@
 #include "vendor-free/lock.h"
 #include "vendor-free/xalloc.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char *const migrations[SCHEMA_VERSION] = {
 	/* 1: images and layers */
@@ -71,6 +71,19 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  restart_count INTEGER NOT NULL DEFAULT 0,"
 	"  mounted INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX containers_image ON containers(image_id);",
+	/* 3: manifest lists (pkg/store/lists.c); an instance forgets its image when it goes */
+	"CREATE TABLE manifest_lists ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  doc BLOB NOT NULL);"
+	"CREATE TABLE manifest_list_instances ("
+	"  list_id TEXT NOT NULL REFERENCES manifest_lists(id) ON DELETE CASCADE,"
+	"  digest TEXT NOT NULL,"
+	"  image_id TEXT REFERENCES images(id) ON DELETE SET NULL,"
+	"  source TEXT,"
+	"  PRIMARY KEY (list_id, digest));"
+	"CREATE INDEX manifest_list_instances_image ON manifest_list_instances(image_id);",
 };
 
 int db_error(struct store *s, struct skiff_err **err, const char *what)
