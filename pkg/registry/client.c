@@ -584,6 +584,16 @@ static int ping(struct registry_repo *rp, struct reg_host *hs, struct skiff_err 
 			reg_req_release(&q);
 			return 0;
 		}
+		if (first) {
+			/* https failed (an unknown certificate, say) and plain http got a
+			 * non-registry answer (a TLS port says 400): the https error is the one
+			 * that tells the user what is wrong */
+			long st = q.status;
+			reg_req_release(&q);
+			*err = TAKE_PTR(first);
+			return err_wrap(err, "pinging container registry %s (over plain HTTP: status %ld)", rp->conn,
+					st);
+		}
 		cleanup_free char *what = xasprintf("pinging container registry %s", rp->conn);
 		reg_http_error(&q, what, err);
 		reg_req_release(&q);
