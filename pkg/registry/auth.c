@@ -290,6 +290,7 @@ static int fetch_token(struct registry_repo *rp, const struct registry_challenge
 	struct curl_slist *hdrs = NULL;
 	cleanup_free char *url = NULL, *basic = NULL;
 	cleanup_strv struct strv scopes = STRV_INIT;
+	cleanup_json struct json *j = NULL; /* declared before the first goto (clang) */
 	int rc = -1;
 	long status = 0;
 
@@ -340,7 +341,6 @@ static int fetch_token(struct registry_repo *rp, const struct registry_challenge
 				  txt ? ": " : "", txt ? txt : "");
 		goto out;
 	}
-	cleanup_json struct json *j = NULL;
 	if (json_parse(resp.buf, resp.len, &j, err) < 0) {
 		err_wrap(err, "token from %s", ch->realm);
 		goto out;
