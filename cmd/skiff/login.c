@@ -68,6 +68,7 @@ static int verify_login(const char *host, const char *user, const char *pass, bo
 		.cert_dir = cert_dir,
 		.rootless = geteuid() != 0,
 		.fixed_creds = &cr,
+		.retries = 3,
 	};
 	struct registry_endpoint ep = {.host = host};
 	struct registry *r;

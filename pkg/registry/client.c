@@ -45,7 +45,7 @@ int registry_new(const struct registry_opts *o, struct registry **ret, struct sk
 		r->fixed.identity_token =
 			o->fixed_creds->identity_token ? xstrdup(o->fixed_creds->identity_token) : NULL;
 	}
-	r->retries = o->retries ? o->retries : 3;
+	r->retries = o->retries; /* --retry 0: no retries (the CLI's default is 3) */
 	r->retry_delay_ms = o->retry_delay_ms ? o->retry_delay_ms : 1000;
 	pthread_mutex_init(&r->mu, NULL);
 	*ret = r;

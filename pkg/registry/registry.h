@@ -51,7 +51,7 @@ struct registry_opts {
 	registry_cred_fn creds;
 	void *creds_ud;
 	const struct registry_creds *fixed_creds; /* --creds / login: used instead of creds() */
-	unsigned retries;			  /* transient failures retried this often (default 3) */
+	unsigned retries;			  /* transient failures retried this often (0: never) */
 	unsigned retry_delay_ms;		  /* first back-off (default 1000, doubles) */
 };
 
