@@ -8,11 +8,12 @@
 #include "cmd/skiff/regopts.h"
 #include "cmd/skiff/skiff.h"
 #include "pkg/image/push.h"
+#include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 
 static struct {
 	struct cli_reg_flags reg;
-	const char *digestfile, *format, *sign_by, *compression;
+	const char *digestfile, *format, *sign_by, *compression, *sign_passphrase_file;
 	bool quiet, remove_signatures, no_trust;
 	long level;
 } ps = {.reg = CLI_REG_FLAGS_INIT, .level = -1};
@@ -32,6 +33,8 @@ static const struct cli_opt push_opts[] = {
 	{"remove-signatures", 0, OPT_BOOL, &ps.remove_signatures, NULL,
 	 "Discard any pre-existing signatures in the image", 0},
 	{"sign-by", 0, OPT_STRING, &ps.sign_by, "FINGERPRINT", "Sign the image with the GPG key of FINGERPRINT", 0},
+	{"sign-passphrase-file", 0, OPT_STRING, &ps.sign_passphrase_file, "PATH",
+	 "Read the passphrase of the --sign-by key from PATH", 0},
 	{0},
 };
 
@@ -46,8 +49,13 @@ static int push_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	char digest[DIGEST_STR_LEN + 1];
 	const char *dest = argc > 1 ? argv[1] : NULL;
 
-	if (ps.sign_by)
-		return err_makex(err, ENOTSUP, "--sign-by: signing is not supported yet");
+	cleanup_free char *pass = NULL;
+	if (ps.sign_passphrase_file) {
+		size_t len;
+		if (read_file_at(AT_FDCWD, ps.sign_passphrase_file, 4096, &pass, &len, err) < 0)
+			return err_wrap(err, "--sign-passphrase-file");
+		pass[strcspn(pass, "\n")] = '\0';
+	}
 	if (ps.compression && strcmp(ps.compression, "gzip") != 0)
 		return err_makex(err, ENOTSUP, "--compression-format %s: only gzip is supported", ps.compression);
 	if (ps.level != -1 && (ps.level < 1 || ps.level > 9))
@@ -59,6 +67,9 @@ static int push_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 		return -1;
 	}
 	o.reg = reg.ro;
+	o.sign_by = ps.sign_by;
+	o.sign_passphrase = pass;
+	o.rootless = ctx->cfg.rootless;
 	struct progress *pr = progress_new(stderr, ps.quiet);
 	o.progress = progress_event;
 	o.progress_ud = pr;

@@ -76,6 +76,7 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 		return -1;
 	}
 	auth_paths_default(&r.paths, f->authfile);
+	r.signature_policy = f->signature_policy;
 	*ret = r;
 	if (r.ro.fixed_creds)
 		ret->ro.fixed_creds = &ret->fixed;
@@ -187,6 +188,8 @@ void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o)
 	o->reg = r->ro;
 	o->sources = sources_cb;
 	o->sources_ud = r;
+	o->signature_policy = r->signature_policy;
+	o->rootless = r->rootless;
 }
 
 void cli_reg_release(struct cli_reg *r)

@@ -14,6 +14,7 @@ struct cli_reg_flags {
 	bool tls_verify;
 	long retry;
 	const char *retry_delay;
+	const char *signature_policy;
 };
 #define CLI_REG_FLAGS_INIT                                                                                             \
 	{                                                                                                              \
@@ -41,6 +42,13 @@ struct cli_reg_flags {
 		 "DURATION",                                                                                           \
 		 "Delay between retries in case of failure (default 1s, doubling)",                                    \
 		 0},                                                                                                   \
+		{"signature-policy",                                                                                   \
+		 0,                                                                                                    \
+		 OPT_STRING,                                                                                           \
+		 &(f).signature_policy,                                                                                \
+		 "PATH",                                                                                               \
+		 "Path to a signature-policy file (default: policy.json in podman's places)",                          \
+		 0},                                                                                                   \
 	{                                                                                                              \
 		"tls-verify", 0, OPT_BOOL, &(f).tls_verify, NULL,                                                      \
 			"Require HTTPS and verify certificates when contacting registries (default true)", 0           \
@@ -53,6 +61,7 @@ struct cli_reg {
 	bool rootless;
 	struct auth_paths paths;
 	struct regconf *conf;
+	const char *signature_policy;
 };
 /* ret must stay where it is while its options are in use (they point into it). */
 

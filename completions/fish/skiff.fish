@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -104,7 +104,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -140,7 +140,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -208,11 +208,11 @@ function __skiff_info
             echo ''
             echo 0
         case 'image pull'
-            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --os --platform --variant'
+            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --signature-policy --os --platform --variant'
             echo 'image image*'
             echo 0
         case 'image push'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --compression-level --digestfile --format -f --sign-by'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy --compression-format --compression-level --digestfile --format -f --sign-by --sign-passphrase-file'
             echo 'image -'
             echo 0
         case 'image rm'
@@ -272,7 +272,7 @@ function __skiff_info
             echo '-'
             echo 0
         case 'manifest add'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --annotation --arch --features --os --os-version --variant'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy --annotation --arch --features --os --os-version --variant'
             echo '- image image*'
             echo 0
         case 'manifest annotate'
@@ -280,7 +280,7 @@ function __skiff_info
             echo '- image'
             echo 0
         case 'manifest create'
-            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy'
             echo '- image*'
             echo 0
         case 'manifest exists'
@@ -288,11 +288,11 @@ function __skiff_info
             echo '-'
             echo 0
         case 'manifest inspect'
-            echo '--authfile --cert-dir --creds --retry --retry-delay'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy'
             echo 'image'
             echo 0
         case 'manifest push'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --digestfile --format -f --sign-by'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy --compression-format --digestfile --format -f --sign-by'
             echo '- -'
             echo 0
         case 'manifest remove'
@@ -316,11 +316,11 @@ function __skiff_info
             echo ''
             echo 0
         case 'pull'
-            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --os --platform --variant'
+            echo '--arch --authfile --cert-dir --creds --retry --retry-delay --signature-policy --os --platform --variant'
             echo 'image image*'
             echo 0
         case 'push'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --compression-format --compression-level --digestfile --format -f --sign-by'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy --compression-format --compression-level --digestfile --format -f --sign-by --sign-passphrase-file'
             echo 'image -'
             echo 0
         case 'rename'
@@ -340,7 +340,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -348,7 +348,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'search'
-            echo '--authfile --cert-dir --creds --retry --retry-delay --filter -f --format --limit'
+            echo '--authfile --cert-dir --creds --retry --retry-delay --signature-policy --filter -f --format --limit'
             echo '-'
             echo 0
         case 'start'
@@ -773,6 +773,7 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l cert-dir -r -F -d 
 complete -c skiff -n "__skiff_opts_for 'container create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
@@ -940,6 +941,7 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l cert-dir -r -F -d 'Us
 complete -c skiff -n "__skiff_opts_for 'container run'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
@@ -1063,6 +1065,7 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l cert-dir -r -F -d 'Use certi
 complete -c skiff -n "__skiff_opts_for 'create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'create'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
@@ -1186,6 +1189,7 @@ complete -c skiff -n "__skiff_opts_for 'image pull'" -l cert-dir -r -F -d 'Use c
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'image pull'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
 complete -c skiff -n "__skiff_opts_for 'image pull'" -l os -x -d 'Use OS instead of the running OS for choosing images'
@@ -1200,6 +1204,7 @@ complete -c skiff -n "__skiff_opts_for 'image push'" -l cert-dir -r -F -d 'Use c
 complete -c skiff -n "__skiff_opts_for 'image push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l compression-level -x -d 'Compression level, 1 (fastest, the default) to 9 (smallest)'
@@ -1209,6 +1214,7 @@ complete -c skiff -n "__skiff_opts_for 'image push'" -l format -s f -x -d 'Manif
 complete -c skiff -n "__skiff_opts_for 'image push'" -l quiet -s q -d 'Suppress output information when pushing images'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l remove-signatures -d 'Discard any pre-existing signatures in the image'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'image push'" -l sign-passphrase-file -r -F -d 'Read the passphrase of the --sign-by key from PATH'
 complete -c skiff -n "__skiff_opts_for 'image push'" -l help -s h -d 'Show help'
 
 # skiff image rm
@@ -1303,6 +1309,7 @@ complete -c skiff -n "__skiff_opts_for 'manifest add'" -l cert-dir -r -F -d 'Use
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest add'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l annotation -x -d 'Set an annotation for the specified image'
 complete -c skiff -n "__skiff_opts_for 'manifest add'" -l arch -x -d 'Override the architecture of the specified image'
@@ -1330,6 +1337,7 @@ complete -c skiff -n "__skiff_opts_for 'manifest create'" -l cert-dir -r -F -d '
 complete -c skiff -n "__skiff_opts_for 'manifest create'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'manifest create'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest create'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'manifest create'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'manifest create'" -l help -s h -d 'Show help'
 
@@ -1342,6 +1350,7 @@ complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l cert-dir -r -F -d 
 complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'manifest inspect'" -l help -s h -d 'Show help'
 
@@ -1352,6 +1361,7 @@ complete -c skiff -n "__skiff_opts_for 'manifest push'" -l cert-dir -r -F -d 'Us
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'manifest push'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
 complete -c skiff -n "__skiff_opts_for 'manifest push'" -l digestfile -r -F -d 'Write the digest of the pushed list to PATH'
@@ -1395,6 +1405,7 @@ complete -c skiff -n "__skiff_opts_for 'pull'" -l cert-dir -r -F -d 'Use certifi
 complete -c skiff -n "__skiff_opts_for 'pull'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'pull'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'pull'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'pull'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'pull'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'pull'" -l disable-content-trust -d 'This is a Docker specific option and is a NOOP'
 complete -c skiff -n "__skiff_opts_for 'pull'" -l os -x -d 'Use OS instead of the running OS for choosing images'
@@ -1409,6 +1420,7 @@ complete -c skiff -n "__skiff_opts_for 'push'" -l cert-dir -r -F -d 'Use certifi
 complete -c skiff -n "__skiff_opts_for 'push'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'push'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'push'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l compression-format -x -d 'Compression format to use for the layers (gzip only)'
 complete -c skiff -n "__skiff_opts_for 'push'" -l compression-level -x -d 'Compression level, 1 (fastest, the default) to 9 (smallest)'
@@ -1418,6 +1430,7 @@ complete -c skiff -n "__skiff_opts_for 'push'" -l format -s f -x -d 'Manifest ty
 complete -c skiff -n "__skiff_opts_for 'push'" -l quiet -s q -d 'Suppress output information when pushing images'
 complete -c skiff -n "__skiff_opts_for 'push'" -l remove-signatures -d 'Discard any pre-existing signatures in the image'
 complete -c skiff -n "__skiff_opts_for 'push'" -l sign-by -x -d 'Sign the image with the GPG key of FINGERPRINT'
+complete -c skiff -n "__skiff_opts_for 'push'" -l sign-passphrase-file -r -F -d 'Read the passphrase of the --sign-by key from PATH'
 complete -c skiff -n "__skiff_opts_for 'push'" -l help -s h -d 'Show help'
 
 # skiff rename
@@ -1501,6 +1514,7 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l cert-dir -r -F -d 'Use certific
 complete -c skiff -n "__skiff_opts_for 'run'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'run'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l read-only -d 'Make the container\'s root filesystem read-only'
 complete -c skiff -n "__skiff_opts_for 'run'" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)'
@@ -1535,6 +1549,7 @@ complete -c skiff -n "__skiff_opts_for 'search'" -l cert-dir -r -F -d 'Use certi
 complete -c skiff -n "__skiff_opts_for 'search'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
 complete -c skiff -n "__skiff_opts_for 'search'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
 complete -c skiff -n "__skiff_opts_for 'search'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'search'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
 complete -c skiff -n "__skiff_opts_for 'search'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
 complete -c skiff -n "__skiff_opts_for 'search'" -l filter -s f -x -d 'Filter output based on conditions (stars=N, is-official, is-automated)'
 complete -c skiff -n "__skiff_opts_for 'search'" -l format -x -d 'Change the output format to JSON or a Go template'

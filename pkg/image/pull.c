@@ -10,6 +10,7 @@
 #include "pkg/image/reference.h"
 #include "pkg/json/json.h"
 #include "pkg/spec/image.h"
+#include "pkg/trust/trust.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/crashpoint.h"
 #include "vendor-free/xalloc.h"
@@ -27,6 +28,8 @@ struct pull_job {
 
 struct pull_ctx {
 	struct store *s;
+	struct registry *r;
+	const struct trust_policy *policy;
 	struct store_layer_hold *hold;
 	struct registry_repo *rp;
 	const struct image_pull_opts *o;
@@ -200,6 +203,51 @@ static const struct spec_descriptor *choose_platform(const struct spec_index *id
 	return best;
 }
 
+#define SIG_MAX (4u << 20)
+#define SIG_COUNT_MAX 128
+
+/* The policy's verdict on the manifest, with the signatures from the lookaside storage. */
+static int check_policy(struct pull_ctx *c, const char *ref_name, const struct registry_manifest *m,
+			struct skiff_err **err)
+{
+	struct trust_sig *sigs = NULL;
+	size_t n = 0, alloc = 0;
+	cleanup_free char *base = NULL;
+	int rc = -1;
+
+	if (!c->policy)
+		return 0;
+	if (trust_needs_signatures(c->policy, ref_name)) {
+		if (trust_lookaside_for(c->o->rootless, ref_name, false, &base, err) < 0)
+			return -1;
+		if (base && !strncmp(base, "file://", 7)) {
+			if (trust_sigs_read(base, m->digest, &sigs, &n, err) < 0)
+				return -1;
+		} else if (base) {
+			for (unsigned i = 1; i <= SIG_COUNT_MAX; i++) {
+				cleanup_free char *url = NULL;
+				char *data = NULL;
+				size_t len = 0;
+				if (trust_sig_url(base, m->digest, i, &url, err) < 0)
+					goto out;
+				int k = registry_get_url(c->r, url, SIG_MAX, &data, &len, err);
+				if (k < 0)
+					goto out;
+				if (k == 1)
+					break;
+				ALLOC_GROW(sigs, n + 1, alloc);
+				sigs[n].data = data;
+				sigs[n].len = len;
+				n++;
+			}
+		}
+	}
+	rc = trust_check(c->policy, ref_name, m->data, m->len, sigs, n, err);
+out:
+	trust_sigs_free(sigs, n);
+	return rc;
+}
+
 static char *labels_json(const struct spec_image_config *cfg)
 {
 	if (!cfg->config.labels.len)
@@ -214,11 +262,11 @@ static char *labels_json(const struct spec_image_config *cfg)
 }
 
 /* Pull name:ref from one endpoint. */
-static int pull_from(struct store *s, struct registry *r, const struct registry_endpoint *ep, const char *name,
-		     const char *path, const char *ref, bool by_digest, const struct image_pull_opts *o, char **ret_id,
-		     struct skiff_err **err)
+static int pull_from(struct store *s, struct registry *r, const struct trust_policy *policy,
+		     const struct registry_endpoint *ep, const char *name, const char *path, const char *ref,
+		     bool by_digest, const struct image_pull_opts *o, char **ret_id, struct skiff_err **err)
 {
-	struct pull_ctx c = {.s = s, .o = o};
+	struct pull_ctx c = {.s = s, .o = o, .r = r, .policy = policy};
 	struct registry_manifest top = {0}, img = {0};
 	cleanup_spec_manifest struct spec_manifest *m = NULL;
 	struct spec_image_config *cfg = NULL;
@@ -260,6 +308,9 @@ static int pull_from(struct store *s, struct registry *r, const struct registry_
 	}
 	emit(&c, PULL_SIGNATURES, NULL, NULL, 0, 0);
 	stored = by_digest ? xasprintf("%s@%s", name, ref) : xasprintf("%s:%s", name, ref);
+	/* before any blob: a rejected image stores nothing */
+	if (check_policy(&c, stored, &img, err) < 0)
+		goto out;
 	if (store_image_exists(s, digest_hex(m->config.digest))) {
 		/* the image is here (its layers with it): name it, fetch nothing */
 		for (size_t i = 0; i < m->layers.len; i++)
@@ -349,6 +400,22 @@ out:
 	return rc;
 }
 
+/* policy.json: the one named, or podman's default places; none there: no policy
+ * (docker has none; podman would refuse to pull). */
+static int load_policy(const struct image_pull_opts *o, struct trust_policy **ret, struct skiff_err **err)
+{
+	struct skiff_err *e = NULL;
+	if (trust_policy_load(o->signature_policy, ret, &e) == 0)
+		return 0;
+	if (!o->signature_policy && err_status(e) == ENOENT) {
+		err_free(e);
+		*ret = NULL;
+		return 0;
+	}
+	*err = e;
+	return -1;
+}
+
 static int default_source(const char *domain, const char *path, struct pull_source **ret, size_t *ret_n)
 {
 	struct pull_source *v = xcalloc(1, sizeof(*v));
@@ -368,6 +435,7 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 	struct pull_source *src = NULL;
 	size_t nsrc = 0;
 	struct registry *r = NULL;
+	struct trust_policy *policy = NULL;
 	struct strv errors = STRV_INIT;
 	int rc = -1, last = EIO;
 
@@ -382,6 +450,8 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 	} else {
 		default_source(ref->domain, ref->path, &src, &nsrc);
 	}
+	if (load_policy(o, &policy, err) < 0)
+		goto out;
 	if (registry_new(&o->reg, &r, err) < 0)
 		goto out;
 	for (size_t i = 0; i < nsrc; i++) {
@@ -405,7 +475,7 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 				conn.location = lhost;
 				path = ls + 1;
 			}
-			if (pull_from(s, r, &conn, src[i].name, path, tagref, by_digest, o, ret_id, &e) == 0) {
+			if (pull_from(s, r, policy, &conn, src[i].name, path, tagref, by_digest, o, ret_id, &e) == 0) {
 				rc = 0;
 				goto out;
 			}
@@ -434,6 +504,7 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 	rc = -1;
 out:
 	registry_free(r);
+	trust_policy_free(policy);
 	pull_sources_free(src, nsrc);
 	strv_release(&errors);
 	return rc;

@@ -56,6 +56,10 @@ struct image_pull_opts {
 	int (*sources)(void *ud, const char *domain, const char *path, bool short_name, bool by_digest,
 		       struct pull_source **ret, size_t *ret_n, struct skiff_err **err);
 	void *sources_ud;
+	/* signatures: policy.json (NULL: podman's default places; none there: accept
+	 * anything, as docker) and registries.d for the lookaside storage */
+	const char *signature_policy;
+	bool rootless;
 };
 
 void pull_sources_free(struct pull_source *v, size_t n);

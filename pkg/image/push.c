@@ -13,6 +13,7 @@
 #include "pkg/image/push.h"
 #include "pkg/image/reference.h"
 #include "pkg/spec/image.h"
+#include "pkg/trust/trust.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
 
@@ -346,6 +347,25 @@ static int make_manifest(struct push_ctx *c, const char *config_digest, size_t c
 	return spec_manifest_generate(m, out, digest, err);
 }
 
+/* --sign-by: a simple signature of the manifest about to be pushed (made first, so that
+ * a key that cannot sign leaves nothing pushed), for the lookaside storage registries.d
+ * names for the destination (a file:// staging place). */
+static int sign_manifest(const struct image_push_opts *o, const struct image_ref *ref, const char *digest,
+			 char **ret_base, char **ret_sig, size_t *ret_len, struct skiff_err **err)
+{
+	cleanup_free char *name = xasprintf("%s/%s:%s", ref->domain, ref->path, ref->tag);
+	cleanup_free char *base = NULL;
+	if (trust_lookaside_for(o->rootless, name, true, &base, err) < 0)
+		return err_wrap(err, "signing");
+	if (!base)
+		return err_makex(err, ENOENT,
+				 "signing: no lookaside storage (lookaside-staging) for %s in registries.d", name);
+	if (trust_sign(o->sign_by, o->sign_passphrase, name, digest, ret_sig, ret_len, err) < 0)
+		return err_wrap(err, "signing");
+	*ret_base = TAKE_PTR(base);
+	return 0;
+}
+
 int image_push(struct store *s, const char *src, const char *dest, const struct image_push_opts *o,
 	       char ret_digest[DIGEST_STR_LEN + 1], struct skiff_err **err)
 {
@@ -358,6 +378,8 @@ int image_push(struct store *s, const char *src, const char *dest, const struct 
 	struct registry_repo *rp = NULL;
 	struct strbuf mf = STRBUF_INIT;
 	char config_digest[DIGEST_STR_LEN + 1], digest[DIGEST_STR_LEN + 1];
+	char *sig = NULL, *sig_base = NULL;
+	size_t sig_len = 0;
 	int rc = -1;
 
 	pthread_mutex_init(&c.mu, NULL);
@@ -447,11 +469,17 @@ int image_push(struct store *s, const char *src, const char *dest, const struct 
 	emit(&c, PULL_CONFIG, config_digest, 0, 0);
 	if (make_manifest(&c, config_digest, config_len, &mf, digest, err) < 0)
 		goto out;
+	if (o->sign_by && sign_manifest(o, ref, digest, &sig_base, &sig, &sig_len, err) < 0)
+		goto out;
 	emit(&c, PULL_MANIFEST, NULL, 0, 0);
 	if (registry_manifest_put(rp, o->by_digest ? digest : ref->tag, mf.buf, mf.len,
 				  c.fmt == SPEC_FORMAT_DOCKER ? SPEC_MT_DOCKER_MANIFEST : SPEC_MT_OCI_MANIFEST,
 				  err) < 0)
 		goto out;
+	if (sig && trust_sig_store(sig_base, digest, sig, sig_len, err) < 0) {
+		err_wrap(err, "signing: store the signature");
+		goto out;
+	}
 	memcpy(ret_digest, digest, sizeof(digest));
 	image_event(s, "push", img->id, dest);
 	rc = 0;
@@ -469,6 +497,8 @@ out:
 	err_free(c.err);
 	strv_release(&c.mount_from);
 	strbuf_release(&mf);
+	free(sig);
+	free(sig_base);
 	free(config);
 	free(manifest);
 	store_image_free(img);

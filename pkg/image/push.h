@@ -16,11 +16,14 @@
 
 struct image_push_opts {
 	struct registry_opts reg;
-	bool insecure;		/* registries.conf says the destination is insecure */
-	const char *format;	/* "oci", "v2s2" (docker); NULL: the stored manifest's */
-	bool remove_signatures; /* accepted: skiff stores no signatures yet */
-	int compression_level;	/* gzip level 1-9 for compressible data (0: 1; random-looking data is stored) */
-	bool by_digest;		/* put the manifest by its digest, not dest's tag (manifest list instances) */
+	bool insecure;		     /* registries.conf says the destination is insecure */
+	const char *format;	     /* "oci", "v2s2" (docker); NULL: the stored manifest's */
+	bool remove_signatures;	     /* accepted: skiff stores no signatures yet */
+	int compression_level;	     /* gzip level 1-9 for compressible data (0: 1; random-looking data is stored) */
+	const char *sign_by;	     /* GPG key: sign the pushed manifest (simple signing, lookaside) */
+	const char *sign_passphrase; /* its passphrase, or NULL */
+	bool rootless;		     /* registries.d places */
+	bool by_digest;		     /* put the manifest by its digest, not dest's tag (manifest list instances) */
 	pull_progress_fn progress;
 	void *progress_ud;
 };

@@ -1096,3 +1096,43 @@ out:
 		err_wrap(err, "searching %s", ep->host);
 	return rc;
 }
+
+int registry_get_url(struct registry *r, const char *url, size_t max, char **ret, size_t *ret_len,
+		     struct skiff_err **err)
+{
+	struct registry_endpoint ep = {.host = "lookaside"};
+	struct registry_repo *rp = NULL;
+	struct reg_req q = {.method = "GET", .max_resp = max};
+	int rc = -1;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return err_makex(err, EINVAL, "not an http(s) URL: %s", url);
+	if (registry_repo_open(r, &ep, "", REGISTRY_PULL, &rp, err) < 0)
+		return -1;
+	if (!(rp->h = r->curl.easy_init())) {
+		registry_repo_free(rp);
+		return err_makex(err, ENOMEM, "curl_easy_init");
+	}
+	rp->ready = true; /* no ping, no auth: a plain web server */
+	q.url = xstrdup(url);
+	if (reg_do(rp, &q, err) < 0) {
+		if (q.resp_too_big) {
+			err_clear(err);
+			err_makex(err, EFBIG, "%s is bigger than %zu bytes", url, max);
+		}
+		goto out;
+	}
+	if (q.status == 404) {
+		rc = 1;
+		goto out;
+	}
+	if (q.status != 200) {
+		reg_http_error(&q, url, err);
+		goto out;
+	}
+	*ret = strbuf_detach(&q.resp, ret_len);
+	rc = 0;
+out:
+	reg_req_release(&q);
+	registry_repo_free(rp);
+	return rc;
+}

@@ -143,6 +143,11 @@ int registry_check_login(struct registry *r, const struct registry_endpoint *ep,
 /* Tags of a repository (GET /v2/NAME/tags/list, following Link pagination). */
 int registry_tags(struct registry_repo *rp, struct strv *ret, struct skiff_err **err);
 
+/* GET a URL that is not a registry's (signature lookaside storage): 0 with the body,
+ * 1 when it is not there (404). */
+int registry_get_url(struct registry *r, const char *url, size_t max, char **ret, size_t *ret_len,
+		     struct skiff_err **err);
+
 /* search: Docker Hub's v1 API where the registry has it, else the v2 catalog's names
  * that contain term. limit 0: no limit. */
 struct registry_search_result {
