@@ -510,6 +510,7 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 	    strcmp(o.log_driver, "none"))
 		return err_makex(err, EINVAL, "invalid value \"%s\" for --log-driver (k8s-file, json-file, none)",
 				 o.log_driver);
+	free(c->log_driver);
 	c->log_driver = xstrdup(o.log_driver ? o.log_driver : "k8s-file");
 	for (size_t i = 0; i < o.log_opt.len; i++) {
 		const char *s = o.log_opt.v[i];

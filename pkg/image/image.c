@@ -128,6 +128,29 @@ int image_lookup(struct store *s, const char *input, struct store_image **ret, s
 	/* Short names: podman matches them against every stored name. */
 	if (store_image_list(s, &all, &n, err) < 0)
 		return -1;
+	/* NAME@DIGEST: the image of that repository whose manifest has that digest */
+	{
+		cleanup_ref struct image_ref *want = NULL;
+		if (ref_parse(input, &want, NULL) == 0 && want->digest) {
+			cleanup_free char *repo = ref_name(want);
+			for (size_t i = 0; i < n; i++) {
+				if (!all[i]->digest || strcmp(all[i]->digest, want->digest) != 0)
+					continue;
+				for (size_t k = 0; k < all[i]->names.len; k++) {
+					cleanup_ref struct image_ref *have = NULL;
+					cleanup_free char *hrepo = NULL;
+					if (ref_parse(all[i]->names.v[k], &have, NULL) < 0)
+						continue;
+					hrepo = ref_name(have);
+					if (!strcmp(hrepo, repo)) {
+						int rc = store_image_get(s, all[i]->id, ret, err);
+						store_images_free(all, n);
+						return rc;
+					}
+				}
+			}
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < all[i]->names.len; k++) {
 			int r = ref_match(all[i]->names.v[k], input, 0);

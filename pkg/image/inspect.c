@@ -49,7 +49,12 @@ int image_inspect_json(struct store *s, const struct store_image *img, struct js
 	o = json_new_object();
 	json_object_set_string(o, "Id", img->id);
 	json_object_set_string(o, "Digest", img->digest ? img->digest : "");
-	json_object_set(o, "RepoTags", strv_json(&img->names));
+	/* names made by a pull by digest ("repo@sha256:...") are no tags */
+	struct json *tags = json_new_array();
+	for (size_t i = 0; i < img->names.len; i++)
+		if (!strchr(img->names.v[i], '@'))
+			json_array_append(tags, json_new_string(img->names.v[i]));
+	json_object_set(o, "RepoTags", tags);
 	struct json *rd = json_new_array();
 	for (size_t i = 0; img->digest && i < img->names.len; i++) {
 		cleanup_ref struct image_ref *r = NULL;

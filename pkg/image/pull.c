@@ -317,7 +317,7 @@ static int pull_from(struct store *s, struct registry *r, const struct trust_pol
 			emit(&c, PULL_BLOB_SKIPPED, NULL, m->layers.v[i].digest, 0, (uint64_t)m->layers.v[i].size);
 		emit(&c, PULL_CONFIG, NULL, m->config.digest, 0, 0);
 		emit(&c, PULL_MANIFEST, NULL, NULL, 0, 0);
-		if (!by_digest && store_image_add_name(s, digest_hex(m->config.digest), stored, err) < 0)
+		if (store_image_add_name(s, digest_hex(m->config.digest), stored, err) < 0)
 			goto out;
 		*ret_id = xstrdup(digest_hex(m->config.digest));
 		rc = 0;
@@ -359,8 +359,8 @@ static int pull_from(struct store *s, struct registry *r, const struct trust_pol
 	crashpoint("pull-layers");
 	emit(&c, PULL_CONFIG, NULL, m->config.digest, 0, 0);
 	emit(&c, PULL_MANIFEST, NULL, NULL, 0, 0);
-	if (!by_digest)
-		strv_push(&names, stored);
+	/* by digest: "name@sha256:..." (podman's name for it; images shows tag <none>) */
+	strv_push(&names, stored);
 	labels = labels_json(cfg);
 	struct store_image_new in = {
 		.config = config,

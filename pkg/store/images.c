@@ -114,7 +114,8 @@ int store_image_list(struct store *s, struct store_image ***ret, size_t *ret_n, 
 	st = NULL;
 	/* Attach names and layers by binary search over ids. */
 	struct store_image **byid = xcalloc(n ? n : 1, sizeof(*byid));
-	memcpy(byid, v, n * sizeof(*v));
+	if (n)
+		memcpy(byid, v, n * sizeof(*v));
 	qsort(byid, n, sizeof(*byid), cmp_image_id);
 	static const char *const q[2] = {
 		"SELECT image_id, name FROM names ORDER BY image_id, seq",

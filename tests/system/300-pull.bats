@@ -149,7 +149,6 @@ $PLAIN/skiff-test/multi"
 }
 
 @test "pull: by digest, the image is known by NAME@DIGEST" {
-	skip "BUG: a pull by digest stores no name (images shows <none> <none>, RepoDigests is empty) and image lookup (pkg/image/image.c) does not resolve NAME@DIGEST, even for an image pulled by tag; podman shows NAME <none> and finds it"
 	run_skiff pull -q "$PLAIN/skiff-test/busybox@$BUSYBOX_DIGEST"
 	run_skiff images --format '{{.Repository}} {{.Tag}}'
 	is "$output" "$PLAIN/skiff-test/busybox <none>"

@@ -85,8 +85,15 @@ function _registry_spawn() {
 	local log=$1 pidfile
 	shift
 	pidfile=$(_registry_pidfile)
+	# docker-registry takes every REGISTRY_* variable as configuration (the tests
+	# export REGISTRY_AUTH_FILE, say): the server gets none of them.
+	local -a unset_env=()
+	local v
+	for v in $(compgen -e | grep '^REGISTRY_' || true); do
+		unset_env+=(-u "$v")
+	done
 	# No inherited bats descriptors (fd 3 would make bats wait for the server).
-	timeout -k 5 "$REGISTRY_LIFETIME" "$@" </dev/null >>"$log" 2>&1 3>&- 4>&- 5>&- &
+	env "${unset_env[@]}" timeout -k 5 "$REGISTRY_LIFETIME" "$@" </dev/null >>"$log" 2>&1 3>&- 4>&- 5>&- &
 	_REGISTRY_SPAWNED=$!
 	echo "$_REGISTRY_SPAWNED" >>"$pidfile"
 	if [ -n "${BATS_ROOT_PID:-}" ]; then
