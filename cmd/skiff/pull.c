@@ -47,6 +47,7 @@ static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 	}
 	if (cli_reg_setup(ctx, &pl.reg, &reg, err) < 0)
 		return -1;
+	reg.quiet = pl.quiet;
 	cli_reg_pull_opts(&reg, &o);
 	struct progress *pr = progress_new(stderr, pl.quiet);
 	o.progress = progress_event;
@@ -63,10 +64,12 @@ static int pull_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 		}
 		for (size_t k = 0; k < refs.len && rc == 0; k++) {
 			cleanup_free char *id = NULL;
-			if (image_pull(ctx->store, refs.v[k], &o, &id, err) < 0)
+			if (image_pull(ctx->store, refs.v[k], &o, &id, err) < 0) {
 				rc = -1;
-			else
+			} else {
 				printf("%s\n", id);
+				cli_reg_record_alias(&reg);
+			}
 		}
 		strv_release(&refs);
 	}

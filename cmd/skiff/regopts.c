@@ -112,6 +112,29 @@ static int add_source(struct cli_reg *r, const char *name, bool by_digest, struc
 	return 0;
 }
 
+/* Ask on the terminal which candidate a short name means (podman prompts whenever it
+ * can, in both permissive and enforcing mode). 0 and *ret (an index), or -1. */
+static int prompt_choice(const char *shortn, const struct strv *names, size_t *ret, struct skiff_err **err)
+{
+	char line[64];
+	fprintf(stdout, "? Please select an image for \"%s\":\n", shortn);
+	for (size_t i = 0; i < names->len; i++)
+		fprintf(stdout, "  %zu) %s\n", i + 1, names->v[i]);
+	for (int tries = 0; tries < 3; tries++) {
+		fprintf(stdout, "Choose 1-%zu: ", names->len);
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			break;
+		char *end;
+		unsigned long k = strtoul(line, &end, 10);
+		if (end != line && (*end == '\n' || !*end) && k >= 1 && k <= names->len) {
+			*ret = k - 1;
+			return 0;
+		}
+	}
+	return err_makex(err, ECANCELED, "short-name \"%s\": no image selected", shortn);
+}
+
 static int sources_cb(void *ud, const char *domain, const char *path, bool short_name, bool by_digest,
 		      struct pull_source **ret, size_t *ret_n, struct skiff_err **err)
 {
@@ -126,11 +149,15 @@ static int sources_cb(void *ud, const char *domain, const char *path, bool short
 			return -1;
 		if (res.alias) {
 			strv_push(&names, res.alias);
+			if (!r->quiet)
+				fprintf(stderr, "Resolved \"%s\" as an alias (%s)\n", shortn,
+					res.alias_origin ? res.alias_origin : "registries.conf");
 		} else {
 			for (size_t i = 0; i < res.candidates.len; i++)
 				strv_push(&names, res.candidates.v[i]);
 		}
 		bool enforcing = res.mode == REGCONF_SHORT_ENFORCING;
+		bool disabled = res.mode == REGCONF_SHORT_DISABLED;
 		regconf_resolution_release(&res);
 		if (!names.len) {
 			err_makex(err, ENOENT,
@@ -140,7 +167,21 @@ static int sources_cb(void *ud, const char *domain, const char *path, bool short
 				  regconf_files(r->conf)->len ? regconf_files(r->conf)->v[0] : "registries.conf");
 			goto out;
 		}
-		if (enforcing && names.len > 1 && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+		bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+		if (names.len > 1 && tty && !disabled) {
+			size_t k = 0;
+			if (prompt_choice(shortn, &names, &k, err) < 0)
+				goto out;
+			char *chosen = xstrdup(names.v[k]);
+			strv_release(&names);
+			strv_push_take(&names, chosen);
+			/* remembered in the alias cache once the pull worked */
+			free(r->alias_name);
+			free(r->alias_value);
+			r->alias_name = xstrdup(shortn);
+			r->alias_value = xstrdup(chosen);
+		}
+		if (enforcing && names.len > 1 && !tty) {
 			err_makex(err, EINVAL,
 				  "short-name resolution enforced but cannot prompt without a TTY: use a fully "
 				  "qualified name for \"%s\"",
@@ -197,6 +238,8 @@ void cli_reg_release(struct cli_reg *r)
 	registry_creds_release(&r->fixed);
 	auth_paths_release(&r->paths);
 	regconf_free(r->conf);
+	free(r->alias_name);
+	free(r->alias_value);
 	free(r->authfile);
 }
 
@@ -219,4 +262,21 @@ int cli_parse_platform(const char *s, char **keep, const char **os, const char *
 	*arch = a;
 	*variant = v;
 	return 0;
+}
+
+void cli_reg_record_alias(struct cli_reg *r)
+{
+	struct regconf_paths p;
+	struct strv buf = STRV_INIT;
+	struct skiff_err *e = NULL;
+	if (!r->alias_name)
+		return;
+	if (regconf_default_paths(r->rootless, &p, &buf, &e) == 0 && p.alias_cache &&
+	    regconf_record_alias(p.alias_cache, r->alias_name, r->alias_value, &e) == 0) {
+		if (!r->quiet)
+			fprintf(stderr, "Recorded \"%s\" as an alias of %s in %s\n", r->alias_name, r->alias_value,
+				p.alias_cache);
+	}
+	err_free(e); /* only a lost shortcut */
+	strv_release(&buf);
 }

@@ -62,6 +62,8 @@ struct cli_reg {
 	struct auth_paths paths;
 	struct regconf *conf;
 	const char *signature_policy;
+	bool quiet;			/* no "Resolved ... as an alias" */
+	char *alias_name, *alias_value; /* a short name the user chose on the terminal */
 };
 /* ret must stay where it is while its options are in use (they point into it). */
 
@@ -70,6 +72,8 @@ int cli_reg_setup(struct skiff_ctx *ctx, const struct cli_reg_flags *f, struct c
 int cli_reg_push_target(struct cli_reg *r, const char *dest, bool *ret_insecure, struct skiff_err **err);
 void cli_reg_pull_opts(struct cli_reg *r, struct image_pull_opts *o);
 void cli_reg_release(struct cli_reg *r);
+/* After a pull that worked: remember the user's choice for a short name (podman's cache). */
+void cli_reg_record_alias(struct cli_reg *r);
 /* --platform "os/arch[/variant]" into the three fields (pointing into *keep, a copy). */
 int cli_parse_platform(const char *s, char **keep, const char **os, const char **arch, const char **variant,
 		       struct skiff_err **err);

@@ -603,11 +603,14 @@ static int ensure_image(struct skiff_ctx *ctx, struct ctr_config *cfg, struct sk
 		return -1;
 	if (cli_reg_setup(ctx, &o.reg, &reg, err) < 0)
 		return -1;
+	reg.quiet = o.quiet;
 	cli_reg_pull_opts(&reg, &po);
 	struct progress *pr = progress_new(stderr, o.quiet);
 	po.progress = progress_event;
 	po.progress_ud = pr;
 	int rc = image_pull(ctx->store, cfg->image, &po, &id, &e);
+	if (rc == 0)
+		cli_reg_record_alias(&reg);
 	progress_free(pr);
 	cli_reg_release(&reg);
 	if (rc < 0) {

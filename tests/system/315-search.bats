@@ -84,3 +84,40 @@ $REGISTRY/library/busybox:2"
 	is "$output" "1
 2"
 }
+
+@test "pull: a short name with several candidates is asked on a terminal, and remembered" {
+	skip_if_root "as root the choice is recorded in /var/cache/containers, outside the test's files"
+	local conf=$BATS_TEST_TMPDIR/registries.conf
+	cat >"$conf" <<EOC
+unqualified-search-registries = ["127.0.0.1:1", "$REGISTRY"]
+EOC
+	export CONTAINERS_REGISTRIES_CONF=$conf XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache
+	run timeout 60 "$BATS_TEST_DIRNAME/ptyrun" 'expect:Choose 1-2: ' 'send:2\n' 'expect:Recorded' -- \
+		"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" pull tools/box
+	echo "$output"
+	[ "$status" -eq 0 ] || die "pull on a terminal failed"
+	assert "$output" =~ "1\) 127.0.0.1:1/tools/box" "the candidates are listed"
+	assert "$output" =~ "2\) $REGISTRY/tools/box"
+	grep -q "\"tools/box\" = \"$REGISTRY/tools/box\"" "$XDG_CACHE_HOME/containers/short-name-aliases.conf" ||
+		die "the choice is not in the alias cache"
+	# the next pull uses the alias without asking
+	run_skiff pull tools/box
+	assert "$output" =~ "Resolved \"tools/box\" as an alias \($XDG_CACHE_HOME/containers/short-name-aliases.conf\)"
+	# without a terminal, permissive mode tries the candidates in order
+	rm -f "$XDG_CACHE_HOME/containers/short-name-aliases.conf"
+	run_skiff --separate-stderr pull -q tools/box
+	assert "$output" =~ '^[0-9a-f]{64}$'
+}
+
+@test "pull: progress on a terminal redraws a line per blob; plain lines otherwise" {
+	run timeout 60 "$BATS_TEST_DIRNAME/ptyrun" 'expect:Writing manifest' -- \
+		"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" pull "$REGISTRY/library/busybox:1"
+	echo "$output"
+	[ "$status" -eq 0 ] || die "pull on a terminal failed"
+	assert "$output" =~ $'\e\[K' "lines are redrawn"
+	assert "$output" =~ "Copying blob [0-9a-f]{12} done" "each blob ends done"
+	run_skiff rmi -af
+	run_skiff --separate-stderr pull "$REGISTRY/library/busybox:1"
+	assert "$stderr" =~ "Copying blob sha256:[0-9a-f]{64}" "plain lines name the blob"
+	assert "$stderr" !~ $'\e' "no escape sequences off a terminal"
+}
