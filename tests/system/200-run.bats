@@ -23,8 +23,11 @@ function setup() {
 	run_skiff 127 run --rm "$IMAGE" nosuch$TESTNUM
 	assert "$output" =~ "nosuch$TESTNUM" "names the missing executable: $output"
 	run_skiff 126 run --rm "$IMAGE" /etc
-	run_skiff 125 run --rm "$IMAGE"x$TESTNUM true
+	run_skiff 125 run --rm --pull=never "$IMAGE"x$TESTNUM true
 	assert "$output" =~ "image not known" "unknown image: $output"
+	# as podman, a missing image is pulled first: localhost has no registry here
+	run_skiff 125 run --rm --retry 0 "$IMAGE"x$TESTNUM true
+	assert "$output" =~ "pinging container registry localhost" "the pull's error: $output"
 	run_skiff 125 run --nosuchflag "$IMAGE" true
 	run_skiff ps -a -q
 	is "$output" "" "--rm left nothing behind, even after failures"

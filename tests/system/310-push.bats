@@ -145,8 +145,8 @@ function manifest_of() {
 	assert "$output" =~ "invalid reference format"
 	run_skiff 125 push "$MULTI_ID"
 	assert "$output" =~ "no destination given"
-	run_skiff 125 push --sign-by ABCD localhost/skiff-test/multi "$REGISTRY/x/y:1"
-	assert "$output" =~ "--sign-by"
+	GNUPGHOME=$BATS_TEST_TMPDIR/nokeys run_skiff 125 push --sign-by ABCD localhost/skiff-test/multi "$REGISTRY/x/y:1"
+	assert "$output" =~ 'signing: .*no usable secret key matches "ABCD"' "an unknown signing key"
 	local port=$REGISTRY
 	stop_registry
 	run_skiff 125 push localhost/skiff-test/multi "$port/x/y:1"
