@@ -460,6 +460,8 @@ static CURLcode perform(struct registry_repo *rp, CURL *h, struct reg_req *q, st
 		c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
 		if (q->body_read) {
 			c->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+			/* big reads: fewer callbacks and sends for a layer */
+			c->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
 			c->easy_setopt(h, CURLOPT_READFUNCTION, stream_read);
 			c->easy_setopt(h, CURLOPT_READDATA, q);
 		} else {
