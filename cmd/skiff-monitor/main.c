@@ -57,6 +57,7 @@ static void usage(FILE *f)
 	      "  --log-path FILE          the container log\n"
 	      "  --log-driver DRIVER      k8s-file (default with --log-path) or none\n"
 	      "  --log-size-max BYTES     truncate the log when it would grow past this\n"
+	      "  --log-max-file N         rotate it instead, keeping N files (FILE, FILE.1 ...)\n"
 	      "  --start                  start the container at once (else on a START request)\n"
 	      "  --sync-fd N              write \"ok CTRPID MONPID\" or \"error MSG\" there\n"
 	      "  --oom-file PATH          cgroup file with an oom_kill count (memory.events)\n"
@@ -144,6 +145,7 @@ enum {
 	OPT_LOG_PATH,
 	OPT_LOG_DRIVER,
 	OPT_LOG_SIZE_MAX,
+	OPT_LOG_MAX_FILE,
 	OPT_START,
 	OPT_SYNC_FD,
 	OPT_OOM_FILE,
@@ -185,6 +187,7 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		{"log-path", required_argument, NULL, OPT_LOG_PATH},
 		{"log-driver", required_argument, NULL, OPT_LOG_DRIVER},
 		{"log-size-max", required_argument, NULL, OPT_LOG_SIZE_MAX},
+		{"log-max-file", required_argument, NULL, OPT_LOG_MAX_FILE},
 		{"start", no_argument, NULL, OPT_START},
 		{"sync-fd", required_argument, NULL, OPT_SYNC_FD},
 		{"oom-file", required_argument, NULL, OPT_OOM_FILE},
@@ -252,6 +255,11 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 			if (parse_uint(optarg, INT64_MAX, &v) < 0)
 				return usage_error("invalid --log-size-max \"%s\"", optarg);
 			o->log_size_max = (int64_t)v;
+			break;
+		case OPT_LOG_MAX_FILE:
+			if (parse_uint(optarg, MON_LOG_MAX_FILE_MAX, &v) < 0 || v < 1)
+				return usage_error("invalid --log-max-file \"%s\" (1 to 10000)", optarg);
+			o->log_max_file = (unsigned)v;
 			break;
 		case OPT_START:
 			o->start = true;
@@ -397,6 +405,7 @@ static int spawn_main(struct args *a)
 	so.log_path = a->o.log_path;
 	so.log_driver = a->log_driver;
 	so.log_size_max = a->o.log_size_max;
+	so.log_max_file = a->o.log_max_file;
 	so.oom_file = a->o.oom_file;
 	so.restart = a->restart;
 	so.exit_command = a->o.exit_command;

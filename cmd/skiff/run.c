@@ -192,7 +192,7 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		{"label", 'l', OPT_LIST, &o.labels, "KEY=VALUE", "Set metadata on the container", 0},                    \
 		{"label-file", 0, OPT_LIST, &o.label_file, "FILE", "Read in a line delimited file of labels", 0},        \
 		{"log-driver", 0, OPT_STRING, &o.log_driver, "DRIVER", "Logging driver (k8s-file, json-file, none)", 0}, \
-		{"log-opt", 0, OPT_LIST, &o.log_opt, "OPT", "Logging driver options (max-size=SIZE)", 0},                \
+		{"log-opt", 0, OPT_LIST, &o.log_opt, "OPT", "Logging driver options (max-size=SIZE, max-file=N)", 0},    \
 		{"memory", 'm', OPT_STRING, &o.memory, "LIMIT", "Memory limit (format: <number>[<unit>], e.g. 512m)",    \
 		 0},                                                                                                     \
 		{"memory-reservation", 0, OPT_STRING, &o.memory_reservation, "LIMIT", "Memory soft limit", 0},           \
@@ -516,6 +516,9 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 		const char *s = o.log_opt.v[i];
 		if (!strncmp(s, "max-size=", 9)) {
 			if (ctr_parse_bytes(s + 9, false, &c->log_size_max, err) < 0)
+				return err_wrap(err, "--log-opt");
+		} else if (!strncmp(s, "max-file=", 9)) {
+			if (ctr_parse_log_max_file(s + 9, &c->log_max_file, err) < 0)
 				return err_wrap(err, "--log-opt");
 		} else if (strncmp(s, "path=", 5) && strncmp(s, "tag=", 4)) {
 			return err_makex(err, EINVAL, "invalid --log-opt \"%s\"", s);

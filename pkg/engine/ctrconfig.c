@@ -106,6 +106,53 @@ const char *ctr_restart_name(enum ctr_restart r)
 	return "no";
 }
 
+/* ---- log options ---- */
+
+int ctr_parse_log_max_file(const char *s, unsigned *ret, struct skiff_err **err)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; s && s[i] >= '0' && s[i] <= '9' && i < 8; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (!s || !*s || s[i] || v < 1 || v > CTR_LOG_MAX_FILE_MAX)
+		return ctr_err(err, EINVAL, "invalid max-file \"%.32s\": want a number of files from 1 to %d",
+			       s ? s : "", CTR_LOG_MAX_FILE_MAX);
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* 1048576 -> "1m", 1536 -> "1536" */
+static char *size_string(int64_t v)
+{
+	static const char units[] = {'g', 'm', 'k'};
+
+	for (int i = 0; i < 3; i++) {
+		int64_t m = (int64_t)1 << (10 * (3 - i));
+		if (v >= m && v % m == 0)
+			return xasprintf("%" PRId64 "%c", v / m, units[i]);
+	}
+	return xasprintf("%" PRId64, v);
+}
+
+struct json *ctr_log_config_json(const struct ctr_config *c)
+{
+	struct json *o;
+
+	if (c->log_size_max <= 0 && c->log_max_file < 1)
+		return json_new_null();
+	o = json_new_object();
+	if (c->log_max_file >= 1) {
+		cleanup_free char *s = xasprintf("%u", c->log_max_file);
+		json_object_set_string(o, "max-file", s);
+	}
+	if (c->log_size_max > 0) {
+		cleanup_free char *s = size_string(c->log_size_max);
+		json_object_set_string(o, "max-size", s);
+	}
+	return o;
+}
+
 /* ---- to JSON ---- */
 
 static void set_str(struct json *o, const char *key, const char *s)
@@ -232,6 +279,7 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set(o, "annotations", ctr_map_json(&c->annotations));
 	set_str(o, "log_driver", c->log_driver);
 	json_object_set_int(o, "log_size_max", c->log_size_max);
+	json_object_set_int(o, "log_max_file", c->log_max_file);
 	set_str(o, "runtime", c->runtime);
 	json_object_set(o, "sysctls", ctr_strv_json(&c->sysctls));
 	json_object_set(o, "health_test", ctr_strv_json(&c->health_test));
@@ -492,7 +540,7 @@ static int get_cpus(const struct json *o, struct ctr_config *c, struct skiff_err
 
 static int config_read(const struct json *j, struct ctr_config *c, struct skiff_err **err)
 {
-	int64_t n;
+	int64_t n, max_file = 0;
 	bool present;
 
 	if (get_str(j, "", "id", &c->id, err) < 0 || get_str(j, "", "name", &c->name, err) < 0 ||
@@ -570,8 +618,10 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	if (get_map(j, "labels", &c->labels, err) < 0 || get_map(j, "annotations", &c->annotations, err) < 0 ||
 	    get_str(j, "", "log_driver", &c->log_driver, err) < 0 ||
 	    get_int_range(j, "", "log_size_max", -1, INT64_MAX, &c->log_size_max, NULL, err) < 0 ||
+	    get_int_range(j, "", "log_max_file", 0, CTR_LOG_MAX_FILE_MAX, &max_file, NULL, err) < 0 ||
 	    get_str(j, "", "runtime", &c->runtime, err) < 0 || get_strv(j, "", "sysctls", &c->sysctls, err) < 0)
 		return -1;
+	c->log_max_file = (unsigned)max_file;
 	int64_t retries = c->health_retries;
 	if (get_strv(j, "", "health_test", &c->health_test, err) < 0 ||
 	    get_int_range(j, "", "health_interval", -1, INT64_MAX, &c->health_interval, NULL, err) < 0 ||

@@ -100,6 +100,7 @@ struct ctr_config {
 	struct spec_map annotations; /* --annotation */
 	char *log_driver;	     /* "k8s-file" (default), "none" */
 	int64_t log_size_max;	     /* --log-opt max-size; 0: none */
+	unsigned log_max_file;	     /* --log-opt max-file: > 1 rotates at max-size; 0: not given (1) */
 	char *runtime;		     /* --runtime: NULL for the default */
 	struct strv sysctls;	     /* --sysctl k=v */
 
@@ -142,6 +143,12 @@ int ctr_config_from_json(const struct json *j, struct ctr_config **ret, struct s
 /* ---- flag values (each names the bad value in its error, as podman) ---- */
 /* "512m", "1g", "1024" (bytes), "1.5g"; -1 for "-1" when allow_neg (swap). */
 int ctr_parse_bytes(const char *s, bool allow_neg, int64_t *ret, struct skiff_err **err);
+/* --log-opt max-file=N: 1 to CTR_LOG_MAX_FILE_MAX (as skiff-monitor --log-max-file). */
+#define CTR_LOG_MAX_FILE_MAX 10000
+int ctr_parse_log_max_file(const char *s, unsigned *ret, struct skiff_err **err);
+/* HostConfig.LogConfig.Config as docker shows it: {"max-file": "3", "max-size": "1k"} for the
+ * options given, or null. */
+struct json *ctr_log_config_json(const struct ctr_config *c);
 /* --cpus "1.5" -> 1.5 (> 0, <= number of cpus is NOT checked) */
 int ctr_parse_cpus(const char *s, double *ret, struct skiff_err **err);
 /* --ulimit "nofile=1024:2048", "nproc=512", "core=-1" (unlimited) */

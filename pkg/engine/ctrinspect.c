@@ -251,6 +251,7 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set(hc, "Ulimits", ul);
 	struct json *lc = json_new_object();
 	json_object_set_string(lc, "Type", cfg->log_driver ? cfg->log_driver : "k8s-file");
+	json_object_set(lc, "Config", ctr_log_config_json(cfg));
 	json_object_set_string(lc, "Path", log);
 	json_object_set(hc, "LogConfig", lc);
 	json_object_set_string(hc, "PidMode", cfg->pid_mode && *cfg->pid_mode ? cfg->pid_mode : "private");

@@ -1,4 +1,5 @@
-/* Reading a container's k8s-file log: logs, with --follow, --tail, --since, --until. */
+/* Reading a container's k8s-file log: logs, with --follow, --tail, --since, --until, over
+ * the files of a rotated log (--log-opt max-file) oldest first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 
 #include "pkg/engine/container.h"
 #include "pkg/monitor/client.h"
+#include "pkg/monitor/log.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/strbuf.h"
@@ -99,74 +101,171 @@ static long count_full_lines(const char *buf, size_t len)
 	return n;
 }
 
+/* The log file being followed: the newest one, read up to offset. */
+struct cur_file {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	off_t offset;
+};
+
+/* Append what is left of fd to buf; *offset moves on. */
+static int read_rest(int fd, const char *path, struct strbuf *buf, off_t *offset, struct skiff_err **err)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_make(err, errno, "read log %s", path);
+		}
+		strbuf_add(buf, chunk, (size_t)n);
+		*offset += n;
+	}
+	return 0;
+}
+
+/* A record never spans two files: a file that ended without a newline (a monitor killed
+ * mid-write) must not join its last line to the next file's first. */
+static void end_file(struct strbuf *buf)
+{
+	if (buf->len && buf->buf[buf->len - 1] != '\n')
+		strbuf_addch(buf, '\n');
+}
+
+/* Read files from..n-1 of the set at path onto buf; the newest becomes *cur (its old fd
+ * closed). from == n (nothing newer) leaves *cur alone. */
+static int read_files(const char *path, struct mon_log_files *set, size_t from, struct strbuf *buf,
+		      struct cur_file *cur, struct skiff_err **err)
+{
+	for (size_t i = from; i < set->n; i++) {
+		off_t off = 0;
+		if (read_rest(set->v[i].fd, path, buf, &off, err) < 0)
+			return -1;
+		if (i + 1 < set->n) {
+			end_file(buf);
+			continue;
+		}
+		if (cur->fd >= 0)
+			close(cur->fd);
+		*cur = (struct cur_file){.fd = set->v[i].fd, .dev = set->v[i].dev, .ino = set->v[i].ino, .offset = off};
+		set->v[i].fd = -1;
+	}
+	return 0;
+}
+
+/* After cur was rotated away (path names another file now): what it still holds, then the
+ * files after it, oldest first (all of them if it was dropped meanwhile). */
+static int follow_rotation(const char *path, unsigned max_file, struct strbuf *buf, struct cur_file *cur,
+			   struct skiff_err **err)
+{
+	struct mon_log_files set = {0};
+	ssize_t k;
+	int r;
+
+	if (read_rest(cur->fd, path, buf, &cur->offset, err) < 0)
+		return -1;
+	if (mon_log_files_open(path, max_file, &set, err) < 0)
+		return -1;
+	k = mon_log_files_find(&set, cur->dev, cur->ino);
+	if ((size_t)(k + 1) < set.n)
+		end_file(buf);
+	r = read_files(path, &set, (size_t)(k + 1), buf, cur, err);
+	mon_log_files_close(&set);
+	return r;
+}
+
+/* Has the file at path changed from cur (a rotation, or an outside log-reopen)? A missing
+ * path is a rotation under way (or the container going): wait. */
+static bool rotated(const char *path, const struct cur_file *cur)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	return st.st_dev != cur->dev || st.st_ino != cur->ino;
+}
+
+/* Emit the complete lines of buf (skipping the first skip), keep the rest. */
+static void drain(const struct ctr_logs_opts *o, struct strbuf *buf, long skip)
+{
+	size_t used = 0;
+
+	each_line(o, buf->buf, buf->len, &used, o->name, skip);
+	memmove(buf->buf, buf->buf + used, buf->len - used);
+	strbuf_setlen(buf, buf->len - used);
+}
+
 int ctr_logs(struct engine *e, struct ctr *c, const struct ctr_logs_opts *o, struct skiff_err **err)
 {
 	cleanup_free char *path = ctr_log_path(e, c->row.id);
+	unsigned max_file = c->cfg->log_max_file;
+	struct mon_log_files set = {0};
+	struct cur_file cur = {.fd = -1};
+	cleanup_strbuf struct strbuf buf = STRBUF_INIT;
+	cleanup_close int in = -1;
+	int rc = 0;
+
 	if (c->cfg->log_driver && !strcmp(c->cfg->log_driver, "none"))
 		return err_makex(err, EINVAL, "container %s uses log driver \"none\": it has no logs", c->row.name);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return err_make(err, errno, "open %s", path);
-	struct strbuf buf = STRBUF_INIT;
-	size_t used = 0;
-	off_t offset = 0;
-	if (fd >= 0) {
-		char chunk[65536];
-		ssize_t n;
-		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-			strbuf_add(&buf, chunk, (size_t)n);
-		offset = (off_t)buf.len;
-	}
+	/* every file of a rotated log, oldest first */
+	if (mon_log_files_open(path, max_file, &set, err) < 0)
+		return err_wrap(err, "logs of container %s", c->row.name);
+	rc = read_files(path, &set, 0, &buf, &cur, err);
+	mon_log_files_close(&set);
+	if (rc < 0)
+		goto out;
 	long skip = 0;
 	if (o->tail >= 0) {
 		long total = count_full_lines(buf.buf, buf.len);
 		skip = total > o->tail ? total - o->tail : 0;
 	}
-	each_line(o, buf.buf, buf.len, &used, o->name, skip);
-	memmove(buf.buf, buf.buf + used, buf.len - used);
-	strbuf_setlen(&buf, buf.len - used);
-	if (!o->follow) {
-		strbuf_release(&buf);
-		return 0;
-	}
+	drain(o, &buf, skip);
+	if (!o->follow)
+		goto out;
 	/* follow until the container is no longer running, then drain */
-	cleanup_close int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	cleanup_free char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	if (in >= 0)
-		inotify_add_watch(in, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
-	int rc = 0;
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0) {
+		cleanup_free char *dir = xstrdup(path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		(void)inotify_add_watch(in, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO); /* else: poll */
+	}
 	for (;;) {
-		bool running = false;
 		if (ctr_refresh(e, c, err) < 0) {
 			rc = -1;
 			break;
 		}
 		const char *s = ctr_state_name(c);
-		running = !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping") ||
-			  (!strcmp(s, "created") && c->row.monitor_pid > 0);
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
+		bool running = !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping") ||
+			       (!strcmp(s, "created") && c->row.monitor_pid > 0);
+		if (cur.fd < 0) {
+			/* no log yet when we started */
+			rc = mon_log_files_open(path, max_file, &set, err);
+			if (rc == 0)
+				rc = read_files(path, &set, 0, &buf, &cur, err);
+			mon_log_files_close(&set);
+		} else {
 			struct stat st;
-			if (fstat(fd, &st) == 0 && st.st_size < offset) {
+			if (fstat(cur.fd, &st) == 0 && st.st_size < cur.offset) {
 				/* truncated (log size limit): start over */
-				offset = 0;
-				lseek(fd, 0, SEEK_SET);
+				cur.offset = 0;
+				if (lseek(cur.fd, 0, SEEK_SET) < 0) {
+					rc = err_make(err, errno, "seek log %s", path);
+					break;
+				}
 				strbuf_reset(&buf);
 			}
-			char chunk[65536];
-			ssize_t n;
-			while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-				strbuf_add(&buf, chunk, (size_t)n);
-				offset += n;
-			}
-			each_line(o, buf.buf, buf.len, &used, o->name, 0);
-			memmove(buf.buf, buf.buf + used, buf.len - used);
-			strbuf_setlen(&buf, buf.len - used);
+			rc = read_rest(cur.fd, path, &buf, &cur.offset, err);
+			if (rc == 0 && rotated(path, &cur))
+				rc = follow_rotation(path, max_file, &buf, &cur, err);
 		}
+		if (rc < 0)
+			break;
+		drain(o, &buf, 0);
 		if (!running)
 			break;
 		struct pollfd p = {.fd = in, .events = POLLIN};
@@ -176,8 +275,12 @@ int ctr_logs(struct engine *e, struct ctr *c, const struct ctr_logs_opts *o, str
 			}
 		}
 	}
-	strbuf_release(&buf);
-	return rc;
+out:
+	if (cur.fd >= 0)
+		close(cur.fd);
+	if (rc < 0)
+		return err_wrap(err, "logs of container %s", c->row.name);
+	return 0;
 }
 
 /* "2026-11-22T17:00:00Z", "2026-11-22T17:00:00.5+01:00", "2026-11-22", unix seconds

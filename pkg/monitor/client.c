@@ -133,6 +133,10 @@ int mon_spawn(const struct mon_spawn_opts *o, pid_t *ret_ctr_pid, pid_t *ret_mon
 		strv_push(&argv, "--log-size-max");
 		strv_pushf(&argv, "%" PRId64, o->log_size_max);
 	}
+	if (o->log_max_file > 1) {
+		strv_push(&argv, "--log-max-file");
+		strv_pushf(&argv, "%u", o->log_max_file);
+	}
 	push_opt(&argv, "--oom-file", o->oom_file);
 	push_opt(&argv, "--restart", o->restart);
 	if (o->stop_signal > 0) {

@@ -26,6 +26,7 @@ struct mon_spawn_opts {
 	bool terminal, stdin_open, start;
 	const char *log_path, *log_driver; /* log_driver NULL: k8s-file when log_path is set */
 	int64_t log_size_max;		   /* <= 0: no limit */
+	unsigned log_max_file;		   /* > 1: rotate, keeping this many files */
 	const char *oom_file, *restart, *exit_command;
 	const char *const *exit_command_args; /* NULL-terminated, may be NULL */
 	int stop_signal;		      /* 0: the monitor's default, SIGTERM */

@@ -69,31 +69,125 @@ static int for_each_record(const char *data, size_t len, int (*fn)(void *, bool,
 	return 0;
 }
 
-struct fmt_ctx {
-	struct strbuf *out;
-	struct strbuf ts;
-	enum mon_stream stream;
-	struct mon_log *log; /* writing: flush when the buffer is full */
-	struct skiff_err **err;
-};
+char *mon_log_file_name(const char *path, unsigned i)
+{
+	return i ? xasprintf("%s.%u", path, i) : xstrdup(path);
+}
+
+static bool name_exists(const char *name)
+{
+	struct stat st;
+
+	return lstat(name, &st) == 0 || errno != ENOENT;
+}
+
+/* Make room at PATH.1: shift PATH.1 .. PATH.(g-1) up by one, where g is the first free
+ * slot (or the last one, max_file-1, whose file is dropped). Highest first, so that a
+ * reader sees at most one gap at a time. With max_file 2, PATH.1 is simply dropped. */
+static int shift_rotated(const struct mon_log *l, struct skiff_err **err)
+{
+	unsigned g = 1;
+
+	if (l->max_file == 2) {
+		cleanup_free char *name = mon_log_file_name(l->path, 1);
+		if (unlink(name) < 0 && errno != ENOENT)
+			return err_make(err, errno, "rotate log: remove %s", name);
+		return 0;
+	}
+
+	while (g < l->max_file - 1) {
+		cleanup_free char *name = mon_log_file_name(l->path, g);
+		if (!name_exists(name))
+			break;
+		g++;
+	}
+	for (unsigned i = g; i >= 2; i--) {
+		cleanup_free char *from = mon_log_file_name(l->path, i - 1);
+		cleanup_free char *to = mon_log_file_name(l->path, i);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return err_make(err, errno, "rotate log %s to %s", from, to);
+	}
+	return 0;
+}
+
+/* PATH -> PATH.1 and a new, empty PATH, which l writes from now on. */
+static int log_rotate(struct mon_log *l, struct skiff_err **err)
+{
+	cleanup_free char *tmp = xasprintf("%s.rotate", l->path);
+	cleanup_free char *first = mon_log_file_name(l->path, 1);
+	cleanup_close int fd = -1;
+
+	/* the new file first: a failure here leaves everything as it was */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return err_make(err, errno, "rotate log: create %s", tmp);
+	if (shift_rotated(l, err) < 0)
+		goto fail;
+	/* a link keeps PATH in place until the new file replaces it; where links are not
+	 * allowed, PATH is missing for a moment (readers wait for it) */
+	if (link(l->path, first) < 0 && errno != ENOENT && rename(l->path, first) < 0 && errno != ENOENT) {
+		err_make(err, errno, "rotate log %s to %s", l->path, first);
+		goto fail;
+	}
+	if (rename(tmp, l->path) < 0) {
+		err_make(err, errno, "rotate log: rename %s to %s", tmp, l->path);
+		goto fail;
+	}
+	close(l->fd);
+	l->fd = TAKE_FD(fd);
+	l->size = 0;
+	return 0;
+fail:
+	(void)unlink(tmp);
+	return -1;
+}
 
 static int log_flush(struct mon_log *l, struct skiff_err **err)
 {
+	int r = 0;
+
 	if (!l->buf.len)
 		return 0;
 	if (l->size_max > 0 && l->size + (int64_t)l->buf.len > l->size_max && l->size > 0) {
-		if (ftruncate(l->fd, 0) < 0)
-			return err_make(err, errno, "truncate log %s", l->path);
-		l->size = 0;
+		if (l->max_file > 1) {
+			r = log_rotate(l, err); /* on failure: write on, to the old file */
+		} else {
+			if (ftruncate(l->fd, 0) < 0)
+				return err_make(err, errno, "truncate log %s", l->path);
+			l->size = 0;
+		}
 	}
 	if (write_all(l->fd, l->buf.buf, l->buf.len) < 0) {
 		int saved = errno;
 		strbuf_reset(&l->buf);
+		if (r < 0)
+			return -1;
 		return err_make(err, saved, "write log %s", l->path);
 	}
 	l->size += (int64_t)l->buf.len;
 	strbuf_reset(&l->buf);
-	return 0;
+	return r;
+}
+
+struct fmt_ctx {
+	struct strbuf *out;
+	struct strbuf ts;
+	enum mon_stream stream;
+	struct mon_log *log;	/* writing: flush when the buffer is full */
+	struct skiff_err *fail; /* the first failure; the rest of the chunk is still written */
+};
+
+/* Flush, keeping the first error in c->fail. */
+static void ctx_flush(struct fmt_ctx *c)
+{
+	struct skiff_err *e = NULL;
+
+	if (log_flush(c->log, &e) < 0) {
+		if (!c->fail)
+			c->fail = e;
+		else
+			err_free(e);
+	}
 }
 
 static int add_record(void *p, bool partial, const char *data, size_t len)
@@ -103,7 +197,7 @@ static int add_record(void *p, bool partial, const char *data, size_t len)
 	format_record(c->out, c->ts.buf, c->ts.len, c->stream, partial, data, len);
 	/* With a size limit every record is checked against it on its own. */
 	if (c->log && (c->out->len >= LOG_FLUSH_AT || c->log->size_max > 0))
-		return log_flush(c->log, c->err);
+		ctx_flush(c);
 	return 0;
 }
 
@@ -171,23 +265,33 @@ int mon_log_open(struct mon_log *l, enum mon_log_driver driver, const char *path
 
 int mon_log_write(struct mon_log *l, enum mon_stream stream, const char *data, size_t len, struct skiff_err **err)
 {
-	struct fmt_ctx c = {.out = &l->buf, .ts = STRBUF_INIT, .stream = stream, .log = l, .err = err};
+	struct fmt_ctx c = {.out = &l->buf, .ts = STRBUF_INIT, .stream = stream, .log = l};
 	int64_t now;
 	long gmtoff;
-	int r;
 
 	if (l->driver == MON_LOG_NONE || l->fd < 0 || !len)
 		return 0;
 	now_local(&now, &gmtoff);
 	mon_log_format_time(&c.ts, now, gmtoff);
-	r = for_each_record(data, len, add_record, &c);
+	(void)for_each_record(data, len, add_record, &c);
 	strbuf_release(&c.ts);
-	if (r == 0)
-		r = log_flush(l, err);
+	ctx_flush(&c);
 	strbuf_reset(&l->buf);
 	if (l->buf.alloc > 4 * LOG_FLUSH_AT)
 		strbuf_release(&l->buf); /* keep the monitor small */
-	return r;
+	if (c.fail) {
+		if (err)
+			*err = c.fail;
+		else
+			err_free(c.fail);
+		return -1;
+	}
+	return 0;
+}
+
+void mon_log_set_max_file(struct mon_log *l, unsigned max_file)
+{
+	l->max_file = max_file;
 }
 
 int mon_log_reopen(struct mon_log *l, struct skiff_err **err)
@@ -208,6 +312,128 @@ void mon_log_close(struct mon_log *l)
 	free(l->path);
 	l->path = NULL;
 	strbuf_release(&l->buf);
+}
+
+/* ---- reading a rotated log ---- */
+
+/* Tries before mon_log_files_open() settles for a set with duplicates dropped. */
+#define FILES_TRIES 1000
+
+void mon_log_files_close(struct mon_log_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].fd >= 0)
+			close(f->v[i].fd);
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+ssize_t mon_log_files_find(const struct mon_log_files *f, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].dev == dev && f->v[i].ino == ino)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void files_release(struct mon_log_file *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].fd >= 0)
+			close(v[i].fd);
+}
+
+/* One pass, newest first, into f->v[i] for file i (fd -1: missing); *ret_n files looked at:
+ * it stops after two missing in a row (a rotation leaves at most one gap). */
+static int files_pass(const char *path, unsigned max_file, struct mon_log_file *v, unsigned *ret_n,
+		      struct skiff_err **err)
+{
+	unsigned i, missing = 0;
+
+	for (i = 0; i < max_file && missing < 2; i++) {
+		cleanup_free char *name = mon_log_file_name(path, i);
+		cleanup_close int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+
+		v[i] = (struct mon_log_file){.fd = -1};
+		if (fd < 0 && errno == ENOENT) {
+			missing++;
+			continue;
+		}
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			err_make(err, errno, "open log %s", name);
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			err_makex(err, EINVAL, "log %s is not a regular file", name);
+			goto fail;
+		}
+		missing = 0;
+		v[i] = (struct mon_log_file){.fd = TAKE_FD(fd), .dev = st.st_dev, .ino = st.st_ino};
+	}
+	*ret_n = i;
+	return 0;
+fail:
+	files_release(v, i);
+	return -1;
+}
+
+/* Does every name still name what the pass opened, with no file twice? */
+static bool files_stable(const char *path, const struct mon_log_file *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		cleanup_free char *name = mon_log_file_name(path, i);
+		struct stat st;
+
+		if (stat(name, &st) < 0) {
+			if (errno != ENOENT || v[i].fd >= 0)
+				return false;
+			continue;
+		}
+		if (v[i].fd < 0 || st.st_dev != v[i].dev || st.st_ino != v[i].ino)
+			return false;
+		for (unsigned j = 0; j < i; j++)
+			if (v[j].fd >= 0 && v[j].dev == v[i].dev && v[j].ino == v[i].ino)
+				return false;
+	}
+	return true;
+}
+
+int mon_log_files_open(const char *path, unsigned max_file, struct mon_log_files *ret, struct skiff_err **err)
+{
+	struct mon_log_files f = {0};
+	struct mon_log_file *v;
+	unsigned n = 0;
+
+	if (!path || !*path)
+		return err_makex(err, EINVAL, "log: no path");
+	if (max_file < 1)
+		max_file = 1;
+	v = xcalloc(max_file, sizeof(*v));
+	for (int tries = 0;; tries++) {
+		if (files_pass(path, max_file, v, &n, err) < 0) {
+			free(v);
+			return -1;
+		}
+		if (files_stable(path, v, n) || tries == FILES_TRIES)
+			break;
+		files_release(v, n);
+	}
+	/* oldest first, missing and repeated files left out */
+	f.v = xcalloc(n ? n : 1, sizeof(*f.v));
+	for (unsigned i = n; i-- > 0;) {
+		if (v[i].fd < 0)
+			continue;
+		if (mon_log_files_find(&f, v[i].dev, v[i].ino) >= 0) {
+			close(v[i].fd);
+			continue;
+		}
+		f.v[f.n++] = v[i];
+	}
+	free(v);
+	*ret = f;
+	return 0;
 }
 
 /* ---- parsing ---- */

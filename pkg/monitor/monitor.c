@@ -662,6 +662,7 @@ static int setup(struct monitor *m, struct skiff_err **err)
 		return err_make(err, errno, "remove the old exit record %s/exit", o->dir);
 	if (mon_log_open(&m->log, o->log_driver, o->log_path, o->log_size_max, err) < 0)
 		return -1;
+	mon_log_set_max_file(&m->log, o->log_max_file);
 	if (mon_health_setup(m, err) < 0)
 		return -1;
 	if (o->exec_process && !o->start) {

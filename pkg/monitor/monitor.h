@@ -13,6 +13,8 @@
 #include "vendor-free/err.h"
 
 enum mon_log_driver { MON_LOG_NONE, MON_LOG_K8S_FILE };
+/* The most log files a rotated log keeps (--log-max-file). */
+#define MON_LOG_MAX_FILE_MAX 10000
 
 enum mon_restart_kind { MON_RESTART_NO, MON_RESTART_ON_FAILURE, MON_RESTART_ALWAYS, MON_RESTART_UNLESS_STOPPED };
 
@@ -43,8 +45,9 @@ struct monitor_opts {
 	bool terminal, stdin_open, start;
 	const char *log_path;
 	enum mon_log_driver log_driver;
-	int64_t log_size_max; /* <= 0: no limit */
-	int sync_fd;	      /* -1: none */
+	int64_t log_size_max;  /* <= 0: no limit */
+	unsigned log_max_file; /* > 1: rotate at log_size_max, keeping this many files */
+	int sync_fd;	       /* -1: none */
 	const char *oom_file;
 	struct mon_restart_policy restart;
 	int stop_signal;       /* default SIGTERM */
