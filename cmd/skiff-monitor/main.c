@@ -541,16 +541,22 @@ static int attach_loop(int fd, bool with_stdin)
 			ssize_t n = read(0, buf, sizeof(buf));
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n > 0 && mon_send_stdin(fd, buf, (size_t)n, &err) < 0) {
-				status = fail(err);
-				break;
-			}
-			if (n <= 0) {
+			int k = 0;
+			if (n > 0)
+				k = mon_send_stdin(fd, buf, (size_t)n, &err);
+			else
+				k = mon_close_stdin(fd, &err);
+			if (n <= 0)
 				in_open = false;
-				if (mon_close_stdin(fd, &err) < 0) {
+			if (k < 0) {
+				/* the monitor hung up after the container exited: read what it
+				 * sent before (the exit packet) instead of failing */
+				if (err->status != EPIPE && err->status != ECONNRESET) {
 					status = fail(err);
 					break;
 				}
+				err_clear(&err);
+				in_open = false;
 			}
 		}
 		if (pfd[0].revents) {

@@ -197,8 +197,14 @@ int ctr_attach_dir(struct engine *e, struct ctr *c, const char *dir, bool exec, 
 						}
 					}
 				}
-				if (mon_send_stdin(ctl, buf, keep, err) < 0)
-					goto out;
+				if (mon_send_stdin(ctl, buf, keep, err) < 0) {
+					/* the container is gone and the monitor has hung up: its
+					 * exit packet may still be ahead of the hang-up */
+					if (err_status(*err) != EPIPE && err_status(*err) != ECONNRESET)
+						goto out;
+					err_clear(err);
+					in_open = false;
+				}
 			}
 		}
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {

@@ -166,3 +166,11 @@ function pty() {
 	run_skiff inspect --format '{{.State.ExitCode}}' s$TESTNUM
 	is "$output" "9" "and the container ran to its end"
 }
+
+@test "run -i: a container that exits before reading all its stdin ends with its own status" {
+	for _ in 1 2 3; do
+		run bash -c "yes | timeout 60 \"$SKIFF\" --root \"$SKIFF_TEST_ROOT/root\" --runroot \"$SKIFF_TEST_ROOT/runroot\" run -i --rm \"$IMAGE\" sh -c 'head -1; exit 4'"
+		is "$status" 4 "the container's status, not a broken pipe: $output"
+		is "$output" "y"
+	done
+}
