@@ -416,6 +416,23 @@ static int load_policy(const struct image_pull_opts *o, struct trust_policy **re
 	return -1;
 }
 
+/* An endpoint whose location is "host[:port]/path" holds the repository at that path:
+ * *conn gets the host part (the returned string, which the caller frees) and *path the
+ * path; otherwise the endpoint as it is, and name_path. */
+static char *endpoint_split(const struct registry_endpoint *ep, const char *name_path, struct registry_endpoint *conn,
+			    const char **path)
+{
+	const char *ls = ep->location ? strchr(ep->location, '/') : NULL;
+	*conn = *ep;
+	*path = name_path;
+	if (!ls)
+		return NULL;
+	char *lhost = xstrndup(ep->location, (size_t)(ls - ep->location));
+	conn->location = lhost;
+	*path = ls + 1;
+	return lhost;
+}
+
 static int default_source(const char *domain, const char *path, struct pull_source **ret, size_t *ret_n)
 {
 	struct pull_source *v = xcalloc(1, sizeof(*v));
@@ -465,16 +482,9 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 		for (size_t k = 0; k < src[i].neps; k++) {
 			const struct registry_endpoint *ep = &src[i].eps[k];
 			struct skiff_err *e = NULL;
-			/* location "host[:port]/path": the repository's place on that endpoint */
-			const char *path = name_path;
-			struct registry_endpoint conn = *ep;
-			cleanup_free char *lhost = NULL;
-			const char *ls = ep->location ? strchr(ep->location, '/') : NULL;
-			if (ls) {
-				lhost = xstrndup(ep->location, (size_t)(ls - ep->location));
-				conn.location = lhost;
-				path = ls + 1;
-			}
+			struct registry_endpoint conn;
+			const char *path;
+			cleanup_free char *lhost = endpoint_split(ep, name_path, &conn, &path);
 			if (pull_from(s, r, policy, &conn, src[i].name, path, tagref, by_digest, o, ret_id, &e) == 0) {
 				rc = 0;
 				goto out;
@@ -534,15 +544,10 @@ int image_pull_list_tags(const char *input, const struct image_pull_opts *o, str
 	for (size_t i = 0; i < nsrc && rc < 0; i++) {
 		const char *slash = strchr(src[i].name, '/');
 		for (size_t k = 0; k < src[i].neps && rc < 0; k++) {
-			struct registry_endpoint conn = src[i].eps[k];
-			const char *path = slash ? slash + 1 : src[i].name;
-			cleanup_free char *lhost = NULL;
-			const char *ls = conn.location ? strchr(conn.location, '/') : NULL;
-			if (ls) {
-				lhost = xstrndup(conn.location, (size_t)(ls - conn.location));
-				path = ls + 1;
-				conn.location = lhost;
-			}
+			struct registry_endpoint conn;
+			const char *path;
+			cleanup_free char *lhost =
+				endpoint_split(&src[i].eps[k], slash ? slash + 1 : src[i].name, &conn, &path);
 			struct registry_repo *rp = NULL;
 			struct strv tags = STRV_INIT;
 			if (*err)
