@@ -30,7 +30,8 @@ static struct {
 	long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
 	bool has_stop_timeout_set;
 	struct strv env, env_file, labels, label_file, annotations, volumes, tmpfs, mounts, cap_add, cap_drop,
-		security_opt, ulimits, dns, dns_search, dns_option, add_host, log_opt, sysctl, group_add, attach;
+		security_opt, ulimits, dns, dns_search, dns_option, add_host, log_opt, sysctl, group_add, attach,
+		volumes_from;
 	/* pulling a missing image */
 	struct cli_reg_flags reg;
 	const char *arch, *os, *variant;
@@ -277,6 +278,13 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 0},                                                                                                     \
 		{"uts", 0, OPT_STRING, &o.uts, "MODE", "UTS namespace to use (host, private, container:NAME)", 0},       \
 		{"volume", 'v', OPT_LIST, &o.volumes, "SRC:DST[:OPTS]", "Bind mount a volume into the container", 0},    \
+		{"volumes-from",                                                                                         \
+		 0,                                                                                                      \
+		 OPT_LIST,                                                                                               \
+		 &o.volumes_from,                                                                                        \
+		 "CONTAINER[:ro|rw]",                                                                                    \
+		 "Mount the volumes of the specified container(s)",                                                      \
+		 0},                                                                                                     \
 		{"workdir", 'w', OPT_STRING, &o.workdir, "DIR", "Working directory inside the container", 0},            \
 	{                                                                                                                \
 		0                                                                                                        \
@@ -408,6 +416,8 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 			return -1;
 		c->n_mounts++;
 	}
+	for (size_t i = 0; i < o.volumes_from.len; i++)
+		strv_push(&c->volumes_from, o.volumes_from.v[i]);
 	for (size_t i = 0; i < o.tmpfs.len; i++) {
 		ALLOC_GROW(c->mounts, c->n_mounts + 1, c->alloc_mounts);
 		if (ctr_parse_tmpfs(o.tmpfs.v[i], &c->mounts[c->n_mounts], err) < 0)

@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -104,7 +104,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -140,7 +140,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -340,7 +340,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -411,6 +411,34 @@ function __skiff_info
             echo '--format -f'
             echo ''
             echo 0
+        case 'volume'
+            echo ''
+            echo '-'
+            echo 0
+        case 'volume create'
+            echo '--driver -d --label -l --opt -o'
+            echo '-'
+            echo 0
+        case 'volume exists'
+            echo ''
+            echo '-'
+            echo 0
+        case 'volume inspect'
+            echo '--format -f'
+            echo '- -*'
+            echo 0
+        case 'volume ls'
+            echo '--filter -f --format'
+            echo ''
+            echo 0
+        case 'volume prune'
+            echo '--filter'
+            echo ''
+            echo 0
+        case 'volume rm'
+            echo ''
+            echo '- -*'
+            echo 0
         case 'wait'
             echo '--condition --interval -i'
             echo 'container container*'
@@ -433,6 +461,8 @@ function __skiff_subcommands
             printf '%s\n' 'add' 'annotate' 'create' 'exists' 'inspect' 'push' 'remove' 'rm'
         case 'system'
             printf '%s\n' 'check' 'df' 'events' 'reset'
+        case 'volume'
+            printf '%s\n' 'create' 'exists' 'inspect' 'ls' 'prune' 'rm'
     end
 end
 
@@ -548,7 +578,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -597,6 +627,7 @@ complete -c skiff -n __skiff_at_top -a 'unpause' -d 'Unpause the processes in on
 complete -c skiff -n __skiff_at_top -a 'unshare' -d 'Run a command in a modified user namespace'
 complete -c skiff -n __skiff_at_top -a 'untag' -d 'Remove a name from a local image'
 complete -c skiff -n __skiff_at_top -a 'version' -d 'Display the skiff version information'
+complete -c skiff -n __skiff_at_top -a 'volume' -d 'Manage volumes'
 complete -c skiff -n __skiff_at_top -a 'wait' -d 'Block on one or more containers'
 complete -c skiff -n "__skiff_at_top" -l root -r -F -d 'Path to the root directory in which data, including images, is stored'
 complete -c skiff -n "__skiff_at_top" -l runroot -r -F -d 'Path to the \'run directory\' where all state information is stored'
@@ -669,6 +700,14 @@ complete -c skiff -n "__skiff_at_group 'system'" -a 'check' -d 'Check storage co
 complete -c skiff -n "__skiff_at_group 'system'" -a 'df' -d 'Show skiff disk usage'
 complete -c skiff -n "__skiff_at_group 'system'" -a 'events' -d 'Show skiff events'
 complete -c skiff -n "__skiff_at_group 'system'" -a 'reset' -d 'Reset skiff storage'
+
+# skiff volume
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'create' -d 'Create a new volume'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'exists' -d 'Check if volume exists'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'inspect' -d 'Display detailed information on one or more volumes'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'ls' -d 'List volumes'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'prune' -d 'Remove all unused volumes'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'rm' -d 'Remove one or more volumes'
 
 # skiff attach
 complete -c skiff -n "__skiff_opts_for 'attach'" -l detach-keys -x -d 'Select the key sequence for detaching a container (ctrl-p,ctrl-q)'
@@ -792,6 +831,7 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l user -s u -x -d 'U
 complete -c skiff -n "__skiff_opts_for 'container create'" -l userns -x -d 'User namespace to use (host, keep-id rootless, auto[:size=N] as root)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l uts -x -d 'UTS namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l volume -s v -x -d 'Bind mount a volume into the container'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l volumes-from -x -a '(__skiff_containers)' -d 'Mount the volumes of the specified container(s)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l help -s h -d 'Show help'
 
@@ -960,6 +1000,7 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l user -s u -x -d 'User
 complete -c skiff -n "__skiff_opts_for 'container run'" -l userns -x -d 'User namespace to use (host, keep-id rootless, auto[:size=N] as root)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l uts -x -d 'UTS namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l volume -s v -x -d 'Bind mount a volume into the container'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l volumes-from -x -a '(__skiff_containers)' -d 'Mount the volumes of the specified container(s)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l help -s h -d 'Show help'
 
@@ -1084,6 +1125,7 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l user -s u -x -d 'Username or
 complete -c skiff -n "__skiff_opts_for 'create'" -l userns -x -d 'User namespace to use (host, keep-id rootless, auto[:size=N] as root)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l uts -x -d 'UTS namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l volume -s v -x -d 'Bind mount a volume into the container'
+complete -c skiff -n "__skiff_opts_for 'create'" -l volumes-from -x -a '(__skiff_containers)' -d 'Mount the volumes of the specified container(s)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l help -s h -d 'Show help'
 
@@ -1533,6 +1575,7 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l user -s u -x -d 'Username or UI
 complete -c skiff -n "__skiff_opts_for 'run'" -l userns -x -d 'User namespace to use (host, keep-id rootless, auto[:size=N] as root)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l uts -x -d 'UTS namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l volume -s v -x -d 'Bind mount a volume into the container'
+complete -c skiff -n "__skiff_opts_for 'run'" -l volumes-from -x -a '(__skiff_containers)' -d 'Mount the volumes of the specified container(s)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l workdir -s w -x -a '(__fish_complete_directories)' -d 'Working directory inside the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l help -s h -d 'Show help'
 
@@ -1628,6 +1671,41 @@ complete -c skiff -n "__skiff_opts_for 'untag'" -l help -s h -d 'Show help'
 # skiff version
 complete -c skiff -n "__skiff_opts_for 'version'" -l format -s f -x -d 'Change the output format to JSON or a Go template'
 complete -c skiff -n "__skiff_opts_for 'version'" -l help -s h -d 'Show help'
+
+# skiff volume
+complete -c skiff -n "__skiff_opts_for 'volume'" -l help -s h -d 'Show help'
+
+# skiff volume create
+complete -c skiff -n "__skiff_opts_for 'volume create'" -l driver -s d -x -d 'Volume driver (local)'
+complete -c skiff -n "__skiff_opts_for 'volume create'" -l ignore -d 'Do not fail if the volume already exists'
+complete -c skiff -n "__skiff_opts_for 'volume create'" -l label -s l -x -d 'Set metadata for the volume'
+complete -c skiff -n "__skiff_opts_for 'volume create'" -l opt -s o -x -d 'Set driver options: type=, device=, o= (mounted at first use; root only)'
+complete -c skiff -n "__skiff_opts_for 'volume create'" -l help -s h -d 'Show help'
+
+# skiff volume exists
+complete -c skiff -n "__skiff_opts_for 'volume exists'" -l help -s h -d 'Show help'
+
+# skiff volume inspect
+complete -c skiff -n "__skiff_opts_for 'volume inspect'" -l all -s a -d 'Inspect all volumes'
+complete -c skiff -n "__skiff_opts_for 'volume inspect'" -l format -s f -x -d 'Format volume output using JSON or a Go template'
+complete -c skiff -n "__skiff_opts_for 'volume inspect'" -l help -s h -d 'Show help'
+
+# skiff volume ls
+complete -c skiff -n "__skiff_opts_for 'volume ls'" -l filter -s f -x -d 'Filter volume output (name=, label=, driver=, dangling=, anonymous=)'
+complete -c skiff -n "__skiff_opts_for 'volume ls'" -l format -x -d 'Format volume output using JSON or a Go template'
+complete -c skiff -n "__skiff_opts_for 'volume ls'" -l noheading -s n -d 'Do not print headers'
+complete -c skiff -n "__skiff_opts_for 'volume ls'" -l quiet -s q -d 'Print volume output in quiet mode (names only)'
+complete -c skiff -n "__skiff_opts_for 'volume ls'" -l help -s h -d 'Show help'
+
+# skiff volume prune
+complete -c skiff -n "__skiff_opts_for 'volume prune'" -l filter -x -d 'Provide filter values (label=, label!=)'
+complete -c skiff -n "__skiff_opts_for 'volume prune'" -l force -s f -d 'Do not prompt for confirmation'
+complete -c skiff -n "__skiff_opts_for 'volume prune'" -l help -s h -d 'Show help'
+
+# skiff volume rm
+complete -c skiff -n "__skiff_opts_for 'volume rm'" -l all -s a -d 'Remove all volumes'
+complete -c skiff -n "__skiff_opts_for 'volume rm'" -l force -s f -d 'Remove a volume by force: the containers that use it are removed first'
+complete -c skiff -n "__skiff_opts_for 'volume rm'" -l help -s h -d 'Show help'
 
 # skiff wait
 complete -c skiff -n "__skiff_opts_for 'wait'" -l condition -x -d 'Condition to wait on: created, running, paused, stopped or exited (default)'

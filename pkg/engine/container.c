@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pkg/engine/container.h"
+#include "pkg/engine/volumes.h"
 #include "pkg/events/events.h"
 #include "pkg/image/image.h"
 #include "pkg/monitor/client.h"
@@ -152,6 +153,9 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 	for (size_t i = 0; i < ic->config.labels.len; i++)
 		if (!spec_map_get(&cfg->labels, ic->config.labels.items[i].key))
 			spec_map_set(&cfg->labels, ic->config.labels.items[i].key, ic->config.labels.items[i].value);
+	struct strv vols = STRV_INIT; /* the volumes it uses (volumes.c) */
+	if ((rc = vol_ctr_prepare(e, cfg, ic, &cfg->volumes_from, &vols, err)) < 0)
+		goto out;
 	bool named = cfg->name != NULL;
 	for (int attempt = 0; attempt < 10; attempt++) {
 		if (!named) {
@@ -168,6 +172,23 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 			break;
 		err_clear(err);
 	}
+	if (rc == 0 && (rc = vol_ctr_attach(e, cfg->id, &vols, err)) < 0) {
+		struct skiff_err *e2 = NULL;
+		if (store_container_delete(e->store, cfg->id, &e2) < 0)
+			err_free(e2);
+	}
+	if (rc < 0) {
+		struct skiff_err *e2 = NULL;
+		struct strv anon = STRV_INIT;
+		for (size_t i = 0; i < cfg->n_mounts; i++)
+			if (!strcmp(cfg->mounts[i].type, "volume") && cfg->mounts[i].source &&
+			    strlen(cfg->mounts[i].source) == 64)
+				strv_push(&anon, cfg->mounts[i].source);
+		if (vol_remove_unused(e, &anon, &e2) < 0)
+			err_free(e2);
+		strv_release(&anon);
+	}
+	strv_release(&vols);
 	if (rc == 0)
 		log_event(e, cfg->id, cfg->name, cfg, "create", NULL);
 out:
@@ -388,6 +409,8 @@ static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int
 		.init_path = e->init_path,
 		.host_resolv = "/etc/resolv.conf",
 	};
+	cleanup_free char *voldir = xasprintf("%s/volumes", store_graphroot(e->store));
+	env.volumes_dir = voldir;
 	/* --pid/--ipc/--uts/--network container:ID: that container's namespaces */
 	struct strv nsp = STRV_INIT;
 	const char *modes[SPEC_NS_COUNT_] = {0};
@@ -462,6 +485,8 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	if (store_container_mount_mapped(e->store, c->row.id, mapped ? &map : NULL, &rootfs, err) < 0)
 		return -1;
 	c->row.mounted = true;
+	if (vol_ctr_start(e, c, rootfs, err) < 0)
+		return err_wrap(err, "container %s", c->row.name);
 	cleanup_free char *rundir = ctr_rundir(e, c->row.id);
 	cleanup_free char *parent = xasprintf("%s/containers", e->cfg->runroot);
 	if (mkdir_p_at(AT_FDCWD, parent, 0700, err) < 0)
@@ -814,9 +839,19 @@ int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **e
 	cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0 && rm_rf_at(pfd, c->row.id, err) < 0)
 		return -1;
-	if (store_container_delete(e->store, c->row.id, err) < 0)
+	/* rm -v, and --rm as podman: the anonymous volumes go with it */
+	struct strv anon = STRV_INIT;
+	if ((c->remove_volumes || c->cfg->rm) && vol_ctr_anonymous(e, c->row.id, &anon, err) < 0)
 		return -1;
+	if (store_container_delete(e->store, c->row.id, err) < 0) {
+		strv_release(&anon);
+		return -1;
+	}
+	int vrc = vol_remove_unused(e, &anon, err);
+	strv_release(&anon);
 	ctr_event(e, c, "remove");
+	if (vrc < 0)
+		return err_wrap(err, "container %.12s removed, but not its anonymous volumes", c->row.id);
 	return 0;
 }
 

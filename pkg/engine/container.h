@@ -39,7 +39,8 @@ struct engine {
 struct ctr {
 	struct store_container row;
 	struct ctr_config *cfg;
-	bool removing; /* ctr_remove is under way (ctr_stop leaves --rm to it) */
+	bool removing;	     /* ctr_remove is under way (ctr_stop leaves --rm to it) */
+	bool remove_volumes; /* ctr_remove also removes its anonymous volumes (rm -v; --rm always does) */
 };
 void ctr_release(struct ctr *c);
 

@@ -56,6 +56,7 @@ void ctr_config_free(struct ctr_config *c)
 	free(c->workdir);
 	free(c->user);
 	strv_release(&c->group_add);
+	strv_release(&c->volumes_from);
 	free(c->hostname);
 	for (size_t i = 0; i < c->n_ulimits; i++)
 		free(c->ulimits[i].name);

@@ -19,8 +19,8 @@
 
 /* -v/--volume, --mount, --tmpfs */
 struct ctr_mount {
-	char *type;	     /* "bind", "tmpfs" (named volumes come with the volumes issue) */
-	char *source;	     /* host path for bind; NULL for tmpfs */
+	char *type;   /* "bind", "tmpfs", "volume" */
+	char *source; /* host path for bind; the volume's name (NULL: anonymous, named at create); NULL for tmpfs */
 	char *destination;   /* absolute, cleaned */
 	struct strv options; /* "ro", "rw", "rprivate", "nosuid", "size=64m", "mode=1777", ... */
 };
@@ -68,8 +68,9 @@ struct ctr_config {
 	/* filesystem */
 	struct ctr_mount *mounts;
 	size_t n_mounts, alloc_mounts;
-	bool read_only;	      /* --read-only */
-	bool read_only_tmpfs; /* --read-only-tmpfs (default true): tmpfs on /tmp /var/tmp /run with --read-only */
+	struct strv volumes_from; /* --volumes-from CTR[:ro|rw]: resolved into mounts at create, not stored */
+	bool read_only;		  /* --read-only */
+	bool read_only_tmpfs;	  /* --read-only-tmpfs (default true): tmpfs on /tmp /var/tmp /run with --read-only */
 
 	/* security */
 	bool privileged;
@@ -153,14 +154,14 @@ struct json *ctr_log_config_json(const struct ctr_config *c);
 int ctr_parse_cpus(const char *s, double *ret, struct skiff_err **err);
 /* --ulimit "nofile=1024:2048", "nproc=512", "core=-1" (unlimited) */
 int ctr_parse_ulimit(const char *s, struct ctr_ulimit *ret, struct skiff_err **err);
-/* -v "SRC:DST[:OPTS]", "DST" alone is an anonymous volume (ENOTSUP for now); SRC must be
- * absolute, or "./x" / "../x" resolved against the current directory as podman (named
- * volumes: ENOTSUP until the volumes issue). OPTS: ro,rw,z,Z,
+/* -v "SRC:DST[:OPTS]", "DST" alone is an anonymous volume (type "volume", no source); SRC is
+ * absolute, or "./x" / "../x" resolved against the current directory as podman, or a volume
+ * name (type "volume"; podman's name rule). OPTS: ro,rw,z,Z,
  * [r]shared/[r]slave/[r]private, nosuid, nodev, noexec, suid, dev, exec, U, copy, nocopy. */
 int ctr_parse_volume(const char *s, struct ctr_mount *ret, struct skiff_err **err);
 /* --tmpfs "/run:rw,size=64m,mode=1777" */
 int ctr_parse_tmpfs(const char *s, struct ctr_mount *ret, struct skiff_err **err);
-/* --mount "type=bind,source=/a,destination=/b,ro" (type=bind|tmpfs; src/source,
+/* --mount "type=bind,source=/a,destination=/b,ro" (type=bind|tmpfs|volume (volume-nocopy); src/source,
  * dst/destination/target, ro/readonly[=true|false], bind-propagation=, tmpfs-size=, tmpfs-mode=) */
 int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err);
 /* --restart "no", "on-failure[:N]", "always", "unless-stopped" */
@@ -197,6 +198,8 @@ struct ctr_spec_env {
 	/* --ipc container:<id>: a host path of that container's /dev/shm to bind (NULL: a
 	 * private tmpfs). */
 	const char *ipc_shm_source;
+	/* graphroot/volumes: mounts of type "volume" bind NAME/_data from here */
+	const char *volumes_dir;
 };
 
 /*

@@ -3,6 +3,7 @@
  * names the offending value. */
 #include "pkg/engine/ctrconfig.h"
 #include "pkg/engine/ctrconfig-internal.h"
+#include "pkg/engine/volumes.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -293,8 +294,19 @@ int ctr_parse_volume(const char *s, struct ctr_mount *ret, struct skiff_err **er
 	strv_split(&parts, s, ':');
 	if (parts.len > 3)
 		return ctr_err(err, EINVAL, "invalid volume \"%s\": too many colons (SRC:DST[:OPTIONS])", s);
-	if (parts.len == 1)
-		return ctr_err(err, ENOTSUP, "volume \"%s\": anonymous volumes are not supported yet", s);
+	bool named = false;
+	if (parts.len == 1) {
+		/* an anonymous volume at that path */
+		if (clean_abs(parts.v[0], "destination", s, &dst, err) < 0)
+			return -1;
+		if (strcmp(dst, "/") == 0)
+			return ctr_err(err, EINVAL, "invalid volume \"%s\": cannot mount over /", s);
+		ret->type = xstrdup("volume");
+		ret->source = NULL;
+		ret->destination = TAKE_PTR(dst);
+		ret->options = (struct strv)STRV_INIT;
+		return 0;
+	}
 	if (!*parts.v[0])
 		return ctr_err(err, EINVAL, "invalid volume \"%s\": empty source", s);
 	if (!*parts.v[1])
@@ -309,7 +321,10 @@ int ctr_parse_volume(const char *s, struct ctr_mount *ret, struct skiff_err **er
 		if (clean_abs(abs, "source", s, &src, err) < 0)
 			return -1;
 	} else if (parts.v[0][0] != '/') {
-		return ctr_err(err, ENOTSUP, "volume \"%s\": named volumes are not supported yet", s);
+		if (vol_check_name(parts.v[0], err) < 0)
+			return err_wrap(err, "invalid volume \"%.256s\"", s);
+		src = xstrdup(parts.v[0]);
+		named = true;
 	} else if (clean_abs(parts.v[0], "source", s, &src, err) < 0) {
 		return -1;
 	}
@@ -328,7 +343,7 @@ int ctr_parse_volume(const char *s, struct ctr_mount *ret, struct skiff_err **er
 		if (check_conflicts(&opts, s, err) < 0)
 			return -1;
 	}
-	ret->type = xstrdup("bind");
+	ret->type = xstrdup(named ? "volume" : "bind");
 	ret->source = TAKE_PTR(src);
 	ret->destination = TAKE_PTR(dst);
 	ret->options = opts;
@@ -435,7 +450,7 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 	cleanup_strv struct strv kv = STRV_INIT;
 	cleanup_strv struct strv opts = STRV_INIT;
 	cleanup_free char *type = NULL, *src = NULL, *dst = NULL, *prop = NULL, *size = NULL, *mode = NULL;
-	bool ro = false, seen_ro = false;
+	bool ro = false, seen_ro = false, nocopy = false;
 
 	if (!s || !*s)
 		return ctr_err(err, EINVAL, "invalid mount \"\": empty");
@@ -462,6 +477,14 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 			seen_ro = true;
 			continue;
 		}
+		if (!strcmp(key, "volume-nocopy") || !strcmp(key, "nocopy")) {
+			if (val && !parse_bool_word(val, &nocopy))
+				return ctr_err(err, EINVAL, "invalid mount \"%s\": bad value for %s: \"%s\"", s, key,
+					       val);
+			if (!val)
+				nocopy = true;
+			continue;
+		}
 		if (!strcmp(key, "type"))
 			slot = &type;
 		else if (!strcmp(key, "src") || !strcmp(key, "source"))
@@ -484,7 +507,32 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 	}
 	if (!type)
 		return ctr_err(err, EINVAL, "invalid mount \"%s\": type is required", s);
-	if (!strcmp(type, "volume") || !strcmp(type, "image") || !strcmp(type, "devpts"))
+	if (!strcmp(type, "volume")) {
+		cleanup_free char *d = NULL;
+		if (size || mode || prop)
+			return ctr_err(err, EINVAL, "invalid mount \"%s\": bind or tmpfs options with type=volume", s);
+		if (src && vol_check_name(src, err) < 0)
+			return err_wrap(err, "invalid mount \"%.256s\"", s);
+		if (!dst)
+			return ctr_err(err, EINVAL, "invalid mount \"%s\": destination is required", s);
+		if (clean_abs(dst, "destination", s, &d, err) < 0)
+			return -1;
+		if (strcmp(d, "/") == 0)
+			return ctr_err(err, EINVAL, "invalid mount \"%s\": cannot mount over /", s);
+		if (ro)
+			strv_push(&opts, "ro");
+		if (nocopy)
+			strv_push(&opts, "nocopy");
+		ret->type = TAKE_PTR(type);
+		ret->source = TAKE_PTR(src);
+		ret->destination = TAKE_PTR(d);
+		ret->options = opts;
+		opts = (struct strv)STRV_INIT;
+		return 0;
+	}
+	if (nocopy)
+		return ctr_err(err, EINVAL, "invalid mount \"%s\": volume-nocopy needs type=volume", s);
+	if (!strcmp(type, "image") || !strcmp(type, "devpts"))
 		return ctr_err(err, ENOTSUP, "mount \"%s\": type=%s is not supported yet", s, type);
 	if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0)
 		return ctr_err(err, EINVAL, "invalid mount \"%s\": unknown type \"%s\"", s, type);

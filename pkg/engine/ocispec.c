@@ -667,11 +667,24 @@ static int default_mounts(struct mnt_list *l, const struct ctr_config *c, const 
 	return 0;
 }
 
-static int user_mounts(struct mnt_list *l, const struct ctr_config *c, struct skiff_err **err)
+static int user_mounts(struct mnt_list *l, const struct ctr_config *c, const char *volumes_dir, struct skiff_err **err)
 {
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct ctr_mount *um = &c->mounts[i];
 		struct mnt *m;
+		/* a volume is a bind of its data directory (pkg/engine/volumes.c) */
+		cleanup_free char *vsrc = NULL;
+		struct ctr_mount vm;
+		if (um->type && !strcmp(um->type, "volume")) {
+			if (!um->source || !volumes_dir || strchr(um->source, '/'))
+				return ctr_err(err, EINVAL, "mount %zu: volume \"%s\" without a name or volumes dir", i,
+					       um->source ? um->source : "");
+			vsrc = xasprintf("%s/%s/_data", volumes_dir, um->source);
+			vm = *um;
+			vm.type = (char *)"bind";
+			vm.source = vsrc;
+			um = &vm;
+		}
 
 		if (!um->type || (strcmp(um->type, "bind") != 0 && strcmp(um->type, "tmpfs") != 0))
 			return ctr_err(err, EINVAL, "mount %zu: unsupported type \"%s\"", i, um->type ? um->type : "");
@@ -1201,7 +1214,7 @@ int ctr_oci_spec(const struct ctr_config *c, const struct spec_image_config *img
 		goto out;
 	if (c->privileged)
 		add_privileged_devices(s, &mounts, c, env->rootless);
-	if (user_mounts(&mounts, c, err) < 0)
+	if (user_mounts(&mounts, c, env->volumes_dir, err) < 0)
 		goto out;
 	finish_mounts(s, &mounts, c);
 	if (set_masked(s, c, env, err) < 0 || set_resources(s, c, err) < 0 || set_sysctls(s, c, err) < 0)

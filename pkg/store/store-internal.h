@@ -50,6 +50,9 @@ int store_check_containers(struct store *s, bool repair, const struct strv *bad_
 /* Remove containers whose create or delete was interrupted. */
 int store_recover_containers(struct store *s, struct skiff_err **err);
 
+/* Remove volumes whose create or delete was interrupted. */
+int store_recover_volumes(struct store *s, struct skiff_err **err);
+
 /* Layers GC: delete complete layers that no image references and nobody holds. */
 int store_gc_layers(struct store *s, struct skiff_err **err);
 /* Remove leftovers of killed commands (called with the store lock held exclusively). */

@@ -13,7 +13,7 @@
 #include "vendor-free/lock.h"
 #include "vendor-free/xalloc.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char *const migrations[SCHEMA_VERSION] = {
 	/* 1: images and layers */
@@ -84,6 +84,22 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  source TEXT,"
 	"  PRIMARY KEY (list_id, digest));"
 	"CREATE INDEX manifest_list_instances_image ON manifest_list_instances(image_id);",
+	/* 4: volumes (pkg/store/volumes.c; state: 0 complete, 1 being created, 2 being removed)
+	 * and which container uses which (a volume in use cannot go) */
+	"CREATE TABLE volumes ("
+	"  name TEXT PRIMARY KEY,"
+	"  driver TEXT NOT NULL,"
+	"  options TEXT,"
+	"  labels TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  anonymous INTEGER NOT NULL DEFAULT 0,"
+	"  needs_copy INTEGER NOT NULL DEFAULT 1,"
+	"  state INTEGER NOT NULL);"
+	"CREATE TABLE container_volumes ("
+	"  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+	"  volume TEXT NOT NULL REFERENCES volumes(name),"
+	"  PRIMARY KEY (container_id, volume));"
+	"CREATE INDEX container_volumes_volume ON container_volumes(volume);",
 };
 
 int db_error(struct store *s, struct skiff_err **err, const char *what)
@@ -425,6 +441,9 @@ int store_recover(struct store *s, struct skiff_err **err)
 		return -1;
 	/* 3. containers killed half-created or half-removed */
 	if (store_recover_containers(s, err) < 0)
+		return -1;
+	/* 3b. volumes killed half-created or half-removed */
+	if (store_recover_volumes(s, err) < 0)
 		return -1;
 	/* 4. complete layers no image references (killed before the image commit). Every
 	 * layer directory gets its row before it is renamed into place, so directories

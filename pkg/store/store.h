@@ -226,4 +226,45 @@ int store_usage(struct store *s, struct store_usage *ret, struct skiff_err **err
 int store_reset(const char *graphroot, const char *runroot, struct skiff_err **err);
 int store_image_count(struct store *s, uint64_t *ret, struct skiff_err **err);
 
+/* ---- volumes (volumes.c): graphroot/volumes/NAME/_data ---- */
+
+struct store_volume {
+	char *name;
+	char *driver;	    /* "local" */
+	char *options_json; /* {"type": ..., "device": ..., "o": ...} as given to create, or NULL */
+	char *labels_json;  /* {"k": "v"} or NULL */
+	int64_t created;    /* unix ns */
+	bool anonymous;	    /* made for one container (-v /path, image VOLUME) */
+	bool needs_copy;    /* the image's content at the first mount point is still to be copied in */
+};
+void store_volume_release(struct store_volume *v);
+void store_volumes_free(struct store_volume *v, size_t n);
+/* Insert the row (marked creating), make volumes/NAME/_data, mark it complete. A taken
+ * name is EEXIST "volume with name NAME already exists". */
+int store_volume_create(struct store *s, const struct store_volume *v, struct skiff_err **err);
+/* ENOENT "no such volume NAME". */
+int store_volume_get(struct store *s, const char *name, struct store_volume *ret, struct skiff_err **err);
+/* All complete volumes, by name. */
+int store_volume_list(struct store *s, struct store_volume **ret, size_t *ret_n, struct skiff_err **err);
+/* The ids of the containers that use the volume (sorted). */
+int store_volume_users(struct store *s, const char *name, struct strv *ret, struct skiff_err **err);
+/* The names of the volumes a container uses; anonymous_only: only its anonymous ones. */
+int store_container_volumes(struct store *s, const char *ctr_id, bool anonymous_only, struct strv *ret,
+			    struct skiff_err **err);
+/* Record that container ctr_id uses the volumes (one transaction; ENOENT naming a missing
+ * volume). The reference goes with the container's row. */
+int store_volume_attach(struct store *s, const char *ctr_id, const struct strv *names, struct skiff_err **err);
+/* Mark (in the same transaction that checks no container uses it: EBUSY "volume is being
+ * used by the following container(s): ID..."), remove volumes/NAME (unmounting _data when
+ * something is mounted there), delete the row. */
+int store_volume_delete(struct store *s, const char *name, struct skiff_err **err);
+/* The first mount's copy-up is done (needs_copy false). */
+int store_volume_set_copied(struct store *s, const char *name, struct skiff_err **err);
+/* Copy the tree at srcfd (a directory in a container's rootfs) into the volume's _data,
+ * owners, modes and times included, when _data is still empty; then needs_copy is false. */
+int store_volume_copy_up(struct store *s, const char *name, int srcfd, struct skiff_err **err);
+/* graphroot/volumes/NAME and graphroot/volumes/NAME/_data (caller frees). */
+char *store_volume_dir(struct store *s, const char *name);
+char *store_volume_data(struct store *s, const char *name);
+
 #endif
