@@ -395,6 +395,7 @@ static const struct cli_opt rm_opts[] = {
 
 static int rm_one(struct engine *e, struct ctr *c, const char *as_given, struct skiff_err **err)
 {
+	c->remove_volumes = rm.volumes;
 	if (ctr_remove(e, c, rm.force, err) < 0)
 		return -1;
 	print_given(c, as_given);

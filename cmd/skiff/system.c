@@ -9,6 +9,7 @@
 #include "cmd/skiff/output.h"
 #include "cmd/skiff/ctr-cli.h"
 #include "cmd/skiff/skiff.h"
+#include "pkg/engine/volumes.h"
 #include "pkg/spec/image.h"
 #include "pkg/store/store.h"
 #include "vendor-free/cleanup.h"
@@ -211,17 +212,30 @@ static int df_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 {
 	struct store_usage u;
 	char size[32];
+	uint64_t nvol = 0, vactive = 0, vbytes = 0;
+	struct engine e;
 	if (store_usage(ctx->store, &u, err) < 0)
+		return -1;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int vr = vol_usage(&e, &nvol, &vactive, &vbytes, err);
+	ctr_cli_engine_release(&e);
+	if (vr < 0)
 		return -1;
 	struct json *rows = json_new_array();
 	static const char *const types[] = {"Images", "Containers", "Local Volumes"};
 	for (int i = 0; i < 3; i++) {
 		struct json *r = json_new_object();
-		uint64_t total = i == 0 ? u.images : 0, bytes = i == 0 ? u.images_size : 0;
+		uint64_t total = i == 0	  ? u.images
+				 : i == 2 ? nvol
+					  : 0,
+			 bytes = i == 0	  ? u.images_size
+				 : i == 2 ? vbytes
+					  : 0;
 		json_object_set_string(r, "Type", types[i]);
 		json_object_set_int(r, "Total", (int64_t)total);
 		json_object_set_int(r, "TotalCount", (int64_t)total);
-		json_object_set_int(r, "Active", 0);
+		json_object_set_int(r, "Active", i == 2 ? (int64_t)vactive : 0);
 		human_size_precision((double)bytes, 4, false, size,
 				     sizeof(size)); /* podman: units.HumanSize, "2.029MB" */
 		json_object_set_string(r, "Size", size);

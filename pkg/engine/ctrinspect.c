@@ -149,9 +149,17 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 		const struct ctr_mount *m = &cfg->mounts[i];
 		struct json *mj = json_new_object();
 		json_object_set_string(mj, "Type", m->type);
-		json_object_set_string(mj, "Source", m->source ? m->source : "");
+		if (!strcmp(m->type, "volume") && m->source) {
+			/* podman: the volume's name, and its data directory as the source */
+			char *data = store_volume_data(e->store, m->source);
+			json_object_set_string(mj, "Name", m->source);
+			json_object_set_string(mj, "Source", data ? data : "");
+			free(data);
+		} else {
+			json_object_set_string(mj, "Source", m->source ? m->source : "");
+		}
 		json_object_set_string(mj, "Destination", m->destination);
-		json_object_set_string(mj, "Driver", "");
+		json_object_set_string(mj, "Driver", !strcmp(m->type, "volume") ? "local" : "");
 		json_object_set_string(mj, "Mode", "");
 		json_object_set(mj, "Options", ctr_strv_json(&m->options));
 		json_object_set_bool(mj, "RW", !strv_contains(&m->options, "ro"));

@@ -102,7 +102,7 @@ function setup() {
 	run_skiff run --rm --read-only "$IMAGE" touch /tmp/x
 	run_skiff run --rm --tmpfs /scratch "$IMAGE" sh -c 'touch /scratch/x && grep " /scratch " /proc/mounts'
 	assert "$output" =~ "tmpfs" "--tmpfs"
-	run_skiff 125 run --rm -v relative:/data "$IMAGE" true
+	run_skiff 125 run --rm -v ../relative:/data "$IMAGE" true
 	run_skiff 125 run --rm -v "$d:data" "$IMAGE" true
 	assert "$output" =~ "data" "relative destination named: $output"
 }

@@ -75,7 +75,7 @@ w$TESTNUM" "ls -q by name"
 	is "$output" "1" "MountCount"
 	run_skiff volume ls -q --filter dangling=true
 	is "$output" "" "not dangling"
-	run_skiff container inspect --format '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}}{{end}}' c$TESTNUM
+	run_skiff container inspect --format '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}}{{end}}' c$TESTNUM
 	is "$output" "volume data$TESTNUM /data" "container inspect mounts"
 	run_skiff rm c$TESTNUM
 	run_skiff volume ls -q --filter dangling=true
@@ -103,7 +103,7 @@ w$TESTNUM" "ls -q by name"
 	run_skiff volume ls -q --filter anonymous=true
 	local anon=$output
 	assert "${#anon}" -eq 64 "one anonymous volume with a 64-hex name: $anon"
-	run_skiff container inspect --format '{{range .Mounts}}{{.Source}}{{end}}' a$TESTNUM
+	run_skiff container inspect --format '{{range .Mounts}}{{.Name}}{{end}}' a$TESTNUM
 	is "$output" "$anon" "the container names it"
 	run_skiff rm a$TESTNUM
 	run_skiff volume exists $anon
@@ -148,4 +148,18 @@ w$TESTNUM" "ls -q by name"
 	run_skiff run --rm -v t$TESTNUM:/t "$IMAGE" sh -c 'echo y > /t/f; cat /t/f'
 	is "$output" "y" "tmpfs volume usable"
 	run_skiff volume rm t$TESTNUM
+}
+
+@test "volumes: rm -v removes anonymous volumes; inspect names the volume; system df counts them" {
+	run_skiff run --name a$TESTNUM -v /anon -v named$TESTNUM:/data "$IMAGE" sh -c 'echo x > /data/f'
+	run_skiff inspect --format '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}};{{end}}' a$TESTNUM
+	assert "$output" =~ "volume named$TESTNUM /data;" "a named volume shows its name"
+	run_skiff volume ls -q
+	is "${#lines[@]}" 2 "one anonymous and one named volume"
+	run_skiff system df --format '{{.Type}} {{.Total}}'
+	assert "$output" =~ "Local Volumes 2"
+	run_skiff rm -v a$TESTNUM
+	run_skiff volume ls -q
+	is "$output" "named$TESTNUM" "rm -v removed the anonymous volume only"
+	run_skiff volume rm named$TESTNUM
 }
