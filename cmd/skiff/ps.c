@@ -242,7 +242,10 @@ static int ps_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err
 		status_text(c, !strcmp(ctr_state_name(c), "running") ? ctr_health_status(&e, c) : NULL, st, sizeof(st));
 		json_object_set_string(r, "Status", st);
 		json_object_set_string(r, "State", ctr_state_name(c));
-		json_object_set_string(r, "Ports", "");
+		struct strbuf ports = STRBUF_INIT;
+		net_ports_format(c->cfg->ports, c->cfg->n_ports, &ports);
+		json_object_set_string(r, "Ports", ports.buf);
+		strbuf_release(&ports);
 		json_object_set_string(r, "Names", c->row.name);
 		json_object_set_int(r, "Pid", c->row.pid);
 		json_object_set_int(r, "ExitCode", c->row.exit_code);

@@ -25,7 +25,8 @@ static struct {
 		*memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems, *network, *pid, *ipc, *uts, *userns, *cgroupns,
 		*log_driver, *runtime, *detach_keys, *pull, *platform, *cidfile, *health_cmd, *health_interval,
 		*health_timeout, *health_start_period, *health_on_failure;
-	bool no_healthcheck;
+	bool no_healthcheck, publish_all;
+	struct strv publish;
 	long health_retries;
 	long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
 	bool has_stop_timeout_set;
@@ -206,7 +207,10 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 0},                                                                                                     \
 		{"mount", 0, OPT_LIST, &o.mounts, "MOUNT", "Attach a filesystem mount to the container", 0},             \
 		{"name", 0, OPT_STRING, &o.name, "NAME", "Assign a name to the container", 0},                           \
-		{"network", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", 0},                 \
+		{"network",  0,                                                                                          \
+		 OPT_STRING, &o.network,                                                                                 \
+		 "MODE",     "Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)",     \
+		 0},                                                                                                     \
 		{"net", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", OPT_HIDDEN},            \
 		{"no-healthcheck", 0, OPT_BOOL, &o.no_healthcheck, NULL, "Disable healthchecks on the container", 0},    \
 		{"oom-score-adj",                                                                                        \
@@ -220,6 +224,20 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		{"pids-limit", 0, OPT_INT, &o.pids_limit, "N", "Tune the container's pids limit (-1 unlimited)", 0},     \
 		{"platform", 0, OPT_STRING, &o.platform, "OS/ARCH[/VARIANT]", "Platform of the image to pull", 0},       \
 		{"privileged", 0, OPT_BOOL, &o.privileged, NULL, "Give extended privileges to the container", 0},        \
+		{"publish",                                                                                              \
+		 'p',                                                                                                    \
+		 OPT_LIST,                                                                                               \
+		 &o.publish,                                                                                             \
+		 "[IP:][HOSTPORT:]CTRPORT[/PROTO]",                                                                      \
+		 "Publish a container's port, or a range of ports, to the host",                                         \
+		 0},                                                                                                     \
+		{"publish-all",                                                                                          \
+		 'P',                                                                                                    \
+		 OPT_BOOL,                                                                                               \
+		 &o.publish_all,                                                                                         \
+		 NULL,                                                                                                   \
+		 "Publish all exposed ports to random ports on the host",                                                \
+		 0},                                                                                                     \
 		{"pull", 0, OPT_STRING, &o.pull, "POLICY", "Pull image policy: missing (default), always, never, newer", \
 		 0},                                                                                                     \
 		{"quiet", 'q', OPT_BOOL, &o.quiet, NULL, "Suppress output information when pulling images", 0},          \
@@ -333,7 +351,12 @@ static int ns_mode(struct skiff_ctx *ctx, struct engine *e, const char *flag, co
 		ctr_release(&c);
 		return 0;
 	}
-	if (!strcmp(flag, "network") && (!strcmp(v, "bridge") || !strcmp(v, "slirp4netns") || !strcmp(v, "pasta"))) {
+	if (!strcmp(flag, "network") && (!strcmp(v, "pasta") || !strncmp(v, "pasta:", 6) || !strcmp(v, "slirp4netns") ||
+					 !strncmp(v, "slirp4netns:", 12))) {
+		*ret = xstrdup(v);
+		return 0;
+	}
+	if (!strcmp(flag, "network") && !strcmp(v, "bridge")) {
 		*ret = xstrdup(""); /* networks come with their own issue: a private namespace for now */
 		return 0;
 	}
@@ -488,6 +511,10 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 	    strcmp(o.userns, "auto") && strncmp(o.userns, "auto:", 5))
 		return err_makex(err, ENOTSUP, "--userns=%s is not supported yet (host, keep-id, auto)", o.userns);
 	c->userns_mode = xstrdup(o.userns ? o.userns : "");
+	for (size_t i = 0; i < o.publish.len; i++)
+		if (ctr_parse_publish(o.publish.v[i], c, err) < 0)
+			return -1;
+	c->publish_all = o.publish_all;
 	for (size_t i = 0; i < o.dns.len; i++)
 		strv_push(&c->dns, o.dns.v[i]);
 	for (size_t i = 0; i < o.dns_search.len; i++)

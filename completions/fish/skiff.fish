@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -83,6 +83,10 @@ function __skiff_info
             echo ''
             echo 'container*'
             echo 0
+        case 'container port'
+            echo ''
+            echo 'container -'
+            echo 0
         case 'container pause'
             echo ''
             echo 'container container*'
@@ -104,7 +108,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -140,7 +144,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -311,6 +315,10 @@ function __skiff_info
             echo ''
             echo 'container container*'
             echo 0
+        case 'port'
+            echo ''
+            echo 'container -'
+            echo 0
         case 'ps'
             echo '--filter -f --format --last -n'
             echo ''
@@ -340,7 +348,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -452,7 +460,7 @@ end
 function __skiff_subcommands
     switch $argv[1]
         case 'container'
-            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
+            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'port' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
         case 'healthcheck'
             printf '%s\n' 'run'
         case 'image'
@@ -578,7 +586,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause port ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -606,6 +614,7 @@ complete -c skiff -n __skiff_at_top -a 'logs' -d 'Fetch the logs of one or more 
 complete -c skiff -n __skiff_at_top -a 'manifest' -d 'Manipulate manifest lists and image indexes'
 complete -c skiff -n __skiff_at_top -a 'mount' -d 'Mount a container\'s root filesystem'
 complete -c skiff -n __skiff_at_top -a 'pause' -d 'Pause all the processes in one or more containers'
+complete -c skiff -n __skiff_at_top -a 'port' -d 'List port mappings or a specific mapping for the container'
 complete -c skiff -n __skiff_at_top -a 'ps' -d 'List containers'
 complete -c skiff -n __skiff_at_top -a 'pull' -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_at_top -a 'push' -d 'Push an image to a specified destination'
@@ -653,6 +662,7 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'kill' -d 'Kill one or mo
 complete -c skiff -n "__skiff_at_group 'container'" -a 'logs' -d 'Fetch the logs of one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'ls' -d 'List containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'mount' -d 'Mount a container\'s root filesystem'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'port' -d 'List port mappings or a specific mapping for the container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'pause' -d 'Pause all the processes in one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'prune' -d 'Remove all stopped containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'rename' -d 'Rename an existing container'
@@ -795,13 +805,15 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-reservation
 complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l privileged -d 'Give extended privileges to the container'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l publish -s p -x -d 'Publish a container\'s port, or a range of ports, to the host'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l publish-all -s P -d 'Publish all exposed ports to random ports on the host'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l quiet -s q -d 'Suppress output information when pulling images'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l arch -x -d 'Architecture of the image to pull'
@@ -897,6 +909,10 @@ complete -c skiff -n "__skiff_opts_for 'container ls'" -l help -s h -d 'Show hel
 # skiff container mount
 complete -c skiff -n "__skiff_opts_for 'container mount'" -l help -s h -d 'Show help'
 
+# skiff container port
+complete -c skiff -n "__skiff_opts_for 'container port'" -l all -s a -d 'Display port information for all containers'
+complete -c skiff -n "__skiff_opts_for 'container port'" -l help -s h -d 'Show help'
+
 # skiff container pause
 complete -c skiff -n "__skiff_opts_for 'container pause'" -l all -s a -d 'Act on all running (or paused) containers'
 complete -c skiff -n "__skiff_opts_for 'container pause'" -l help -s h -d 'Show help'
@@ -964,13 +980,15 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-reservation -x
 complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l privileged -d 'Give extended privileges to the container'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l publish -s p -x -d 'Publish a container\'s port, or a range of ports, to the host'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l publish-all -s P -d 'Publish all exposed ports to random ports on the host'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l quiet -s q -d 'Suppress output information when pulling images'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l arch -x -d 'Architecture of the image to pull'
@@ -1089,13 +1107,15 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l memory-reservation -x -d 'Me
 complete -c skiff -n "__skiff_opts_for 'create'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'create'" -l privileged -d 'Give extended privileges to the container'
+complete -c skiff -n "__skiff_opts_for 'create'" -l publish -s p -x -d 'Publish a container\'s port, or a range of ports, to the host'
+complete -c skiff -n "__skiff_opts_for 'create'" -l publish-all -s P -d 'Publish all exposed ports to random ports on the host'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
 complete -c skiff -n "__skiff_opts_for 'create'" -l quiet -s q -d 'Suppress output information when pulling images'
 complete -c skiff -n "__skiff_opts_for 'create'" -l arch -x -d 'Architecture of the image to pull'
@@ -1427,6 +1447,10 @@ complete -c skiff -n "__skiff_opts_for 'mount'" -l help -s h -d 'Show help'
 complete -c skiff -n "__skiff_opts_for 'pause'" -l all -s a -d 'Act on all running (or paused) containers'
 complete -c skiff -n "__skiff_opts_for 'pause'" -l help -s h -d 'Show help'
 
+# skiff port
+complete -c skiff -n "__skiff_opts_for 'port'" -l all -s a -d 'Display port information for all containers'
+complete -c skiff -n "__skiff_opts_for 'port'" -l help -s h -d 'Show help'
+
 # skiff ps
 complete -c skiff -n "__skiff_opts_for 'ps'" -l all -s a -d 'Show all the containers, default is only running containers'
 complete -c skiff -n "__skiff_opts_for 'ps'" -l filter -s f -x -d 'Filter output based on conditions given (status, name, id, label, ancestor, exited, health)'
@@ -1539,13 +1563,15 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l memory-reservation -x -d 'Memor
 complete -c skiff -n "__skiff_opts_for 'run'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (none, host, private)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pids-limit -x -d 'Tune the container\'s pids limit (-1 unlimited)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l platform -x -d 'Platform of the image to pull'
 complete -c skiff -n "__skiff_opts_for 'run'" -l privileged -d 'Give extended privileges to the container'
+complete -c skiff -n "__skiff_opts_for 'run'" -l publish -s p -x -d 'Publish a container\'s port, or a range of ports, to the host'
+complete -c skiff -n "__skiff_opts_for 'run'" -l publish-all -s P -d 'Publish all exposed ports to random ports on the host'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pull -x -d 'Pull image policy: missing (default), always, never, newer'
 complete -c skiff -n "__skiff_opts_for 'run'" -l quiet -s q -d 'Suppress output information when pulling images'
 complete -c skiff -n "__skiff_opts_for 'run'" -l arch -x -d 'Architecture of the image to pull'

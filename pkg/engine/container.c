@@ -17,6 +17,7 @@
 #include "pkg/events/events.h"
 #include "pkg/image/image.h"
 #include "pkg/monitor/client.h"
+#include "pkg/net/net.h"
 #include "pkg/spec/image.h"
 #include "pkg/spec/runtime.h"
 #include "vendor-free/cleanup.h"
@@ -147,6 +148,8 @@ int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err)
 	cfg->image_name = xstrdup(img->names.len ? img->names.v[img->names.len - 1] : img->id);
 	cfg->created = now_ns();
 	ctr_resolve_health(cfg, ic->config.healthcheck);
+	if ((rc = ctr_network_resolve(e, cfg, &ic->config.exposed_ports, err)) < 0)
+		goto out;
 	if (ctr_userns_is_auto(cfg) && (rc = ctr_userns_auto(e, cfg, err)) < 0)
 		goto out;
 	/* the image's labels, unless the user set the same key */
@@ -196,6 +199,49 @@ out:
 		spec_image_config_free(ic);
 	store_image_free(img);
 	return rc;
+}
+
+/* The network's directory (runroot/networks/ID: the pinned netns and its helper). */
+static char *net_dir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/networks/%s", e->cfg->runroot, id);
+}
+
+int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct strv *exposed, struct skiff_err **err)
+{
+	if (cfg->publish_all && ctr_publish_exposed(cfg, exposed, err) < 0)
+		return err_wrap(err, "--publish-all");
+	const char *net = cfg->network ? cfg->network : "";
+	/* A user namespace of its own (keep-id, auto) is made by the runtime before it joins
+	 * the network namespace, which then belongs to another user namespace: not yet. */
+	bool own_userns = cfg->userns_mode && *cfg->userns_mode && strcmp(cfg->userns_mode, "host");
+	if (own_userns && (net_mode_of(net) != NET_NONE_HELPER || cfg->n_ports))
+		return err_makex(err, ENOTSUP, "--userns=%s with pasta, slirp4netns or -p is not supported yet",
+				 cfg->userns_mode);
+	if (!*net && !own_userns && (e->cfg->rootless || cfg->n_ports)) {
+		/* rootless: pasta, else slirp4netns (podman 5's default); as root only for -p until
+		 * bridge networks exist */
+		const char *pick = net_have_helper(NET_PASTA)	      ? "pasta"
+				   : net_have_helper(NET_SLIRP4NETNS) ? "slirp4netns"
+								      : NULL;
+		if (!pick && cfg->n_ports)
+			return err_makex(err, ENOENT, "publishing ports needs pasta (package passt) or slirp4netns");
+		if (pick) {
+			free(cfg->network);
+			cfg->network = xstrdup(pick);
+		}
+	}
+	net = cfg->network ? cfg->network : "";
+	if (net_check_mode(net, err) < 0)
+		return -1;
+	if (cfg->n_ports && net_mode_of(net) == NET_NONE_HELPER) {
+		if (!strcmp(net, "host")) {
+			cfg->n_ports = 0; /* podman discards them: the host's ports are the container's */
+			return 0;
+		}
+		return err_makex(err, EINVAL, "cannot publish ports with --network %s", net);
+	}
+	return net_ports_assign(cfg->ports, cfg->n_ports, err);
 }
 
 static int load_ctr(struct engine *e, struct store_container *row, struct ctr *ret, struct skiff_err **err)
@@ -279,6 +325,17 @@ static bool claim_exit_event(struct engine *e, const char *id)
 	return errno != EEXIST; /* no per-run directory (a reboot): log it */
 }
 
+/* Stop the network helper and unpin the namespace; a failure is not the caller's. */
+static void net_down(struct engine *e, struct ctr *c)
+{
+	if (net_mode_of(c->cfg ? c->cfg->network : NULL) == NET_NONE_HELPER)
+		return;
+	cleanup_free char *dir = net_dir(e, c->row.id);
+	struct skiff_err *e2 = NULL;
+	net_teardown(dir, &e2);
+	err_free(e2);
+}
+
 /* The container has ended: record it, and unmount the rootfs. */
 static int mark_exited(struct engine *e, struct ctr *c, const struct mon_exit *ex, struct skiff_err **err)
 {
@@ -301,6 +358,7 @@ static int mark_exited(struct engine *e, struct ctr *c, const struct mon_exit *e
 			c->row.mounted = false;
 		err_free(e2);
 	}
+	net_down(e, c);
 	if (save(e, c, err) < 0)
 		return -1;
 	if (claim_exit_event(e, c->row.id)) {
@@ -393,7 +451,8 @@ static char *oom_file(const char *id)
 	return NULL;
 }
 
-static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int rundirfd, struct skiff_err **err)
+static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int rundirfd, const char *netns,
+			struct skiff_err **err)
 {
 	struct spec_image_config *ic = NULL;
 	if (load_image_config(e, c->row.image_id, &ic, err) < 0)
@@ -444,12 +503,20 @@ static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int
 		strv_pushf(&nsp, "/proc/%d/ns/%s", opid, nsfile[t]);
 		env.ns_paths[t] = nsp.v[nsp.len - 1];
 	}
+	env.ns_paths[SPEC_NS_NETWORK] = netns ? netns : env.ns_paths[SPEC_NS_NETWORK];
 	struct spec_runtime *spec = NULL;
 	int rc = 0;
 	if (rootfd < 0)
 		rc = err_make(err, errno, "open rootfs %s", rootfs);
 	if (rc == 0)
 		rc = ctr_write_etc_files(rundirfd, c->cfg, env.host_resolv, err);
+	if (rc == 0 && netns) {
+		/* the helper's DNS forwarder (unless --dns) and host.containers.internal */
+		enum net_mode m = net_mode_of(c->cfg->network);
+		char host[46];
+		bool has_host = net_host_address(m, c->cfg->network, host);
+		rc = net_write_etc(rundirfd, c->cfg->dns.len ? NULL : net_dns_server(m), has_host ? host : NULL, err);
+	}
 	if (rc == 0)
 		rc = ctr_oci_spec(c->cfg, ic, &env, &spec, err);
 	if (rc == 0) {
@@ -502,8 +569,22 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	cleanup_close int rfd = openat(pfd, c->row.id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (rfd < 0)
 		return err_make(err, errno, "open %s", rundir);
-	if (write_bundle(e, c, rootfs, rfd, err) < 0)
+	/* pasta/slirp4netns: a pinned namespace with its helper, joined by the spec */
+	cleanup_free char *netns = NULL;
+	if (net_mode_of(c->cfg->network) != NET_NONE_HELPER) {
+		cleanup_free char *ndir = net_dir(e, c->row.id);
+		struct net_setup ns = {.dir = ndir,
+				       .network = c->cfg->network,
+				       .ports = c->cfg->ports,
+				       .n_ports = c->cfg->n_ports,
+				       .as_root = geteuid() == 0};
+		if (net_ports_check_free(c->cfg->ports, c->cfg->n_ports, err) < 0 || net_setup(&ns, &netns, err) < 0)
+			return err_wrap(err, "container %s: network", c->row.name);
+	}
+	if (write_bundle(e, c, rootfs, rfd, netns, err) < 0) {
+		net_down(e, c);
 		return err_wrap(err, "container %s", c->row.name);
+	}
 	if (mapped && ctr_userns_auto_paths(e, c, err) < 0)
 		return err_wrap(err, "container %s", c->row.name);
 	/* the runtime's state of an earlier run whose monitor was killed */
@@ -574,6 +655,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	strv_release(&exit_args);
 	if (rc < 0) {
 		struct skiff_err *e2 = NULL;
+		net_down(e, c);
 		if (store_container_umount(e->store, c->row.id, &e2) == 0)
 			c->row.mounted = false;
 		err_free(e2);
@@ -837,6 +919,7 @@ int ctr_remove(struct engine *e, struct ctr *c, bool force, struct skiff_err **e
 	}
 	cleanup_free char *parent = xasprintf("%s/containers", e->cfg->runroot);
 	cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	net_down(e, c);
 	if (pfd >= 0 && rm_rf_at(pfd, c->row.id, err) < 0)
 		return -1;
 	/* rm -v, and --rm as podman: the anonymous volumes go with it */

@@ -50,6 +50,9 @@ const char *ctr_state_name(const struct ctr *c);
 /* Resolve the image, name the container, create its record and writable layer.
  * Fills cfg->id, name, image_id, image_name, created. */
 int ctr_create(struct engine *e, struct ctr_config *cfg, struct skiff_err **err);
+/* At create: -P's exposed ports, the default network (rootless: pasta, else slirp4netns; as
+ * root only when ports are published), and host ports picked for -p without one. */
+int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct strv *exposed, struct skiff_err **err);
 /* By id, name or id prefix; the state is refreshed from the monitor's record. */
 int ctr_lookup(struct engine *e, const char *ref, struct ctr *ret, struct skiff_err **err);
 /* Every container, newest first, each refreshed. */

@@ -89,6 +89,7 @@ void ctr_config_free(struct ctr_config *c)
 	strv_release(&c->sysctls);
 	strv_release(&c->health_test);
 	free(c->health_on_failure);
+	free(c->ports);
 	free(c);
 }
 
@@ -289,6 +290,15 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set_int(o, "health_start_period", c->health_start_period);
 	json_object_set_int(o, "health_retries", c->health_retries);
 	set_str(o, "health_on_failure", c->health_on_failure);
+	struct json *pa = json_new_array();
+	for (size_t i = 0; i < c->n_ports; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		net_port_string(&c->ports[i], &sb);
+		json_array_append(pa, json_new_string(sb.buf));
+		strbuf_release(&sb);
+	}
+	json_object_set(o, "ports", pa);
+	json_object_set_bool(o, "publish_all", c->publish_all);
 	return o;
 }
 
@@ -640,6 +650,14 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	c->userns_uid = (uint32_t)uu;
 	c->userns_gid = (uint32_t)ug;
 	c->userns_size = (uint32_t)us;
+	struct strv ports = STRV_INIT;
+	int rc = get_strv(j, "", "ports", &ports, err);
+	for (size_t i = 0; rc == 0 && i < ports.len; i++)
+		if (ctr_parse_publish(ports.v[i], c, err) < 0)
+			rc = err_wrap(err, CFG "ports[%zu]", i);
+	strv_release(&ports);
+	if (rc < 0 || get_bool(j, "publish_all", &c->publish_all, err) < 0)
+		return -1;
 	return 0;
 }
 

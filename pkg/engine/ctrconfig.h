@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "pkg/json/json.h"
+#include "pkg/net/net.h"
 #include "pkg/spec/image.h"
 #include "pkg/spec/runtime.h"
 #include "vendor-free/err.h"
@@ -111,6 +112,11 @@ struct ctr_config {
 	int64_t health_interval, health_timeout, health_start_period;
 	unsigned health_retries;
 	char *health_on_failure; /* none (NULL), kill, restart, stop */
+
+	/* published ports (-p, and -P's EXPOSEd ones), host ports picked at create */
+	struct net_port *ports;
+	size_t n_ports, alloc_ports;
+	bool publish_all; /* -P */
 };
 
 /* --userns=auto[:size=N] (userns.c) */
@@ -179,6 +185,13 @@ int ctr_parse_label_file(const char *path, struct spec_map *labels, struct skiff
 /* --add-host "name:ip" or "name1;name2:ip" (ip may be IPv6; "host-gateway" is ENOTSUP for now) */
 int ctr_parse_add_host(const char *s, struct skiff_err **err);
 void ctr_mount_release(struct ctr_mount *m);
+/* -p/--publish into c->ports (net_parse_port's rules). */
+int ctr_parse_publish(const char *s, struct ctr_config *c, struct skiff_err **err);
+/* -P: every port in exposed ("80/tcp", an image's EXPOSE) that no -p publishes, with a host
+ * port to pick. */
+int ctr_publish_exposed(struct ctr_config *c, const struct strv *exposed, struct skiff_err **err);
+/* inspect's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}. */
+struct json *ctr_ports_json(const struct ctr_config *c);
 
 /* A random docker-style name "adjective_surname" (caller frees). */
 char *ctr_random_name(void);

@@ -924,3 +924,62 @@ void ctr_resolve_health(struct ctr_config *c, const struct spec_healthcheck *img
 	if (c->health_retries == CTR_HEALTH_UNSET)
 		c->health_retries = img && img->retries > 0 && img->retries < 1000000 ? (unsigned)img->retries : 3;
 }
+
+/* ---- published ports ---- */
+
+int ctr_parse_publish(const char *s, struct ctr_config *c, struct skiff_err **err)
+{
+	struct net_port p;
+	if (net_parse_port(s, &p, err) < 0)
+		return -1;
+	ALLOC_GROW(c->ports, c->n_ports + 1, c->alloc_ports);
+	c->ports[c->n_ports++] = p;
+	return 0;
+}
+
+int ctr_publish_exposed(struct ctr_config *c, const struct strv *exposed, struct skiff_err **err)
+{
+	for (size_t i = 0; i < exposed->len; i++) {
+		struct net_port p;
+		if (net_parse_expose(exposed->v[i], &p, err) < 0)
+			return -1;
+		for (unsigned k = 0; k < p.range; k++) {
+			unsigned port = p.ctr_port + k;
+			bool taken = false;
+			for (size_t j = 0; !taken && j < c->n_ports; j++)
+				taken = !strcmp(c->ports[j].proto, p.proto) && port >= c->ports[j].ctr_port &&
+					port < (unsigned)c->ports[j].ctr_port + c->ports[j].range;
+			if (taken)
+				continue;
+			struct net_port one = p;
+			one.ctr_port = (uint16_t)port;
+			one.range = 1;
+			ALLOC_GROW(c->ports, c->n_ports + 1, c->alloc_ports);
+			c->ports[c->n_ports++] = one;
+		}
+	}
+	return 0;
+}
+
+struct json *ctr_ports_json(const struct ctr_config *c)
+{
+	struct json *o = json_new_object();
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct net_port *p = &c->ports[i];
+		for (unsigned k = 0; k < p->range; k++) {
+			char key[16], hp[8];
+			snprintf(key, sizeof(key), "%u/%s", p->ctr_port + k, p->proto);
+			snprintf(hp, sizeof(hp), "%u", p->host_port + k);
+			struct json *arr = json_object_get(o, key);
+			if (!arr) {
+				arr = json_new_array();
+				json_object_set(o, key, arr);
+			}
+			struct json *b = json_new_object();
+			json_object_set_string(b, "HostIp", p->host_ip);
+			json_object_set_string(b, "HostPort", hp);
+			json_array_append(arr, b);
+		}
+	}
+	return o;
+}

@@ -168,7 +168,9 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	}
 	json_object_set(j, "Mounts", mounts);
 	json_object_set(j, "Dependencies", json_new_array());
-	json_object_set(j, "NetworkSettings", json_new_object());
+	struct json *ns = json_new_object();
+	json_object_set(ns, "Ports", ctr_ports_json(cfg));
+	json_object_set(j, "NetworkSettings", ns);
 	json_object_set_string(j, "Namespace", "");
 	json_object_set_bool(j, "IsInfra", false);
 

@@ -923,8 +923,9 @@ static int ns_mode(const char *flag, const char *mode, enum spec_ns_type t, cons
 		*path = mode + 3;
 	} else if (t == SPEC_NS_NETWORK) {
 		/* none, bridge, pasta, slirp4netns or a network name: a namespace of its own
-		 * (only lo here; the engine connects it) */
-		*how = NS_NEW;
+		 * (only lo here), or the one the engine made and connected (pkg/net) */
+		*how = env->ns_paths[t] ? NS_JOIN : NS_NEW;
+		*path = env->ns_paths[t];
 	} else if (t == SPEC_NS_IPC && (!strcmp(mode, "none") || !strcmp(mode, "shareable"))) {
 		*how = NS_NEW;
 	} else {
