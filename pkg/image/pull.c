@@ -417,20 +417,20 @@ static int load_policy(const struct image_pull_opts *o, struct trust_policy **re
 }
 
 /* An endpoint whose location is "host[:port]/path" holds the repository at that path:
- * *conn gets the host part (the returned string, which the caller frees) and *path the
- * path; otherwise the endpoint as it is, and name_path. */
-static char *endpoint_split(const struct registry_endpoint *ep, const char *name_path, struct registry_endpoint *conn,
-			    const char **path)
+ * *conn gets the host part (in *keep, which the caller frees) and *path the path;
+ * otherwise the endpoint as it is, and name_path. */
+static void endpoint_split(const struct registry_endpoint *ep, const char *name_path, struct registry_endpoint *conn,
+			   const char **path, char **keep)
 {
 	const char *ls = ep->location ? strchr(ep->location, '/') : NULL;
 	*conn = *ep;
 	*path = name_path;
+	*keep = NULL;
 	if (!ls)
-		return NULL;
-	char *lhost = xstrndup(ep->location, (size_t)(ls - ep->location));
-	conn->location = lhost;
+		return;
+	*keep = xstrndup(ep->location, (size_t)(ls - ep->location));
+	conn->location = *keep;
 	*path = ls + 1;
-	return lhost;
 }
 
 static int default_source(const char *domain, const char *path, struct pull_source **ret, size_t *ret_n)
@@ -484,7 +484,8 @@ int image_pull(struct store *s, const char *input, const struct image_pull_opts 
 			struct skiff_err *e = NULL;
 			struct registry_endpoint conn;
 			const char *path;
-			cleanup_free char *lhost = endpoint_split(ep, name_path, &conn, &path);
+			cleanup_free char *lhost = NULL;
+			endpoint_split(ep, name_path, &conn, &path, &lhost);
 			if (pull_from(s, r, policy, &conn, src[i].name, path, tagref, by_digest, o, ret_id, &e) == 0) {
 				rc = 0;
 				goto out;
