@@ -547,8 +547,8 @@ int image_pull_list_tags(const char *input, const struct image_pull_opts *o, str
 		for (size_t k = 0; k < src[i].neps && rc < 0; k++) {
 			struct registry_endpoint conn;
 			const char *path;
-			cleanup_free char *lhost =
-				endpoint_split(&src[i].eps[k], slash ? slash + 1 : src[i].name, &conn, &path);
+			cleanup_free char *lhost = NULL;
+			endpoint_split(&src[i].eps[k], slash ? slash + 1 : src[i].name, &conn, &path, &lhost);
 			struct registry_repo *rp = NULL;
 			struct strv tags = STRV_INIT;
 			if (*err)
