@@ -24,7 +24,7 @@ static struct {
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *stop_signal, *memory, *memory_swap,
 		*memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems, *network, *pid, *ipc, *uts, *userns, *cgroupns,
 		*log_driver, *runtime, *detach_keys, *pull, *platform, *cidfile, *health_cmd, *health_interval,
-		*health_timeout, *health_start_period, *health_on_failure;
+		*health_timeout, *health_start_period, *health_on_failure, *ip;
 	bool no_healthcheck, publish_all;
 	struct strv publish;
 	long health_retries;
@@ -32,7 +32,7 @@ static struct {
 	bool has_stop_timeout_set;
 	struct strv env, env_file, labels, label_file, annotations, volumes, tmpfs, mounts, cap_add, cap_drop,
 		security_opt, ulimits, dns, dns_search, dns_option, add_host, log_opt, sysctl, group_add, attach,
-		volumes_from;
+		volumes_from, network_alias;
 	/* pulling a missing image */
 	struct cli_reg_flags reg;
 	const char *arch, *os, *variant;
@@ -207,10 +207,22 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 0},                                                                                                     \
 		{"mount", 0, OPT_LIST, &o.mounts, "MOUNT", "Attach a filesystem mount to the container", 0},             \
 		{"name", 0, OPT_STRING, &o.name, "NAME", "Assign a name to the container", 0},                           \
-		{"network",  0,                                                                                          \
-		 OPT_STRING, &o.network,                                                                                 \
-		 "MODE",     "Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)",     \
+		{"network",                                                                                              \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.network,                                                                                             \
+		 "MODE",                                                                                                 \
+		 "Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, "      \
+		 "container:NAME)",                                                                                      \
 		 0},                                                                                                     \
+		{"network-alias",                                                                                        \
+		 0,                                                                                                      \
+		 OPT_LIST,                                                                                               \
+		 &o.network_alias,                                                                                       \
+		 "ALIAS",                                                                                                \
+		 "Add a network-scoped alias for the container",                                                         \
+		 0},                                                                                                     \
+		{"ip", 0, OPT_STRING, &o.ip, "ADDRESS", "Static IPv4 address on the (first) bridge network", 0},         \
 		{"net", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", OPT_HIDDEN},            \
 		{"no-healthcheck", 0, OPT_BOOL, &o.no_healthcheck, NULL, "Disable healthchecks on the container", 0},    \
 		{"oom-score-adj",                                                                                        \
@@ -357,7 +369,11 @@ static int ns_mode(struct skiff_ctx *ctx, struct engine *e, const char *flag, co
 		return 0;
 	}
 	if (!strcmp(flag, "network") && !strcmp(v, "bridge")) {
-		*ret = xstrdup(""); /* networks come with their own issue: a private namespace for now */
+		*ret = xstrdup(""); /* the default: the "podman" network as root */
+		return 0;
+	}
+	if (!strcmp(flag, "network")) {
+		*ret = xstrdup(v); /* network names: the engine checks them */
 		return 0;
 	}
 	return err_makex(err, EINVAL, "invalid value \"%s\" for --%s", v, flag);
@@ -501,6 +517,9 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 		c->has_pids_limit = true;
 		c->pids_limit = o.pids_limit;
 	}
+	for (size_t i = 0; i < o.network_alias.len; i++)
+		strv_push(&c->net_aliases, o.network_alias.v[i]);
+	c->net_ip = dupopt(o.ip);
 	if (ns_mode(ctx, e, "network", o.network, &c->network, err) < 0 ||
 	    ns_mode(ctx, e, "pid", o.pid, &c->pid_mode, err) < 0 ||
 	    ns_mode(ctx, e, "ipc", o.ipc, &c->ipc_mode, err) < 0 ||

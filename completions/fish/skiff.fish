@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -108,7 +108,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -144,7 +144,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -311,6 +311,46 @@ function __skiff_info
             echo ''
             echo 'container*'
             echo 0
+        case 'network'
+            echo ''
+            echo '-'
+            echo 0
+        case 'network connect'
+            echo '--alias'
+            echo '- container'
+            echo 0
+        case 'network create'
+            echo '--driver -d --gateway --ip-range --label --subnet'
+            echo '-'
+            echo 0
+        case 'network disconnect'
+            echo ''
+            echo '- container'
+            echo 0
+        case 'network exists'
+            echo ''
+            echo '-'
+            echo 0
+        case 'network inspect'
+            echo '--format -f'
+            echo '- -*'
+            echo 0
+        case 'network ls'
+            echo '--filter -f --format'
+            echo ''
+            echo 0
+        case 'network prune'
+            echo ''
+            echo ''
+            echo 0
+        case 'network reload'
+            echo ''
+            echo 'container*'
+            echo 0
+        case 'network rm'
+            echo ''
+            echo '- -*'
+            echo 0
         case 'pause'
             echo ''
             echo 'container container*'
@@ -348,7 +388,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -467,6 +507,8 @@ function __skiff_subcommands
             printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'tag' 'untag'
         case 'manifest'
             printf '%s\n' 'add' 'annotate' 'create' 'exists' 'inspect' 'push' 'remove' 'rm'
+        case 'network'
+            printf '%s\n' 'connect' 'create' 'disconnect' 'exists' 'inspect' 'ls' 'prune' 'reload' 'rm'
         case 'system'
             printf '%s\n' 'check' 'df' 'events' 'reset'
         case 'volume'
@@ -586,7 +628,7 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount pause port ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
@@ -613,6 +655,7 @@ complete -c skiff -n __skiff_at_top -a 'logout' -d 'Log out of a container regis
 complete -c skiff -n __skiff_at_top -a 'logs' -d 'Fetch the logs of one or more containers'
 complete -c skiff -n __skiff_at_top -a 'manifest' -d 'Manipulate manifest lists and image indexes'
 complete -c skiff -n __skiff_at_top -a 'mount' -d 'Mount a container\'s root filesystem'
+complete -c skiff -n __skiff_at_top -a 'network' -d 'Manage networks'
 complete -c skiff -n __skiff_at_top -a 'pause' -d 'Pause all the processes in one or more containers'
 complete -c skiff -n __skiff_at_top -a 'port' -d 'List port mappings or a specific mapping for the container'
 complete -c skiff -n __skiff_at_top -a 'ps' -d 'List containers'
@@ -704,6 +747,17 @@ complete -c skiff -n "__skiff_at_group 'manifest'" -a 'inspect' -d 'Display the 
 complete -c skiff -n "__skiff_at_group 'manifest'" -a 'push' -d 'Push a manifest list or image index to a registry'
 complete -c skiff -n "__skiff_at_group 'manifest'" -a 'remove' -d 'Remove an entry from a manifest list or image index'
 complete -c skiff -n "__skiff_at_group 'manifest'" -a 'rm' -d 'Remove manifest list or image index from local storage'
+
+# skiff network
+complete -c skiff -n "__skiff_at_group 'network'" -a 'connect' -d 'Add container to a network'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'create' -d 'Create networks for containers and pods'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'disconnect' -d 'Disconnect a container from a network'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'exists' -d 'Check if network exists'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'inspect' -d 'Inspect network'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'ls' -d 'List networks'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'prune' -d 'Prune unused networks'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'reload' -d 'Reload firewall rules for one or more containers'
+complete -c skiff -n "__skiff_at_group 'network'" -a 'rm' -d 'Remove networks'
 
 # skiff system
 complete -c skiff -n "__skiff_at_group 'system'" -a 'check' -d 'Check storage consistency'
@@ -805,7 +859,9 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-reservation
 complete -c skiff -n "__skiff_opts_for 'container create'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l network-alias -x -d 'Add a network-scoped alias for the container'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -980,7 +1036,9 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-reservation -x
 complete -c skiff -n "__skiff_opts_for 'container run'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l network-alias -x -d 'Add a network-scoped alias for the container'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -1107,7 +1165,9 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l memory-reservation -x -d 'Me
 complete -c skiff -n "__skiff_opts_for 'create'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'create'" -l network-alias -x -d 'Add a network-scoped alias for the container'
+complete -c skiff -n "__skiff_opts_for 'create'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -1443,6 +1503,55 @@ complete -c skiff -n "__skiff_opts_for 'manifest rm'" -l help -s h -d 'Show help
 # skiff mount
 complete -c skiff -n "__skiff_opts_for 'mount'" -l help -s h -d 'Show help'
 
+# skiff network
+complete -c skiff -n "__skiff_opts_for 'network'" -l help -s h -d 'Show help'
+
+# skiff network connect
+complete -c skiff -n "__skiff_opts_for 'network connect'" -l alias -x -d 'Add a network-scoped alias for the container'
+complete -c skiff -n "__skiff_opts_for 'network connect'" -l help -s h -d 'Show help'
+
+# skiff network create
+complete -c skiff -n "__skiff_opts_for 'network create'" -l driver -s d -x -d 'Driver to manage the network (bridge)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l gateway -x -d 'IPv4 gateway for the subnet (default: its first address)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l ignore -d 'Do not fail if the network already exists'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l internal -d 'Restrict external access from this network'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l ip-range -x -d 'Allocate container IPs from this range (inside the subnet)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l ipv6 -d 'Enable IPv6 (a unique local /64 beside the IPv4 subnet)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l label -x -d 'Set metadata on a network'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l subnet -x -d 'IPv4 subnet in CIDR format (default: a free 10.89.N.0/24)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l help -s h -d 'Show help'
+
+# skiff network disconnect
+complete -c skiff -n "__skiff_opts_for 'network disconnect'" -l force -s f -d 'Force the disconnection (accepted for compatibility)'
+complete -c skiff -n "__skiff_opts_for 'network disconnect'" -l help -s h -d 'Show help'
+
+# skiff network exists
+complete -c skiff -n "__skiff_opts_for 'network exists'" -l help -s h -d 'Show help'
+
+# skiff network inspect
+complete -c skiff -n "__skiff_opts_for 'network inspect'" -l format -s f -x -d 'Pretty-print network to JSON or using a Go template'
+complete -c skiff -n "__skiff_opts_for 'network inspect'" -l help -s h -d 'Show help'
+
+# skiff network ls
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l filter -s f -x -d 'Provide filter values (name=, id=, driver=, label=)'
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l format -x -d 'Pretty-print networks using JSON or a Go template'
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l no-trunc -d 'Do not truncate the network ID'
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l noheading -s n -d 'Do not print headers'
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l quiet -s q -d 'Display only network names'
+complete -c skiff -n "__skiff_opts_for 'network ls'" -l help -s h -d 'Show help'
+
+# skiff network prune
+complete -c skiff -n "__skiff_opts_for 'network prune'" -l force -s f -d 'Do not prompt for confirmation'
+complete -c skiff -n "__skiff_opts_for 'network prune'" -l help -s h -d 'Show help'
+
+# skiff network reload
+complete -c skiff -n "__skiff_opts_for 'network reload'" -l all -s a -d 'Reload the network of every container (always done)'
+complete -c skiff -n "__skiff_opts_for 'network reload'" -l help -s h -d 'Show help'
+
+# skiff network rm
+complete -c skiff -n "__skiff_opts_for 'network rm'" -l force -s f -d 'Remove the containers that use the network too'
+complete -c skiff -n "__skiff_opts_for 'network rm'" -l help -s h -d 'Show help'
+
 # skiff pause
 complete -c skiff -n "__skiff_opts_for 'pause'" -l all -s a -d 'Act on all running (or paused) containers'
 complete -c skiff -n "__skiff_opts_for 'pause'" -l help -s h -d 'Show help'
@@ -1563,7 +1672,9 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l memory-reservation -x -d 'Memor
 complete -c skiff -n "__skiff_opts_for 'run'" -l memory-swap -x -d 'Swap limit equal to memory plus swap (-1: unlimited)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l mount -x -d 'Attach a filesystem mount to the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l name -x -d 'Assign a name to the container'
-complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
+complete -c skiff -n "__skiff_opts_for 'run'" -l network-alias -x -d 'Add a network-scoped alias for the container'
+complete -c skiff -n "__skiff_opts_for 'run'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'

@@ -17,6 +17,7 @@
 #include "pkg/events/events.h"
 #include "pkg/image/image.h"
 #include "pkg/monitor/client.h"
+#include "pkg/net/bridge.h"
 #include "pkg/net/net.h"
 #include "pkg/spec/image.h"
 #include "pkg/spec/runtime.h"
@@ -207,6 +208,16 @@ static char *net_dir(struct engine *e, const char *id)
 	return xasprintf("%s/networks/%s", e->cfg->runroot, id);
 }
 
+/* A --network value that names bridge networks ("net1,net2"), not a mode. */
+static bool ctr_network_is_named(const char *v)
+{
+	static const char *const modes[] = {"host", "none", "private", "bridge", "pasta", "slirp4netns"};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(v, modes[i]))
+			return false;
+	return *v && strncmp(v, "ns:", 3) && strncmp(v, "container:", 10) && net_mode_of(v) == NET_NONE_HELPER;
+}
+
 int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct strv *exposed, struct skiff_err **err)
 {
 	if (cfg->publish_all && ctr_publish_exposed(cfg, exposed, err) < 0)
@@ -218,9 +229,14 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 	if (own_userns && (net_mode_of(net) != NET_NONE_HELPER || cfg->n_ports))
 		return err_makex(err, ENOTSUP, "--userns=%s with pasta, slirp4netns or -p is not supported yet",
 				 cfg->userns_mode);
-	if (!*net && !own_userns && (e->cfg->rootless || cfg->n_ports)) {
-		/* rootless: pasta, else slirp4netns (podman 5's default); as root only for -p until
-		 * bridge networks exist */
+	if (!*net && !own_userns && !e->cfg->rootless) {
+		/* rootful: the default bridge network, as podman */
+		free(cfg->network);
+		cfg->network = xstrdup(NET_BRIDGE_MODE);
+		if (!cfg->networks.len)
+			strv_push(&cfg->networks, NET_DEFAULT_NAME);
+	} else if (!*net && !own_userns && (e->cfg->rootless || cfg->n_ports)) {
+		/* rootless: pasta, else slirp4netns (podman 5's default) */
 		const char *pick = net_have_helper(NET_PASTA)	      ? "pasta"
 				   : net_have_helper(NET_SLIRP4NETNS) ? "slirp4netns"
 								      : NULL;
@@ -230,7 +246,38 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 			free(cfg->network);
 			cfg->network = xstrdup(pick);
 		}
+	} else if (*net && ctr_network_is_named(net)) {
+		/* --network NAME[,NAME...]: bridge networks */
+		if (e->cfg->rootless)
+			return err_makex(err, ENOTSUP,
+					 "--network %s: rootless containers cannot join bridge networks yet (use pasta "
+					 "or slirp4netns; network create/ls/inspect/rm work as metadata)",
+					 net);
+		if (own_userns)
+			return err_makex(err, ENOTSUP, "--userns=%s with a bridge network is not supported yet",
+					 cfg->userns_mode);
+		struct strv names = STRV_INIT;
+		strv_split(&names, net, ',');
+		for (size_t i = 0; i < names.len; i++) {
+			struct net_network n;
+			if (net_network_get(store_graphroot(e->store), names.v[i], &n, err) < 0) {
+				strv_release(&names);
+				return err_wrap(err, "--network");
+			}
+			if (!strv_contains(&cfg->networks, n.name))
+				strv_push(&cfg->networks, n.name);
+			net_network_release(&n);
+		}
+		strv_release(&names);
+		free(cfg->network);
+		cfg->network = xstrdup(NET_BRIDGE_MODE);
 	}
+	net = cfg->network ? cfg->network : "";
+	if ((cfg->net_ip || cfg->net_aliases.len) && strcmp(net, NET_BRIDGE_MODE))
+		return err_makex(err, EINVAL, "--ip and --network-alias need a bridge network (not --network %s)",
+				 *net ? net : "private");
+	if (!strcmp(net, NET_BRIDGE_MODE))
+		return net_ports_assign(cfg->ports, cfg->n_ports, err);
 	net = cfg->network ? cfg->network : "";
 	if (net_check_mode(net, err) < 0)
 		return -1;
@@ -328,6 +375,12 @@ static bool claim_exit_event(struct engine *e, const char *id)
 /* Stop the network helper and unpin the namespace; a failure is not the caller's. */
 static void net_down(struct engine *e, struct ctr *c)
 {
+	if (c->cfg && c->cfg->network && !strcmp(c->cfg->network, NET_BRIDGE_MODE)) {
+		struct skiff_err *e3 = NULL;
+		net_bridge_teardown(e->cfg->runroot, c->row.id, &e3);
+		err_free(e3);
+		return;
+	}
 	if (net_mode_of(c->cfg ? c->cfg->network : NULL) == NET_NONE_HELPER)
 		return;
 	cleanup_free char *dir = net_dir(e, c->row.id);
@@ -581,9 +634,31 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 		if (net_ports_check_free(c->cfg->ports, c->cfg->n_ports, err) < 0 || net_setup(&ns, &netns, err) < 0)
 			return err_wrap(err, "container %s: network", c->row.name);
 	}
+	bool bridge = c->cfg->network && !strcmp(c->cfg->network, NET_BRIDGE_MODE);
+	if (bridge) {
+		cleanup_free char *ndir = net_dir(e, c->row.id);
+		netns = xasprintf("%s/netns", ndir); /* made after the bundle */
+	}
 	if (write_bundle(e, c, rootfs, rfd, netns, err) < 0) {
 		net_down(e, c);
 		return err_wrap(err, "container %s", c->row.name);
+	}
+	if (bridge) {
+		cleanup_free char *hosts = xasprintf("%s/hosts", rundir);
+		cleanup_free char *made = NULL;
+		struct net_bridge_setup bs = {.runroot = e->cfg->runroot,
+					      .graphroot = store_graphroot(e->store),
+					      .id = c->row.id,
+					      .name = c->row.name,
+					      .networks = &c->cfg->networks,
+					      .aliases = &c->cfg->net_aliases,
+					      .static_ip = c->cfg->net_ip,
+					      .ports = c->cfg->ports,
+					      .n_ports = c->cfg->n_ports,
+					      .hosts = hosts};
+		if (net_ports_check_free(c->cfg->ports, c->cfg->n_ports, err) < 0 ||
+		    net_bridge_setup(&bs, &made, err) < 0)
+			return err_wrap(err, "container %s: network", c->row.name);
 	}
 	if (mapped && ctr_userns_auto_paths(e, c, err) < 0)
 		return err_wrap(err, "container %s", c->row.name);

@@ -90,6 +90,9 @@ void ctr_config_free(struct ctr_config *c)
 	strv_release(&c->health_test);
 	free(c->health_on_failure);
 	free(c->ports);
+	strv_release(&c->networks);
+	strv_release(&c->net_aliases);
+	free(c->net_ip);
 	free(c);
 }
 
@@ -299,6 +302,9 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	}
 	json_object_set(o, "ports", pa);
 	json_object_set_bool(o, "publish_all", c->publish_all);
+	json_object_set(o, "networks", ctr_strv_json(&c->networks));
+	json_object_set(o, "net_aliases", ctr_strv_json(&c->net_aliases));
+	set_str(o, "net_ip", c->net_ip);
 	return o;
 }
 
@@ -657,6 +663,9 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 			rc = err_wrap(err, CFG "ports[%zu]", i);
 	strv_release(&ports);
 	if (rc < 0 || get_bool(j, "publish_all", &c->publish_all, err) < 0)
+		return -1;
+	if (get_strv(j, "", "networks", &c->networks, err) < 0 ||
+	    get_strv(j, "", "net_aliases", &c->net_aliases, err) < 0 || get_str(j, "", "net_ip", &c->net_ip, err) < 0)
 		return -1;
 	return 0;
 }

@@ -117,6 +117,11 @@ struct ctr_config {
 	struct net_port *ports;
 	size_t n_ports, alloc_ports;
 	bool publish_all; /* -P */
+
+	/* bridge networks (pkg/net/bridge.h), when network is "bridge": their names in order
+	 * (eth0, eth1...), --network-alias, and --ip on the first */
+	struct strv networks, net_aliases;
+	char *net_ip;
 };
 
 /* --userns=auto[:size=N] (userns.c) */

@@ -30,7 +30,7 @@ function fetch() { # URL
 @test "-p: busybox httpd reached with curl on 127.0.0.1; port, ps, inspect" {
 	local port
 	port=$(free_port)
-	run_skiff run -d --name web$TESTNUM --hostname web$TESTNUM -p 127.0.0.1:$port:80 "$IMAGE" sh -c "$HTTPD"
+	run_skiff run -d --network pasta --name web$TESTNUM --hostname web$TESTNUM -p 127.0.0.1:$port:80 "$IMAGE" sh -c "$HTTPD"
 	wait_for fetch "http://127.0.0.1:$port/"
 	run curl -sf -m 5 "http://127.0.0.1:$port/"
 	is "$output" "hello from web$TESTNUM" "page served through the published port"
@@ -53,7 +53,7 @@ function fetch() { # URL
 @test "the helper is gone after stop and rm; the port is free again" {
 	local port pid
 	port=$(free_port)
-	run_skiff run -d --name h$TESTNUM -p 127.0.0.1:$port:80 "$IMAGE" sh -c "$HTTPD"
+	run_skiff run -d --network pasta --name h$TESTNUM -p 127.0.0.1:$port:80 "$IMAGE" sh -c "$HTTPD"
 	wait_for fetch "http://127.0.0.1:$port/"
 	pid=$(helper_pid)
 	assert "$pid" -gt 0 "helper pid recorded"
@@ -85,7 +85,7 @@ function fetch() { # URL
 @test "-p with a range and udp" {
 	local port
 	port=$(free_port)
-	run_skiff run -d --name u$TESTNUM -p 127.0.0.1:$port:9999/udp "$IMAGE" sleep 1000
+	run_skiff run -d --network pasta --name u$TESTNUM -p 127.0.0.1:$port:9999/udp "$IMAGE" sleep 1000
 	run_skiff port u$TESTNUM
 	is "$output" "9999/udp -> 127.0.0.1:$port" "udp port"
 	run_skiff create --name r$TESTNUM -p 127.0.0.1::8000-8002 "$IMAGE" true

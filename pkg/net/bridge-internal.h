@@ -1,0 +1,21 @@
+/* pkg/net: helpers shared by the bridge files (not part of the API). */
+#ifndef SKIFF_NET_BRIDGE_INTERNAL_H
+#define SKIFF_NET_BRIDGE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vendor-free/err.h"
+
+/* "a.b.c.d/len" (len <= 30) -> the network (host order) and the length; -1 when invalid. */
+int net_cidr4(const char *s, uint32_t *ret_net, unsigned *ret_len);
+int net_parse4(const char *s, uint32_t *ret);
+void net_addr4(uint32_t a, char out[16]);
+bool net_in_subnet(uint32_t a, uint32_t net, unsigned len);
+/* Run `ip ARGS... NULL`, inside the namespace file netns when not NULL (the calling thread
+ * joins it for the spawn and returns). The error quotes ip's message. */
+int net_ip(const char *netns, struct skiff_err **err, ...) __attribute__((sentinel));
+/* Apply an nftables script (`nft -f`), atomically. */
+int net_nft_apply(const char *script, struct skiff_err **err);
+
+#endif

@@ -1,0 +1,697 @@
+/* pkg/net: containers on bridge networks: namespace, veths, addresses, firewall, names. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pkg/net/bridge-internal.h"
+#include "pkg/net/bridge.h"
+#include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
+#include "vendor-free/spawn.h"
+#include "vendor-free/xalloc.h"
+
+#define STATE "bridge.json"
+
+/* One lock for every bridge change of this runroot: addresses, bridges, the table. */
+static int lock_bridges(const char *runroot, int *ret_fd, struct skiff_err **err)
+{
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	if (mkdir_p_at(AT_FDCWD, dir, 0700, err) < 0)
+		return -1;
+	cleanup_free char *p = xasprintf("%s/.bridge.lock", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_make(err, errno, "open %s", p);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return err_make(err, e, "lock %s", p);
+		}
+	*ret_fd = fd;
+	return 0;
+}
+
+static char *ctr_dir(const char *runroot, const char *id)
+{
+	return xasprintf("%s/networks/%s", runroot, id);
+}
+
+static int read_state(const char *runroot, const char *id, struct json **ret, struct skiff_err **err)
+{
+	cleanup_free char *dir = ctr_dir(runroot, id);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	if (read_file_at(dfd, STATE, 1 << 20, &buf, &len, err) < 0)
+		return -1;
+	if (json_parse(buf, len, ret, err) < 0)
+		return err_wrap(err, "%s/%s", dir, STATE);
+	return 0;
+}
+
+static int write_state(const char *runroot, const char *id, const struct json *st, struct skiff_err **err)
+{
+	cleanup_free char *dir = ctr_dir(runroot, id);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(st, 0, &sb);
+	int rc = write_file_replace(dfd, STATE, sb.buf, sb.len, 0600, err);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static void write_sysctl(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, v, strlen(v)) < 0) {
+			/* best effort: a read-only /proc/sys shows up as no route later */
+		}
+		close(fd);
+	}
+}
+
+static int make_netns(const char *path, struct skiff_err **err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_make(err, errno, "create %s", path);
+	close(fd);
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_make(err, errno, "fork");
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(errno & 0x7f);
+		/* unprivileged ICMP echo (ping without CAP_NET_RAW), as podman sets it */
+		write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+		if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+			_exit((errno & 0x7f) | 0x80);
+		_exit(0);
+	}
+	int status = 0;
+	if (spawn_wait(pid, &status) < 0)
+		return err_make(err, errno, "wait for the namespace maker");
+	if (status == 0)
+		return 0;
+	if (status & 0x80)
+		return err_make(err, status & 0x7f, "pin the network namespace on %s", path);
+	return err_make(err, status, "create a network namespace");
+}
+
+/* ---- addresses: runroot/ipam/NETWORK/ADDR holds the container id ---- */
+
+static bool owner_alive(const char *runroot, const char *owner)
+{
+	cleanup_free char *d = ctr_dir(runroot, owner);
+	return access(d, F_OK) == 0;
+}
+
+static int ipam_take(const char *runroot, const struct net_network *n, const char *id, const char *want, char out[16],
+		     struct skiff_err **err)
+{
+	cleanup_free char *dir = xasprintf("%s/ipam/%s", runroot, n->name);
+	if (mkdir_p_at(AT_FDCWD, dir, 0700, err) < 0)
+		return -1;
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	uint32_t net, gw = 0, lo, hi, a;
+	unsigned len;
+	if (net_cidr4(n->range[0] ? n->range : n->subnet, &net, &len) < 0)
+		return err_makex(err, EINVAL, "network %s: bad subnet %s", n->name, n->subnet);
+	net_parse4(n->gateway, &gw);
+	lo = net + 1;
+	hi = (net | ~(~0u << (32 - len))) - 1;
+	if (want) {
+		uint32_t snet;
+		unsigned slen;
+		net_cidr4(n->subnet, &snet, &slen);
+		if (net_parse4(want, &a) < 0 || !net_in_subnet(a, snet, slen) || a == gw || a == snet ||
+		    a == (snet | ~(~0u << (32 - slen))))
+			return err_makex(err, EINVAL, "--ip %s is not a free host address of network %s (%s)", want,
+					 n->name, n->subnet);
+		lo = hi = a;
+	}
+	for (a = lo; a <= hi && a >= lo; a++) {
+		if (a == gw)
+			continue;
+		char s[16];
+		net_addr4(a, s);
+		for (int tries = 0; tries < 2; tries++) {
+			int fd = openat(dfd, s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (fd >= 0) {
+				int rc = write_all(fd, id, strlen(id));
+				close(fd);
+				if (rc < 0) {
+					unlinkat(dfd, s, 0);
+					return err_make(err, errno, "record address %s", s);
+				}
+				memcpy(out, s, 16);
+				return 0;
+			}
+			if (errno != EEXIST)
+				return err_make(err, errno, "record address %s/%s", dir, s);
+			/* a container that is gone (a crash) gives its address back */
+			cleanup_free char *owner = NULL;
+			size_t ol = 0;
+			struct skiff_err *e2 = NULL;
+			if (read_file_at(dfd, s, 128, &owner, &ol, &e2) < 0 || !ol || owner_alive(runroot, owner)) {
+				err_free(e2);
+				break;
+			}
+			unlinkat(dfd, s, 0);
+		}
+	}
+	if (want)
+		return err_makex(err, EADDRINUSE, "--ip %s: the address is already in use on network %s", want,
+				 n->name);
+	return err_makex(err, ENOSPC, "network %s: no free address in %s", n->name, n->range[0] ? n->range : n->subnet);
+}
+
+/* Give back every address held by id (on network only, when not NULL). */
+static void ipam_release(const char *runroot, const char *id, const char *network)
+{
+	cleanup_free char *dir = xasprintf("%s/ipam", runroot);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || (network && strcmp(de->d_name, network)))
+			continue;
+		int nfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *nd = nfd >= 0 ? fdopendir(nfd) : NULL;
+		if (!nd) {
+			if (nfd >= 0)
+				close(nfd);
+			continue;
+		}
+		struct dirent *ae;
+		while ((ae = readdir(nd))) {
+			if (ae->d_name[0] == '.')
+				continue;
+			char *owner = NULL;
+			size_t ol = 0;
+			struct skiff_err *e2 = NULL;
+			if (read_file_at(dirfd(nd), ae->d_name, 128, &owner, &ol, &e2) == 0 && !strcmp(owner, id))
+				unlinkat(dirfd(nd), ae->d_name, 0);
+			free(owner);
+			err_free(e2);
+		}
+		closedir(nd);
+	}
+	closedir(d);
+}
+
+/* ---- links ---- */
+
+static int ensure_bridge(const struct net_network *n, struct skiff_err **err)
+{
+	cleanup_free char *sys = xasprintf("/sys/class/net/%s", n->iface);
+	if (access(sys, F_OK) < 0) {
+		struct skiff_err *e2 = NULL;
+		if (net_ip(NULL, &e2, "link", "add", n->iface, "type", "bridge", NULL) < 0) {
+			if (access(sys, F_OK) < 0) { /* not made beside us */
+				*err = e2;
+				return err_wrap(err, "network %s", n->name);
+			}
+			err_free(e2);
+		}
+	}
+	uint32_t net;
+	unsigned len;
+	net_cidr4(n->subnet, &net, &len);
+	cleanup_free char *addr = xasprintf("%s/%u", n->gateway, len);
+	struct skiff_err *e2 = NULL;
+	if (net_ip(NULL, &e2, "addr", "replace", addr, "dev", n->iface, NULL) < 0) {
+		*err = e2;
+		return err_wrap(err, "network %s", n->name);
+	}
+	if (n->ipv6 && n->gateway6[0]) {
+		cleanup_free char *a6 = xasprintf("%s/64", n->gateway6);
+		if (net_ip(NULL, err, "-6", "addr", "replace", a6, "dev", n->iface, "nodad", NULL) < 0)
+			return err_wrap(err, "network %s", n->name);
+	}
+	if (net_ip(NULL, err, "link", "set", n->iface, "up", NULL) < 0)
+		return err_wrap(err, "network %s", n->name);
+	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+	cleanup_free char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", n->iface);
+	write_sysctl(rl, "1");
+	return 0;
+}
+
+/* Attach the namespace to n as ethIDX; the attachment is appended to st's "nets". */
+static int attach(const char *runroot, const char *netns, const char *id, const struct net_network *n, unsigned idx,
+		  const char *want_ip, const struct strv *aliases, struct json *st, struct skiff_err **err)
+{
+	char ip[16];
+	if (ipam_take(runroot, n, id, want_ip, ip, err) < 0)
+		return -1;
+	char veth[IFNAMSIZ], ifname[IFNAMSIZ];
+	snprintf(veth, sizeof(veth), "sk%.10s%u", id, idx);
+	snprintf(ifname, sizeof(ifname), "eth%u", idx);
+	uint32_t net;
+	unsigned len;
+	net_cidr4(n->subnet, &net, &len);
+	struct json *a = json_new_object();
+	json_object_set_string(a, "network", n->name);
+	json_object_set_string(a, "network_id", n->id);
+	json_object_set_string(a, "bridge", n->iface);
+	json_object_set_string(a, "subnet", n->subnet);
+	json_object_set_string(a, "ifname", ifname);
+	json_object_set_string(a, "veth", veth);
+	json_object_set_string(a, "ip", ip);
+	json_object_set_int(a, "prefix", len);
+	json_object_set_string(a, "gateway", n->gateway);
+	json_object_set_bool(a, "internal", n->internal);
+	struct json *al = json_new_array();
+	for (size_t i = 0; aliases && i < aliases->len; i++)
+		json_array_append(al, json_new_string(aliases->v[i]));
+	json_object_set(a, "aliases", al);
+	/* recorded before the links exist: a crash leaves what teardown looks for */
+	struct json *nets = json_object_get(st, "nets");
+	json_array_append(nets, a);
+	if (write_state(runroot, id, st, err) < 0)
+		return -1;
+	struct skiff_err *e2 = NULL;
+	net_ip(NULL, &e2, "link", "del", veth, NULL); /* a leftover of a crash */
+	err_free(e2);
+	cleanup_free char *addr = xasprintf("%s/%u", ip, len);
+	if (ensure_bridge(n, err) < 0 ||
+	    net_ip(NULL, err, "link", "add", veth, "type", "veth", "peer", "name", ifname, "netns", netns, NULL) < 0 ||
+	    net_ip(NULL, err, "link", "set", veth, "master", n->iface, "up", NULL) < 0 ||
+	    net_ip(netns, err, "addr", "add", addr, "dev", ifname, NULL) < 0 ||
+	    net_ip(netns, err, "link", "set", ifname, "up", NULL) < 0 ||
+	    net_ip(netns, err, "link", "set", "lo", "up", NULL) < 0)
+		return err_wrap(err, "network %s", n->name);
+	if (n->ipv6 && n->subnet6[0]) {
+		char suffix[16];
+		snprintf(suffix, sizeof(suffix), "%x", (unsigned)(net_parse4(ip, &net) == 0 ? net & 0xffff : 2));
+		char pfx[50];
+		snprintf(pfx, sizeof(pfx), "%s", n->subnet6);
+		char *cc = strstr(pfx, "::/");
+		if (cc) {
+			*cc = '\0';
+			cleanup_free char *a6 = xasprintf("%s::%s/64", pfx, suffix);
+			json_object_set_string(a, "ip6", a6);
+			if (net_ip(netns, err, "-6", "addr", "add", a6, "dev", ifname, "nodad", NULL) < 0)
+				return err_wrap(err, "network %s", n->name);
+		}
+	}
+	/* the first non-internal network gives the default route */
+	if (!n->internal && !json_is(json_object_get(st, "default_via"), JSON_STRING)) {
+		if (net_ip(netns, err, "route", "add", "default", "via", n->gateway, "dev", ifname, NULL) < 0)
+			return err_wrap(err, "network %s", n->name);
+		json_object_set_string(st, "default_via", n->name);
+		if (n->ipv6 && n->gateway6[0]) {
+			struct skiff_err *e3 = NULL;
+			net_ip(netns, &e3, "-6", "route", "add", "default", "via", n->gateway6, "dev", ifname, NULL);
+			err_free(e3);
+		}
+	}
+	return write_state(runroot, id, st, err);
+}
+
+/* ---- firewall and names, from every bridge.json ---- */
+
+static void load_states(const char *runroot, struct json ***ret, size_t *ret_n)
+{
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	struct json **v = NULL;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		struct json *j = NULL;
+		struct skiff_err *e2 = NULL;
+		if (read_state(runroot, de->d_name, &j, &e2) < 0) {
+			err_free(e2);
+			continue;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = j;
+	}
+	if (d)
+		closedir(d);
+	*ret = v;
+	*ret_n = n;
+}
+
+static void nft_ports(struct strbuf *sb, const struct json *st)
+{
+	struct json *ports = json_object_get(st, "ports");
+	struct json *nets = json_object_get(st, "nets");
+	const char *ip = json_array_len(nets) ? json_object_get_string(json_array_get(nets, 0), "ip") : NULL;
+	for (size_t i = 0; ip && i < json_array_len(ports); i++) {
+		struct net_port p;
+		struct skiff_err *e2 = NULL;
+		if (net_parse_port(json_string(json_array_get(ports, i)), &p, &e2) < 0) {
+			err_free(e2);
+			continue;
+		}
+		if (strchr(p.host_ip, ':'))
+			continue; /* IPv6 host addresses: not yet */
+		strbuf_addstr(sb, "\tadd rule inet skiff ports ");
+		if (p.host_ip[0] && strcmp(p.host_ip, "0.0.0.0"))
+			strbuf_addf(sb, "ip daddr %s ", p.host_ip);
+		else
+			strbuf_addstr(sb, "meta nfproto ipv4 ");
+		if (p.range > 1)
+			strbuf_addf(sb, "%s dport %u-%u dnat ip to %s:%u-%u\n", p.proto, p.host_port,
+				    p.host_port + p.range - 1, ip, p.ctr_port, p.ctr_port + p.range - 1);
+		else
+			strbuf_addf(sb, "%s dport %u dnat ip to %s:%u\n", p.proto, p.host_port, ip, p.ctr_port);
+	}
+}
+
+static void build_ruleset(struct json **v, size_t n, struct strbuf *sb)
+{
+	strbuf_addstr(sb, "table inet skiff\ndelete table inet skiff\n"
+			  "table inet skiff {\n"
+			  "\tchain ports { }\n"
+			  "\tchain prerouting { type nat hook prerouting priority dstnat; policy accept; fib daddr "
+			  "type local jump ports; }\n"
+			  "\tchain output { type nat hook output priority -100; policy accept; fib daddr type local "
+			  "jump ports; }\n"
+			  "\tchain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+			  "\tchain forward { type filter hook forward priority filter; policy accept; }\n"
+			  "}\n");
+	struct strv seen = STRV_INIT;
+	for (size_t i = 0; i < n; i++) {
+		struct json *nets = json_object_get(v[i], "nets");
+		for (size_t k = 0; k < json_array_len(nets); k++) {
+			const struct json *a = json_array_get(nets, k);
+			const char *br = json_object_get_string(a, "bridge"),
+				   *sub = json_object_get_string(a, "subnet");
+			struct json *in = json_object_get(a, "internal");
+			if (!br || !sub || strv_contains(&seen, br))
+				continue;
+			strv_push(&seen, br);
+			if (json_is(in, JSON_BOOL) && in->u.b) {
+				strbuf_addf(sb,
+					    "add rule inet skiff forward iifname \"%s\" oifname != \"%s\" drop\n"
+					    "add rule inet skiff forward oifname \"%s\" iifname != \"%s\" drop\n",
+					    br, br, br, br);
+				continue;
+			}
+			strbuf_addf(sb,
+				    "add rule inet skiff postrouting ip saddr %s ip daddr != %s masquerade\n"
+				    "add rule inet skiff postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n",
+				    sub, sub, br);
+		}
+		struct strbuf p = STRBUF_INIT;
+		nft_ports(&p, v[i]);
+		for (char *line = p.buf; *line;) {
+			char *nl = strchr(line, '\n');
+			strbuf_add(sb, line + 1, (size_t)(nl - line)); /* without the tab */
+			line = nl + 1;
+		}
+		strbuf_release(&p);
+	}
+	strv_release(&seen);
+}
+
+/* Rewrite the hosts file of each container in place: its base plus its peers. */
+static void write_hosts(struct json **v, size_t n, size_t self)
+{
+	const char *hosts = json_object_get_string(v[self], "hosts");
+	const char *base = json_object_get_string(v[self], "hosts_base");
+	if (!hosts || !base)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, base);
+	if (sb.len && sb.buf[sb.len - 1] != '\n')
+		strbuf_addch(&sb, '\n');
+	struct json *mine = json_object_get(v[self], "nets");
+	for (size_t i = 0; i < n; i++) {
+		struct json *theirs = json_object_get(v[i], "nets");
+		for (size_t k = 0; k < json_array_len(theirs); k++) {
+			const struct json *a = json_array_get(theirs, k);
+			const char *net = json_object_get_string(a, "network"), *ip = json_object_get_string(a, "ip");
+			bool shared = false;
+			for (size_t m = 0; !shared && m < json_array_len(mine); m++)
+				shared = !strcmp(json_object_get_string(json_array_get(mine, m), "network") ?: "",
+						 net ? net : "-");
+			if (!shared || !ip)
+				continue;
+			const char *name = json_object_get_string(v[i], "name");
+			strbuf_addf(&sb, "%s\t%s", ip, name ? name : "");
+			const char *id = json_object_get_string(v[i], "id");
+			if (id)
+				strbuf_addf(&sb, " %.12s", id);
+			struct json *al = json_object_get(a, "aliases");
+			for (size_t x = 0; x < json_array_len(al); x++)
+				strbuf_addf(&sb, " %s", json_string(json_array_get(al, x)) ?: "");
+			strbuf_addch(&sb, '\n');
+		}
+	}
+	/* in place: the file is bind-mounted, a rename would not be seen */
+	int fd = open(hosts, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		if (write_all(fd, sb.buf, sb.len) < 0) {
+			/* the next change rewrites it */
+		}
+		close(fd);
+	}
+	strbuf_release(&sb);
+}
+
+static int sync_locked(const char *runroot, struct skiff_err **err)
+{
+	struct json **v = NULL;
+	size_t n = 0;
+	load_states(runroot, &v, &n);
+	struct strbuf sb = STRBUF_INIT;
+	build_ruleset(v, n, &sb);
+	int rc = net_nft_apply(sb.buf, err);
+	strbuf_release(&sb);
+	for (size_t i = 0; i < n; i++)
+		write_hosts(v, n, i);
+	for (size_t i = 0; i < n; i++)
+		json_free(v[i]);
+	free(v);
+	return rc;
+}
+
+int net_bridge_sync(const char *runroot, struct skiff_err **err)
+{
+	int lfd;
+	if (lock_bridges(runroot, &lfd, err) < 0)
+		return -1;
+	int rc = sync_locked(runroot, err);
+	close(lfd);
+	return rc;
+}
+
+static int teardown_locked(const char *runroot, const char *id, struct skiff_err **err)
+{
+	struct json *st = NULL;
+	struct skiff_err *e2 = NULL;
+	if (read_state(runroot, id, &st, &e2) == 0) {
+		struct json *nets = json_object_get(st, "nets");
+		for (size_t k = 0; k < json_array_len(nets); k++) {
+			const char *veth = json_object_get_string(json_array_get(nets, k), "veth");
+			cleanup_free char *sys = veth ? xasprintf("/sys/class/net/%s", veth) : NULL;
+			if (sys && access(sys, F_OK) == 0 && net_ip(NULL, &e2, "link", "del", veth, NULL) < 0)
+				err_clear(&e2);
+		}
+		json_free(st);
+	}
+	err_free(e2);
+	ipam_release(runroot, id, NULL);
+	cleanup_free char *dir = ctr_dir(runroot, id);
+	return net_teardown(dir, err);
+}
+
+int net_bridge_teardown(const char *runroot, const char *id, struct skiff_err **err)
+{
+	cleanup_free char *dir = ctr_dir(runroot, id);
+	cleanup_free char *stp = xasprintf("%s/%s", dir, STATE);
+	if (access(stp, F_OK) < 0 && access(dir, F_OK) < 0)
+		return 0;
+	int lfd;
+	if (lock_bridges(runroot, &lfd, err) < 0)
+		return -1;
+	int rc = teardown_locked(runroot, id, err);
+	if (rc == 0)
+		rc = sync_locked(runroot, err);
+	close(lfd);
+	return rc;
+}
+
+int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct skiff_err **err)
+{
+	if (!s->networks || !s->networks->len)
+		return err_makex(err, EINVAL, "no network to attach");
+	int lfd;
+	if (lock_bridges(s->runroot, &lfd, err) < 0)
+		return -1;
+	int rc = teardown_locked(s->runroot, s->id, err);
+	cleanup_free char *dir = ctr_dir(s->runroot, s->id);
+	char *netns = xasprintf("%s/netns", dir);
+	if (rc == 0)
+		rc = mkdir_p_at(AT_FDCWD, dir, 0700, err);
+	if (rc == 0)
+		rc = make_netns(netns, err);
+	struct json *st = json_new_object();
+	json_object_set_string(st, "id", s->id);
+	json_object_set_string(st, "name", s->name);
+	json_object_set_string(st, "hosts", s->hosts);
+	json_object_set(st, "nets", json_new_array());
+	struct json *pa = json_new_array();
+	for (size_t i = 0; i < s->n_ports; i++) {
+		struct strbuf p = STRBUF_INIT;
+		net_port_string(&s->ports[i], &p);
+		json_array_append(pa, json_new_string(p.buf));
+		strbuf_release(&p);
+	}
+	json_object_set(st, "ports", pa);
+	if (rc == 0 && s->hosts) {
+		cleanup_free char *buf = NULL;
+		size_t len = 0;
+		if (read_file_at(AT_FDCWD, s->hosts, 1 << 20, &buf, &len, err) < 0)
+			rc = err_wrap(err, "hosts");
+		else
+			json_object_set_string(st, "hosts_base", buf);
+	}
+	for (size_t i = 0; rc == 0 && i < s->networks->len; i++) {
+		struct net_network n;
+		if ((rc = net_network_get(s->graphroot, s->networks->v[i], &n, err)) < 0)
+			break;
+		rc = attach(s->runroot, netns, s->id, &n, (unsigned)i, i == 0 ? s->static_ip : NULL, s->aliases, st,
+			    err);
+		net_network_release(&n);
+	}
+	if (rc == 0)
+		rc = sync_locked(s->runroot, err);
+	json_free(st);
+	if (rc < 0) {
+		struct skiff_err *e2 = NULL;
+		teardown_locked(s->runroot, s->id, &e2);
+		err_clear(&e2);
+		sync_locked(s->runroot, &e2);
+		err_free(e2);
+		close(lfd);
+		free(netns);
+		return -1;
+	}
+	close(lfd);
+	*ret_netns = netns;
+	return 0;
+}
+
+int net_bridge_connect(const char *runroot, const char *graphroot, const char *id, const char *network,
+		       const struct strv *aliases, struct skiff_err **err)
+{
+	struct net_network n;
+	if (net_network_get(graphroot, network, &n, err) < 0)
+		return -1;
+	int lfd;
+	if (lock_bridges(runroot, &lfd, err) < 0) {
+		net_network_release(&n);
+		return -1;
+	}
+	struct json *st = NULL;
+	int rc = read_state(runroot, id, &st, err);
+	unsigned idx = 0;
+	struct json *nets = rc == 0 ? json_object_get(st, "nets") : NULL;
+	for (size_t k = 0; rc == 0 && k < json_array_len(nets); k++) {
+		const struct json *a = json_array_get(nets, k);
+		unsigned x = 0;
+		if (!strcmp(json_object_get_string(a, "network") ?: "", n.name))
+			rc = err_makex(err, EEXIST, "container is already connected to network %s", n.name);
+		if (sscanf(json_object_get_string(a, "ifname") ?: "", "eth%u", &x) == 1 && x + 1 > idx)
+			idx = x + 1;
+	}
+	cleanup_free char *netns = xasprintf("%s/netns", ctr_dir(runroot, id));
+	if (rc == 0)
+		rc = attach(runroot, netns, id, &n, idx, NULL, aliases, st, err);
+	if (rc == 0)
+		rc = sync_locked(runroot, err);
+	json_free(st);
+	net_network_release(&n);
+	close(lfd);
+	return rc;
+}
+
+int net_bridge_disconnect(const char *runroot, const char *id, const char *network, struct skiff_err **err)
+{
+	int lfd;
+	if (lock_bridges(runroot, &lfd, err) < 0)
+		return -1;
+	struct json *st = NULL;
+	int rc = read_state(runroot, id, &st, err);
+	struct json *nets = rc == 0 ? json_object_get(st, "nets") : NULL;
+	ssize_t hit = -1;
+	for (size_t k = 0; rc == 0 && k < json_array_len(nets); k++)
+		if (!strcmp(json_object_get_string(json_array_get(nets, k), "network") ?: "", network))
+			hit = (ssize_t)k;
+	if (rc == 0 && hit < 0)
+		rc = err_makex(err, ENOENT, "container is not connected to network %s", network);
+	if (rc == 0) {
+		const char *veth = json_object_get_string(json_array_get(nets, (size_t)hit), "veth");
+		struct skiff_err *e2 = NULL;
+		if (veth && net_ip(NULL, &e2, "link", "del", veth, NULL) < 0)
+			err_free(e2);
+		ipam_release(runroot, id, network);
+		json_free(nets->u.arr.items[hit]);
+		memmove(&nets->u.arr.items[hit], &nets->u.arr.items[hit + 1],
+			(nets->u.arr.len - (size_t)hit - 1) * sizeof(*nets->u.arr.items));
+		nets->u.arr.len--;
+		rc = write_state(runroot, id, st, err);
+	}
+	if (rc == 0)
+		rc = sync_locked(runroot, err);
+	json_free(st);
+	close(lfd);
+	return rc;
+}
+
+struct json *net_bridge_status(const char *runroot, const char *id)
+{
+	struct json *st = NULL;
+	struct skiff_err *e2 = NULL;
+	if (read_state(runroot, id, &st, &e2) < 0) {
+		err_free(e2);
+		return NULL;
+	}
+	struct json *o = json_new_object();
+	struct json *nets = json_object_get(st, "nets");
+	for (size_t k = 0; k < json_array_len(nets); k++) {
+		const struct json *a = json_array_get(nets, k);
+		struct json *x = json_new_object();
+		json_object_set_string(x, "EndpointID", "");
+		json_object_set_string(x, "Gateway", json_object_get_string(a, "gateway"));
+		json_object_set_string(x, "IPAddress", json_object_get_string(a, "ip"));
+		struct json *p = json_object_get(a, "prefix");
+		json_object_set_int(x, "IPPrefixLen", json_is(p, JSON_NUMBER) ? p->u.num.i : 0);
+		json_object_set_string(x, "NetworkID", json_object_get_string(a, "network_id"));
+		json_object_set_string(x, "InterfaceName", json_object_get_string(a, "ifname"));
+		const char *ip6 = json_object_get_string(a, "ip6");
+		json_object_set_string(x, "GlobalIPv6Address", ip6 ? ip6 : "");
+		struct json *al = json_object_get(a, "aliases");
+		json_object_set(x, "Aliases", al ? json_clone(al) : json_new_array());
+		json_object_set(o, json_object_get_string(a, "network") ?: "", x);
+	}
+	json_free(st);
+	return o;
+}
