@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pkg/net/bridge.h"
 #include "pkg/engine/container.h"
 #include "pkg/engine/ctrconfig-internal.h"
 #include "pkg/spec/runtime.h"
@@ -170,6 +171,14 @@ int ctr_inspect_json(struct engine *e, struct ctr *c, struct json **ret, struct 
 	json_object_set(j, "Dependencies", json_new_array());
 	struct json *ns = json_new_object();
 	json_object_set(ns, "Ports", ctr_ports_json(cfg));
+	/* bridge networks of a running container: their addresses, and the first one at
+	 * the top level as docker shows it */
+	struct json *nets = net_bridge_status(e->cfg->runroot, c->row.id);
+	const struct json *first = nets && nets->u.obj.len ? nets->u.obj.vals[0] : NULL;
+	json_object_set_string(ns, "IPAddress", first ? json_object_get_string(first, "IPAddress") : "");
+	json_object_set_string(ns, "Gateway", first ? json_object_get_string(first, "Gateway") : "");
+	json_object_set_string(ns, "MacAddress", first ? json_object_get_string(first, "MacAddress") : "");
+	json_object_set(ns, "Networks", nets ? nets : json_new_object());
 	json_object_set(j, "NetworkSettings", ns);
 	json_object_set_string(j, "Namespace", "");
 	json_object_set_bool(j, "IsInfra", false);

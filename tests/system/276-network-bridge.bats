@@ -140,3 +140,16 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	run_skiff 125 run --rm --network net276r "$IMAGE" true
 	assert_output --partial "rootless containers cannot join bridge networks"
 }
+
+@test "bridge: inspect's NetworkSettings shows the container's address" {
+	skip_if_rootless "bridge networks need root"
+	run_skiff run -d --name ns$TESTNUM "$IMAGE" sleep 1000
+	run_skiff inspect --format '{{.NetworkSettings.IPAddress}}' ns$TESTNUM
+	local ip=$output
+	assert "$ip" =~ '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "an IPv4 address"
+	run_skiff exec ns$TESTNUM sh -c 'ip -4 -o addr show eth0'
+	assert "$output" =~ "inet $ip/" "the address eth0 has"
+	run_skiff inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}{{end}}' ns$TESTNUM
+	is "$output" "podman $ip" "per network"
+	run_skiff rm -f ns$TESTNUM
+}
