@@ -285,6 +285,93 @@ static int plumb(const char *netns, const struct net_network *n, const char *vet
 	return rc;
 }
 
+/*
+ * networks/.bridges: {"nets": [{"bridge", "subnet", "internal"}]} for every bridge a container
+ * was attached to. Its masquerade (or internal filter) rules stay while the bridge exists, so a
+ * container's start and stop leave the ruleset alone when it has no -p, and nft is not run.
+ */
+#define BRIDGES ".bridges"
+
+static struct json *read_bridges(const char *runroot)
+{
+	cleanup_free char *p = xasprintf("%s/networks/%s", runroot, BRIDGES);
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	struct json *j = NULL;
+	struct skiff_err *e2 = NULL;
+	if (read_file_at(AT_FDCWD, p, 1 << 20, &buf, &len, &e2) < 0 || json_parse(buf, len, &j, &e2) < 0 ||
+	    !json_is(json_object_get(j, "nets"), JSON_ARRAY)) {
+		err_free(e2);
+		json_free(j);
+		j = json_new_object();
+		json_object_set(j, "nets", json_new_array());
+	}
+	return j;
+}
+
+static int write_bridges(const char *runroot, const struct json *j, struct skiff_err **err)
+{
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(j, 0, &sb);
+	int rc = write_file_replace(dfd, BRIDGES, sb.buf, sb.len, 0600, err);
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* Record n's bridge (a no-op when it is recorded as it is). */
+static int remember_bridge(const char *runroot, const struct net_network *n, struct skiff_err **err)
+{
+	struct json *j = read_bridges(runroot);
+	struct json *nets = json_object_get(j, "nets");
+	struct json *hit = NULL;
+	for (size_t i = 0; !hit && i < json_array_len(nets); i++)
+		if (!strcmp(json_object_get_string(json_array_get(nets, i), "bridge") ?: "", n->iface))
+			hit = json_array_get(nets, i);
+	struct json *in = hit ? json_object_get(hit, "internal") : NULL;
+	int rc = 0;
+	if (!hit || strcmp(json_object_get_string(hit, "subnet") ?: "", n->subnet) || !json_is(in, JSON_BOOL) ||
+	    in->u.b != n->internal) {
+		if (!hit) {
+			hit = json_new_object();
+			json_array_append(nets, hit);
+		}
+		json_object_set_string(hit, "bridge", n->iface);
+		json_object_set_string(hit, "subnet", n->subnet);
+		json_object_set_bool(hit, "internal", n->internal);
+		rc = write_bridges(runroot, j, err);
+	}
+	json_free(j);
+	return rc;
+}
+
+/* The recorded bridges that still exist (forgetting the others). */
+static struct json *live_bridges(const char *runroot)
+{
+	struct json *j = read_bridges(runroot);
+	struct json *nets = json_object_get(j, "nets");
+	size_t k = 0, n = json_array_len(nets);
+	for (size_t i = 0; i < n; i++) {
+		struct json *a = nets->u.arr.items[i];
+		const char *br = json_object_get_string(a, "bridge");
+		cleanup_free char *sys = br ? xasprintf("/sys/class/net/%s", br) : NULL;
+		if (sys && access(sys, F_OK) == 0)
+			nets->u.arr.items[k++] = a;
+		else
+			json_free(a);
+	}
+	nets->u.arr.len = k;
+	if (k != n) {
+		struct skiff_err *e2 = NULL;
+		write_bridges(runroot, j, &e2);
+		err_free(e2);
+	}
+	return j;
+}
+
 /* Attach the namespace to n as ethIDX; the attachment is appended to st's "nets". */
 static int attach(const char *runroot, const char *netns, const char *id, const struct net_network *n, unsigned idx,
 		  const char *want_ip, const struct strv *aliases, struct json *st, struct skiff_err **err)
@@ -331,7 +418,7 @@ static int attach(const char *runroot, const char *netns, const char *id, const 
 	/* recorded before the links exist: a crash leaves what teardown looks for */
 	struct json *nets = json_object_get(st, "nets");
 	json_array_append(nets, a);
-	if (write_state(runroot, id, st, err) < 0)
+	if (write_state(runroot, id, st, err) < 0 || remember_bridge(runroot, n, err) < 0)
 		return -1;
 	cleanup_free char *addr = xasprintf("%s/%u", ip, len);
 	if (plumb(netns, n, veth, ifname, addr, a6, route, err) < 0)
@@ -487,14 +574,24 @@ static void write_hosts(struct json **v, size_t n, size_t self)
 	strbuf_release(&sb);
 }
 
-static int sync_locked(const char *runroot, struct skiff_err **err)
+static int sync_locked_force(const char *runroot, bool force, struct skiff_err **err)
 {
 	struct json **v = NULL;
 	size_t n = 0;
 	load_states(runroot, &v, &n);
 	struct strbuf sb = STRBUF_INIT;
-	build_ruleset(v, n, &sb);
-	int rc = net_nft_apply(sb.buf, err);
+	/* the recorded bridges first, so that their rules keep their place */
+	struct json **all = xcalloc(n + 1, sizeof(*all));
+	all[0] = live_bridges(runroot);
+	memcpy(all + 1, v, n * sizeof(*v));
+	build_ruleset(all, n + 1, &sb);
+	json_free(all[0]);
+	free(all);
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? err_make(err, errno, "open %s", dir) : net_nft_sync(sb.buf, dfd, ".nft-applied", force, err);
+	if (dfd >= 0)
+		close(dfd);
 	strbuf_release(&sb);
 	for (size_t i = 0; i < n; i++)
 		write_hosts(v, n, i);
@@ -504,12 +601,17 @@ static int sync_locked(const char *runroot, struct skiff_err **err)
 	return rc;
 }
 
+static int sync_locked(const char *runroot, struct skiff_err **err)
+{
+	return sync_locked_force(runroot, false, err);
+}
+
 int net_bridge_sync(const char *runroot, struct skiff_err **err)
 {
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;
-	int rc = sync_locked(runroot, err);
+	int rc = sync_locked_force(runroot, true, err);
 	close(lfd);
 	return rc;
 }
