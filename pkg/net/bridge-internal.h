@@ -17,5 +17,11 @@ bool net_in_subnet(uint32_t a, uint32_t net, unsigned len);
 int net_ip(const char *netns, struct skiff_err **err, ...) __attribute__((sentinel));
 /* Apply an nftables script (`nft -f`), atomically. */
 int net_nft_apply(const char *script, struct skiff_err **err);
+/* The handle of nftables table "inet NAME" (over nfnetlink); ENOENT when there is none. */
+int net_nft_table_handle(const char *table, uint64_t *ret, struct skiff_err **err);
+/* Apply script, which rebuilds table inet skiff whole, unless the file stamp (under dirfd)
+ * says the table was made from this script and the table still has that handle (it is made
+ * anew, with a new handle, by every apply: a flushed ruleset is noticed); force: apply anyway. */
+int net_nft_sync(const char *script, int dirfd, const char *stamp, bool force, struct skiff_err **err);
 
 #endif

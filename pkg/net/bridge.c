@@ -16,6 +16,7 @@
 
 #include "pkg/net/bridge-internal.h"
 #include "pkg/net/bridge.h"
+#include "pkg/net/netlink.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/spawn.h"
@@ -222,39 +223,153 @@ static void ipam_release(const char *runroot, const char *id, const char *networ
 
 /* ---- links ---- */
 
-static int ensure_bridge(const struct net_network *n, struct skiff_err **err)
+static int ensure_bridge(struct nl_sock *host, const struct net_network *n, int *ret_index, struct skiff_err **err)
 {
-	cleanup_free char *sys = xasprintf("/sys/class/net/%s", n->iface);
-	if (access(sys, F_OK) < 0) {
-		struct skiff_err *e2 = NULL;
-		if (net_ip(NULL, &e2, "link", "add", n->iface, "type", "bridge", NULL) < 0) {
-			if (access(sys, F_OK) < 0) { /* not made beside us */
-				*err = e2;
-				return err_wrap(err, "network %s", n->name);
-			}
-			err_free(e2);
-		}
-	}
+	int bidx;
 	uint32_t net;
 	unsigned len;
 	net_cidr4(n->subnet, &net, &len);
 	cleanup_free char *addr = xasprintf("%s/%u", n->gateway, len);
-	struct skiff_err *e2 = NULL;
-	if (net_ip(NULL, &e2, "addr", "replace", addr, "dev", n->iface, NULL) < 0) {
-		*err = e2;
+	if (nl_bridge_ensure(host, n->iface, &bidx, err) < 0 || nl_addr_add(host, bidx, addr, NL_ADDR_REPLACE, err) < 0)
 		return err_wrap(err, "network %s", n->name);
-	}
 	if (n->ipv6 && n->gateway6[0]) {
 		cleanup_free char *a6 = xasprintf("%s/64", n->gateway6);
-		if (net_ip(NULL, err, "-6", "addr", "replace", a6, "dev", n->iface, "nodad", NULL) < 0)
+		if (nl_addr_add(host, bidx, a6, NL_ADDR_REPLACE | NL_ADDR_NODAD, err) < 0)
 			return err_wrap(err, "network %s", n->name);
 	}
-	if (net_ip(NULL, err, "link", "set", n->iface, "up", NULL) < 0)
+	if (nl_link_set_up(host, bidx, true, err) < 0)
 		return err_wrap(err, "network %s", n->name);
 	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
 	cleanup_free char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", n->iface);
 	write_sysctl(rl, "1");
+	*ret_index = bidx;
 	return 0;
+}
+
+/* Delete a host link; a missing one is fine. */
+static void del_link(struct nl_sock *host, const char *name)
+{
+	struct skiff_err *e2 = NULL;
+	nl_link_del(host, name, &e2);
+	err_free(e2);
+}
+
+/* The links of one attachment: the veth pair on the bridge, the address, lo, the routes. */
+static int plumb(const char *netns, const struct net_network *n, const char *veth, const char *ifname, const char *addr,
+		 const char *addr6, bool default_route, struct skiff_err **err)
+{
+	struct nl_sock host = NL_SOCK_INIT, ns = NL_SOCK_INIT;
+	cleanup_close int nsfd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return err_make(err, errno, "open network namespace %s", netns);
+	if (nl_open(&host, err) < 0)
+		return -1;
+	int rc = 0, bidx = 0, vidx = 0, cidx = 0, lidx = 0;
+	del_link(&host, veth); /* a leftover of a crash */
+	if (ensure_bridge(&host, n, &bidx, err) < 0 || nl_veth_create(&host, veth, ifname, nsfd, err) < 0 ||
+	    nl_link_index(&host, veth, &vidx, err) < 0 || nl_link_set_master(&host, vidx, bidx, err) < 0 ||
+	    nl_link_set_up(&host, vidx, true, err) < 0 || nl_open_netns(netns, &ns, err) < 0 ||
+	    nl_link_index(&ns, ifname, &cidx, err) < 0 || nl_addr_add(&ns, cidx, addr, 0, err) < 0 ||
+	    nl_link_set_up(&ns, cidx, true, err) < 0 || nl_link_index(&ns, "lo", &lidx, err) < 0 ||
+	    nl_link_set_up(&ns, lidx, true, err) < 0 ||
+	    (addr6 && nl_addr_add(&ns, cidx, addr6, NL_ADDR_NODAD, err) < 0) ||
+	    (default_route && nl_route_add_default(&ns, cidx, n->gateway, err) < 0))
+		rc = err_wrap(err, "network %s", n->name);
+	if (rc == 0 && default_route && n->ipv6 && n->gateway6[0]) {
+		struct skiff_err *e3 = NULL;
+		nl_route_add_default(&ns, cidx, n->gateway6, &e3); /* best effort, as before */
+		err_free(e3);
+	}
+	nl_close(&ns);
+	nl_close(&host);
+	return rc;
+}
+
+/*
+ * networks/.bridges: {"nets": [{"bridge", "subnet", "internal"}]} for every bridge a container
+ * was attached to. Its masquerade (or internal filter) rules stay while the bridge exists, so a
+ * container's start and stop leave the ruleset alone when it has no -p, and nft is not run.
+ */
+#define BRIDGES ".bridges"
+
+static struct json *read_bridges(const char *runroot)
+{
+	cleanup_free char *p = xasprintf("%s/networks/%s", runroot, BRIDGES);
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	struct json *j = NULL;
+	struct skiff_err *e2 = NULL;
+	if (read_file_at(AT_FDCWD, p, 1 << 20, &buf, &len, &e2) < 0 || json_parse(buf, len, &j, &e2) < 0 ||
+	    !json_is(json_object_get(j, "nets"), JSON_ARRAY)) {
+		err_free(e2);
+		json_free(j);
+		j = json_new_object();
+		json_object_set(j, "nets", json_new_array());
+	}
+	return j;
+}
+
+static int write_bridges(const char *runroot, const struct json *j, struct skiff_err **err)
+{
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(j, 0, &sb);
+	int rc = write_file_replace(dfd, BRIDGES, sb.buf, sb.len, 0600, err);
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* Record n's bridge (a no-op when it is recorded as it is). */
+static int remember_bridge(const char *runroot, const struct net_network *n, struct skiff_err **err)
+{
+	struct json *j = read_bridges(runroot);
+	struct json *nets = json_object_get(j, "nets");
+	struct json *hit = NULL;
+	for (size_t i = 0; !hit && i < json_array_len(nets); i++)
+		if (!strcmp(json_object_get_string(json_array_get(nets, i), "bridge") ?: "", n->iface))
+			hit = json_array_get(nets, i);
+	struct json *in = hit ? json_object_get(hit, "internal") : NULL;
+	int rc = 0;
+	if (!hit || strcmp(json_object_get_string(hit, "subnet") ?: "", n->subnet) || !json_is(in, JSON_BOOL) ||
+	    in->u.b != n->internal) {
+		if (!hit) {
+			hit = json_new_object();
+			json_array_append(nets, hit);
+		}
+		json_object_set_string(hit, "bridge", n->iface);
+		json_object_set_string(hit, "subnet", n->subnet);
+		json_object_set_bool(hit, "internal", n->internal);
+		rc = write_bridges(runroot, j, err);
+	}
+	json_free(j);
+	return rc;
+}
+
+/* The recorded bridges that still exist (forgetting the others). */
+static struct json *live_bridges(const char *runroot)
+{
+	struct json *j = read_bridges(runroot);
+	struct json *nets = json_object_get(j, "nets");
+	size_t k = 0, n = json_array_len(nets);
+	for (size_t i = 0; i < n; i++) {
+		struct json *a = nets->u.arr.items[i];
+		const char *br = json_object_get_string(a, "bridge");
+		cleanup_free char *sys = br ? xasprintf("/sys/class/net/%s", br) : NULL;
+		if (sys && access(sys, F_OK) == 0)
+			nets->u.arr.items[k++] = a;
+		else
+			json_free(a);
+	}
+	nets->u.arr.len = k;
+	if (k != n) {
+		struct skiff_err *e2 = NULL;
+		write_bridges(runroot, j, &e2);
+		err_free(e2);
+	}
+	return j;
 }
 
 /* Attach the namespace to n as ethIDX; the attachment is appended to st's "nets". */
@@ -285,22 +400,7 @@ static int attach(const char *runroot, const char *netns, const char *id, const 
 	for (size_t i = 0; aliases && i < aliases->len; i++)
 		json_array_append(al, json_new_string(aliases->v[i]));
 	json_object_set(a, "aliases", al);
-	/* recorded before the links exist: a crash leaves what teardown looks for */
-	struct json *nets = json_object_get(st, "nets");
-	json_array_append(nets, a);
-	if (write_state(runroot, id, st, err) < 0)
-		return -1;
-	struct skiff_err *e2 = NULL;
-	net_ip(NULL, &e2, "link", "del", veth, NULL); /* a leftover of a crash */
-	err_free(e2);
-	cleanup_free char *addr = xasprintf("%s/%u", ip, len);
-	if (ensure_bridge(n, err) < 0 ||
-	    net_ip(NULL, err, "link", "add", veth, "type", "veth", "peer", "name", ifname, "netns", netns, NULL) < 0 ||
-	    net_ip(NULL, err, "link", "set", veth, "master", n->iface, "up", NULL) < 0 ||
-	    net_ip(netns, err, "addr", "add", addr, "dev", ifname, NULL) < 0 ||
-	    net_ip(netns, err, "link", "set", ifname, "up", NULL) < 0 ||
-	    net_ip(netns, err, "link", "set", "lo", "up", NULL) < 0)
-		return err_wrap(err, "network %s", n->name);
+	cleanup_free char *a6 = NULL;
 	if (n->ipv6 && n->subnet6[0]) {
 		char suffix[16];
 		snprintf(suffix, sizeof(suffix), "%x", (unsigned)(net_parse4(ip, &net) == 0 ? net & 0xffff : 2));
@@ -309,23 +409,22 @@ static int attach(const char *runroot, const char *netns, const char *id, const 
 		char *cc = strstr(pfx, "::/");
 		if (cc) {
 			*cc = '\0';
-			cleanup_free char *a6 = xasprintf("%s::%s/64", pfx, suffix);
+			a6 = xasprintf("%s::%s/64", pfx, suffix);
 			json_object_set_string(a, "ip6", a6);
-			if (net_ip(netns, err, "-6", "addr", "add", a6, "dev", ifname, "nodad", NULL) < 0)
-				return err_wrap(err, "network %s", n->name);
 		}
 	}
 	/* the first non-internal network gives the default route */
-	if (!n->internal && !json_is(json_object_get(st, "default_via"), JSON_STRING)) {
-		if (net_ip(netns, err, "route", "add", "default", "via", n->gateway, "dev", ifname, NULL) < 0)
-			return err_wrap(err, "network %s", n->name);
+	bool route = !n->internal && !json_is(json_object_get(st, "default_via"), JSON_STRING);
+	/* recorded before the links exist: a crash leaves what teardown looks for */
+	struct json *nets = json_object_get(st, "nets");
+	json_array_append(nets, a);
+	if (write_state(runroot, id, st, err) < 0 || remember_bridge(runroot, n, err) < 0)
+		return -1;
+	cleanup_free char *addr = xasprintf("%s/%u", ip, len);
+	if (plumb(netns, n, veth, ifname, addr, a6, route, err) < 0)
+		return -1;
+	if (route)
 		json_object_set_string(st, "default_via", n->name);
-		if (n->ipv6 && n->gateway6[0]) {
-			struct skiff_err *e3 = NULL;
-			net_ip(netns, &e3, "-6", "route", "add", "default", "via", n->gateway6, "dev", ifname, NULL);
-			err_free(e3);
-		}
-	}
 	return write_state(runroot, id, st, err);
 }
 
@@ -475,14 +574,24 @@ static void write_hosts(struct json **v, size_t n, size_t self)
 	strbuf_release(&sb);
 }
 
-static int sync_locked(const char *runroot, struct skiff_err **err)
+static int sync_locked_force(const char *runroot, bool force, struct skiff_err **err)
 {
 	struct json **v = NULL;
 	size_t n = 0;
 	load_states(runroot, &v, &n);
 	struct strbuf sb = STRBUF_INIT;
-	build_ruleset(v, n, &sb);
-	int rc = net_nft_apply(sb.buf, err);
+	/* the recorded bridges first, so that their rules keep their place */
+	struct json **all = xcalloc(n + 1, sizeof(*all));
+	all[0] = live_bridges(runroot);
+	memcpy(all + 1, v, n * sizeof(*v));
+	build_ruleset(all, n + 1, &sb);
+	json_free(all[0]);
+	free(all);
+	cleanup_free char *dir = xasprintf("%s/networks", runroot);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? err_make(err, errno, "open %s", dir) : net_nft_sync(sb.buf, dfd, ".nft-applied", force, err);
+	if (dfd >= 0)
+		close(dfd);
 	strbuf_release(&sb);
 	for (size_t i = 0; i < n; i++)
 		write_hosts(v, n, i);
@@ -492,12 +601,17 @@ static int sync_locked(const char *runroot, struct skiff_err **err)
 	return rc;
 }
 
+static int sync_locked(const char *runroot, struct skiff_err **err)
+{
+	return sync_locked_force(runroot, false, err);
+}
+
 int net_bridge_sync(const char *runroot, struct skiff_err **err)
 {
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;
-	int rc = sync_locked(runroot, err);
+	int rc = sync_locked_force(runroot, true, err);
 	close(lfd);
 	return rc;
 }
@@ -506,16 +620,17 @@ static int teardown_locked(const char *runroot, const char *id, struct skiff_err
 {
 	struct json *st = NULL;
 	struct skiff_err *e2 = NULL;
-	if (read_state(runroot, id, &st, &e2) == 0) {
+	struct nl_sock host = NL_SOCK_INIT;
+	if (read_state(runroot, id, &st, &e2) == 0 && nl_open(&host, &e2) == 0) {
 		struct json *nets = json_object_get(st, "nets");
 		for (size_t k = 0; k < json_array_len(nets); k++) {
 			const char *veth = json_object_get_string(json_array_get(nets, k), "veth");
-			cleanup_free char *sys = veth ? xasprintf("/sys/class/net/%s", veth) : NULL;
-			if (sys && access(sys, F_OK) == 0 && net_ip(NULL, &e2, "link", "del", veth, NULL) < 0)
-				err_clear(&e2);
+			if (veth)
+				del_link(&host, veth);
 		}
-		json_free(st);
 	}
+	json_free(st);
+	nl_close(&host);
 	err_free(e2);
 	ipam_release(runroot, id, NULL);
 	cleanup_free char *dir = ctr_dir(runroot, id);
@@ -649,9 +764,12 @@ int net_bridge_disconnect(const char *runroot, const char *id, const char *netwo
 		rc = err_makex(err, ENOENT, "container is not connected to network %s", network);
 	if (rc == 0) {
 		const char *veth = json_object_get_string(json_array_get(nets, (size_t)hit), "veth");
+		struct nl_sock host = NL_SOCK_INIT;
 		struct skiff_err *e2 = NULL;
-		if (veth && net_ip(NULL, &e2, "link", "del", veth, NULL) < 0)
-			err_free(e2);
+		if (veth && nl_open(&host, &e2) == 0)
+			del_link(&host, veth);
+		nl_close(&host);
+		err_free(e2);
 		ipam_release(runroot, id, network);
 		json_free(nets->u.arr.items[hit]);
 		memmove(&nets->u.arr.items[hit], &nets->u.arr.items[hit + 1],
