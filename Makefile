@@ -167,6 +167,7 @@ bench: deps all fixtures
 	tests/perf/run
 	tests/perf/containers
 	tests/perf/registry
+	tests/perf/network
 
 demo: deps
 	@$(MAKE) --no-print-directory all

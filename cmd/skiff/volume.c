@@ -1,8 +1,10 @@
-/* volume create/ls/inspect/rm/prune/exists: thin fronts over pkg/engine/volumes. */
+/* volume create/ls/inspect/rm/prune/exists/export/import: thin fronts over pkg/engine/volumes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/skiff/ctr-cli.h"
 #include "cmd/skiff/output.h"
@@ -313,4 +315,82 @@ const struct cli_impl cli_volume_exists = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = exists_run,
+};
+
+/* ---------------- export ---------------- */
+
+static struct {
+	const char *output;
+} ex;
+
+static const struct cli_opt export_opts[] = {
+	{"output", 'o', OPT_STRING, &ex.output, "FILE",
+	 "Write to a specified file (default: stdout, which must be redirected)", 0},
+	{0},
+};
+
+static int export_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	(void)argc;
+	int fd = STDOUT_FILENO;
+	cleanup_close int ofd = -1;
+	if (ex.output && strcmp(ex.output, "-") != 0) {
+		ofd = open(ex.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (ofd < 0)
+			return err_make(err, errno, "open %s", ex.output);
+		fd = ofd;
+	} else if (isatty(STDOUT_FILENO)) {
+		return err_makex(err, EINVAL,
+				 "cannot write to terminal, use command-line redirection or the --output flag");
+	}
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = vol_export(&e, argv[0], fd, err);
+	ctr_cli_engine_release(&e);
+	if (rc == 0 && ofd >= 0 && fsync(ofd) < 0 && errno != EINVAL)
+		rc = err_make(err, errno, "write %s", ex.output);
+	return rc;
+}
+
+const struct cli_impl cli_volume_export = {
+	.usage = "[options] VOLUME",
+	.description = "Export the content of volume VOLUME (its _data directory) as a tar archive, to standard output "
+		       "or to the file named with --output. Standard output must not be a terminal.",
+	.opts = export_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = export_run,
+};
+
+/* ---------------- import ---------------- */
+
+static int import_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
+{
+	int fd = STDIN_FILENO;
+	cleanup_close int ifd = -1;
+	if (argc > 1 && strcmp(argv[1], "-") != 0) {
+		ifd = open(argv[1], O_RDONLY | O_CLOEXEC);
+		if (ifd < 0)
+			return err_make(err, errno, "open %s", argv[1]);
+		fd = ifd;
+	}
+	struct engine e;
+	if (ctr_cli_engine(ctx, &e, err) < 0)
+		return -1;
+	int rc = vol_import(&e, argv[0], fd, err);
+	ctr_cli_engine_release(&e);
+	return rc;
+}
+
+const struct cli_impl cli_volume_import = {
+	.usage = "VOLUME [FILE|-]",
+	.description =
+		"Import the content of a tar archive (plain, gzip, bzip2, xz or zstd; \"-\" or no FILE: standard "
+		"input) into the existing volume VOLUME. Entries replace what the volume holds under the same "
+		"names. Every entry is created inside the volume: one that climbs out with \"..\" or through a "
+		"symbolic link is refused, naming it.",
+	.min_args = 1,
+	.max_args = 2,
+	.run = import_run,
 };

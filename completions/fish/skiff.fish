@@ -471,6 +471,14 @@ function __skiff_info
             echo ''
             echo '-'
             echo 0
+        case 'volume export'
+            echo '--output -o'
+            echo '-'
+            echo 0
+        case 'volume import'
+            echo ''
+            echo '- file'
+            echo 0
         case 'volume inspect'
             echo '--format -f'
             echo '- -*'
@@ -512,7 +520,7 @@ function __skiff_subcommands
         case 'system'
             printf '%s\n' 'check' 'df' 'events' 'reset'
         case 'volume'
-            printf '%s\n' 'create' 'exists' 'inspect' 'ls' 'prune' 'rm'
+            printf '%s\n' 'create' 'exists' 'export' 'import' 'inspect' 'ls' 'prune' 'rm'
     end
 end
 
@@ -768,6 +776,8 @@ complete -c skiff -n "__skiff_at_group 'system'" -a 'reset' -d 'Reset skiff stor
 # skiff volume
 complete -c skiff -n "__skiff_at_group 'volume'" -a 'create' -d 'Create a new volume'
 complete -c skiff -n "__skiff_at_group 'volume'" -a 'exists' -d 'Check if volume exists'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'export' -d 'Export volumes'
+complete -c skiff -n "__skiff_at_group 'volume'" -a 'import' -d 'Import a tarball contents into a volume'
 complete -c skiff -n "__skiff_at_group 'volume'" -a 'inspect' -d 'Display detailed information on one or more volumes'
 complete -c skiff -n "__skiff_at_group 'volume'" -a 'ls' -d 'List volumes'
 complete -c skiff -n "__skiff_at_group 'volume'" -a 'prune' -d 'Remove all unused volumes'
@@ -1821,6 +1831,13 @@ complete -c skiff -n "__skiff_opts_for 'volume create'" -l help -s h -d 'Show he
 
 # skiff volume exists
 complete -c skiff -n "__skiff_opts_for 'volume exists'" -l help -s h -d 'Show help'
+
+# skiff volume export
+complete -c skiff -n "__skiff_opts_for 'volume export'" -l output -s o -r -F -d 'Write to a specified file (default: stdout, which must be redirected)'
+complete -c skiff -n "__skiff_opts_for 'volume export'" -l help -s h -d 'Show help'
+
+# skiff volume import
+complete -c skiff -n "__skiff_opts_for 'volume import'" -l help -s h -d 'Show help'
 
 # skiff volume inspect
 complete -c skiff -n "__skiff_opts_for 'volume inspect'" -l all -s a -d 'Inspect all volumes'

@@ -450,7 +450,7 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 	cleanup_strv struct strv kv = STRV_INIT;
 	cleanup_strv struct strv opts = STRV_INIT;
 	cleanup_free char *type = NULL, *src = NULL, *dst = NULL, *prop = NULL, *size = NULL, *mode = NULL;
-	bool ro = false, seen_ro = false, nocopy = false;
+	bool ro = false, seen_ro = false, nocopy = false, chown = false;
 
 	if (!s || !*s)
 		return ctr_err(err, EINVAL, "invalid mount \"\": empty");
@@ -483,6 +483,14 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 					       val);
 			if (!val)
 				nocopy = true;
+			continue;
+		}
+		if (!strcmp(key, "U") || !strcmp(key, "chown")) {
+			/* podman's U=true: chown the source to the container's user at start */
+			chown = true;
+			if (val && !parse_bool_word(val, &chown))
+				return ctr_err(err, EINVAL, "invalid mount \"%s\": bad value for %s: \"%s\"", s, key,
+					       val);
 			continue;
 		}
 		if (!strcmp(key, "type"))
@@ -523,6 +531,8 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 			strv_push(&opts, "ro");
 		if (nocopy)
 			strv_push(&opts, "nocopy");
+		if (chown)
+			strv_push(&opts, "U");
 		ret->type = TAKE_PTR(type);
 		ret->source = TAKE_PTR(src);
 		ret->destination = TAKE_PTR(d);
@@ -532,6 +542,8 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 	}
 	if (nocopy)
 		return ctr_err(err, EINVAL, "invalid mount \"%s\": volume-nocopy needs type=volume", s);
+	if (chown && strcmp(type, "bind") != 0)
+		return ctr_err(err, EINVAL, "invalid mount \"%s\": U needs type=bind or type=volume", s);
 	if (!strcmp(type, "image") || !strcmp(type, "devpts"))
 		return ctr_err(err, ENOTSUP, "mount \"%s\": type=%s is not supported yet", s, type);
 	if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0)
@@ -549,6 +561,8 @@ int ctr_parse_mount(const char *s, struct ctr_mount *ret, struct skiff_err **err
 	}
 	if (ro)
 		strv_push(&opts, "ro");
+	if (chown)
+		strv_push(&opts, "U");
 	if (!strcmp(type, "bind")) {
 		cleanup_free char *sc = NULL;
 		if (size || mode)

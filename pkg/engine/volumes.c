@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pkg/engine/copy.h"
 #include "pkg/engine/ctrconfig-internal.h"
 #include "pkg/store/store.h"
 #include "vendor-free/cleanup.h"
@@ -525,23 +526,32 @@ static int mount_device(struct engine *e, const struct store_volume *v, struct s
 	return 0;
 }
 
+static int chown_ids(struct engine *e, struct ctr *c, int rootfd, uid_t *ret_uid, gid_t *ret_gid,
+		     struct skiff_err **err);
+static int chown_mount(struct engine *e, const struct ctr_mount *m, uid_t uid, gid_t gid, struct skiff_err **err);
+
 int vol_ctr_start(struct engine *e, struct ctr *c, const char *rootfs, struct skiff_err **err)
 {
 	cleanup_close int rootfd = -1;
+	bool have_ids = false;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	for (size_t i = 0; i < c->cfg->n_mounts; i++) {
 		const struct ctr_mount *m = &c->cfg->mounts[i];
-		if (strcmp(m->type, "volume") != 0 || !m->source)
+		bool vol = !strcmp(m->type, "volume"), chown = strv_contains(&m->options, "U");
+		if (!m->source || !(vol || (chown && !strcmp(m->type, "bind"))))
 			continue;
-		struct store_volume v = {0};
-		if (store_volume_get(e->store, m->source, &v, err) < 0)
-			return -1;
-		int rc = mount_device(e, &v, err);
-		if (rc == 0 && v.needs_copy && !strv_contains(&m->options, "nocopy")) {
-			if (rootfd < 0)
-				rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (rootfd < 0) {
-				rc = err_make(err, errno, "open rootfs %s", rootfs);
-			} else {
+		if (rootfd < 0)
+			rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return err_make(err, errno, "open rootfs %s", rootfs);
+		int rc = 0;
+		if (vol) {
+			struct store_volume v = {0};
+			if (store_volume_get(e->store, m->source, &v, err) < 0)
+				return -1;
+			rc = mount_device(e, &v, err);
+			if (rc == 0 && v.needs_copy && !strv_contains(&m->options, "nocopy")) {
 				struct skiff_err *e2 = NULL;
 				int src = pathres_open(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0,
 						       PATHRES_IN_ROOT, &e2);
@@ -554,10 +564,17 @@ int vol_ctr_start(struct engine *e, struct ctr *c, const char *rootfs, struct sk
 					rc = store_volume_set_copied(e->store, v.name, err);
 				}
 			}
+			store_volume_release(&v);
 		}
-		store_volume_release(&v);
+		/* :U, on every start as podman: the content belongs to the container's user */
+		if (rc == 0 && chown && !have_ids) {
+			rc = chown_ids(e, c, rootfd, &uid, &gid, err);
+			have_ids = rc == 0;
+		}
+		if (rc == 0 && chown)
+			rc = chown_mount(e, m, uid, gid, err);
 		if (rc < 0)
-			return err_wrap(err, "volume %s", m->source);
+			return vol ? err_wrap(err, "volume %s", m->source) : -1;
 	}
 	return 0;
 }
@@ -583,4 +600,214 @@ int vol_remove_unused(struct engine *e, const struct strv *names, struct skiff_e
 		}
 	}
 	return rc;
+}
+
+/* ---- export, import ---- */
+
+/* The volume's _data, opened as an O_PATH directory; its record in ret_v when asked. */
+static int open_data(struct engine *e, const char *name, struct skiff_err **err)
+{
+	struct store_volume v = {0};
+	if (vol_check_name(name, err) < 0 || store_volume_get(e->store, name, &v, err) < 0)
+		return -1;
+	/* a volume made with -o type=/device= holds its data on that mount */
+	int rc = mount_device(e, &v, err);
+	store_volume_release(&v);
+	if (rc < 0)
+		return -1;
+	cleanup_free char *data = store_volume_data(e->store, name);
+	int fd = open(data, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_make(err, errno, "volume %s: open %s", name, data);
+	return fd;
+}
+
+int vol_export(struct engine *e, const char *name, int out_fd, struct skiff_err **err)
+{
+	cleanup_close int fd = open_data(e, name, err);
+	if (fd < 0)
+		return -1;
+	char where[300];
+	snprintf(where, sizeof(where), "volume %s", name);
+	struct copy_loc src = {.rootfd = fd, .in_root = true, .path = "/.", .where = where};
+	struct copy_opts o = {.keep_owner = true};
+	if (copy_tar_out(&src, out_fd, &o, err) < 0)
+		return err_wrap(err, "export volume %s", name);
+	return 0;
+}
+
+int vol_import(struct engine *e, const char *name, int in_fd, struct skiff_err **err)
+{
+	cleanup_close int fd = open_data(e, name, err);
+	if (fd < 0)
+		return -1;
+	char where[300];
+	snprintf(where, sizeof(where), "volume %s", name);
+	struct copy_loc dst = {.rootfd = fd, .in_root = true, .path = "/", .where = where};
+	struct copy_opts o = {.keep_owner = true, .overwrite = true};
+	if (copy_tar_in(in_fd, &dst, &o, err) < 0)
+		return err_wrap(err, "import into volume %s", name);
+	/* it holds content now: a container's first use must not copy the image's over it */
+	return store_volume_set_copied(e->store, name, err);
+}
+
+/* ---- :U ---- */
+
+struct chown_walk {
+	uid_t uid;
+	gid_t gid;
+	dev_t dev;
+	struct strbuf path; /* for messages */
+};
+
+/* Owner of the open fd (a directory or a file), keeping setuid/setgid bits. */
+static int chown_fd(struct chown_walk *w, int fd, const struct stat *st, struct skiff_err **err)
+{
+	if (st->st_uid == w->uid && st->st_gid == w->gid)
+		return 0;
+	if (fchownat(fd, "", w->uid, w->gid, AT_EMPTY_PATH) < 0)
+		return err_make(err, errno, "chown %s to %u:%u", w->path.buf, (unsigned)w->uid, (unsigned)w->gid);
+	if ((st->st_mode & (S_ISUID | S_ISGID)) && fchmod(fd, st->st_mode & 07777) < 0)
+		return err_make(err, errno, "chmod %s", w->path.buf);
+	return 0;
+}
+
+static int chown_children(struct chown_walk *w, int fd, int depth, struct skiff_err **err)
+{
+	if (depth > 512)
+		return err_makex(err, ELOOP, "chown %s: directories nested too deep", w->path.buf);
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", w->path.buf);
+	cleanup_dir DIR *d = fdopendir(dfd);
+	if (!d) {
+		int rc = err_make(err, errno, "open %s", w->path.buf);
+		close(dfd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno)
+				return err_make(err, errno, "read %s", w->path.buf);
+			return 0;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		size_t mark = w->path.len;
+		strbuf_addf(&w->path, "/%s", de->d_name);
+		struct stat st;
+		int rc = 0;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) /* gone meanwhile: nothing to own */
+				rc = err_make(err, errno, "stat %s", w->path.buf);
+		} else if (st.st_dev != w->dev) {
+			/* a mount point inside: another file system, left alone */
+		} else if (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)))) {
+			int flags = S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_PATH;
+			cleanup_close int cfd = openat(dfd, de->d_name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+			if (cfd < 0)
+				rc = err_make(err, errno, "open %s", w->path.buf);
+			else if (S_ISREG(st.st_mode)) {
+				/* fchmod needs a real fd: reopen through the O_PATH one, no symlink */
+				cleanup_free char *proc = xasprintf("/proc/self/fd/%d", cfd);
+				cleanup_close int rfd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+				rc = rfd < 0 ? err_make(err, errno, "open %s", w->path.buf)
+					     : chown_fd(w, rfd, &st, err);
+			} else {
+				rc = chown_fd(w, cfd, &st, err);
+				if (rc == 0)
+					rc = chown_children(w, cfd, depth + 1, err);
+			}
+		} else if ((st.st_uid != w->uid || st.st_gid != w->gid) &&
+			   fchownat(dfd, de->d_name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
+			rc = err_make(err, errno, "chown %s to %u:%u", w->path.buf, (unsigned)w->uid, (unsigned)w->gid);
+		}
+		strbuf_setlen(&w->path, mark);
+		if (rc < 0)
+			return -1;
+	}
+}
+
+int vol_chown_tree(int dirfd, const char *where, uid_t uid, gid_t gid, struct skiff_err **err)
+{
+	struct stat st;
+	if (fstat(dirfd, &st) < 0)
+		return err_make(err, errno, "stat %s", where);
+	struct chown_walk w = {.uid = uid, .gid = gid, .dev = st.st_dev, .path = STRBUF_INIT};
+	strbuf_addstr(&w.path, where);
+	int rc;
+	if (!S_ISDIR(st.st_mode)) {
+		rc = fchownat(dirfd, "", uid, gid, AT_EMPTY_PATH) < 0
+			     ? err_make(err, errno, "chown %s to %u:%u", where, (unsigned)uid, (unsigned)gid)
+			     : 0;
+	} else {
+		cleanup_close int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rc = fd < 0 ? err_make(err, errno, "open %s", where) : chown_fd(&w, fd, &st, err);
+		if (rc == 0)
+			rc = chown_children(&w, fd, 0, err);
+	}
+	strbuf_release(&w.path);
+	return rc;
+}
+
+/* The ids :U gives, as podman: the container's user (--user, else the image's User)
+ * resolved in its /etc/passwd and /etc/group, then mapped to this namespace's ids with
+ * --userns=auto (keep-id: the caller's own ids when no --user). */
+static int chown_ids(struct engine *e, struct ctr *c, int rootfd, uid_t *ret_uid, gid_t *ret_gid,
+		     struct skiff_err **err)
+{
+	const struct ctr_config *cfg = c->cfg;
+	bool keep = cfg->userns_mode && !strcmp(cfg->userns_mode, "keep-id");
+	const char *spec = cfg->user && *cfg->user ? cfg->user : NULL;
+	if (keep && !spec) {
+		*ret_uid = 0;
+		*ret_gid = 0;
+		return 0;
+	}
+	struct spec_image_config *ic = NULL;
+	if (!spec && c->row.image_id && *c->row.image_id) {
+		cleanup_free char *buf = NULL;
+		size_t len = 0;
+		char dig[80];
+		snprintf(dig, sizeof(dig), "sha256:%s", c->row.image_id);
+		cleanup_err struct skiff_err *e2 = NULL;
+		/* an image removed since leaves the user unknown: root, as podman */
+		if (store_image_config(e->store, c->row.image_id, &buf, &len, &e2) == 0 &&
+		    spec_image_config_parse_known(buf, len, dig, &ic, &e2) == 0 && ic->config.user && *ic->config.user)
+			spec = ic->config.user;
+	}
+	struct ctr_exec_user u = {0};
+	int rc = ctr_lookup_exec_user(rootfd, spec ? spec : "", &u, err);
+	if (ic)
+		spec_image_config_free(ic);
+	if (rc < 0)
+		return err_wrap(err, ":U: user");
+	uint32_t uid = u.uid, gid = u.gid;
+	ctr_exec_user_release(&u);
+	if (ctr_userns_is_auto(cfg) && cfg->userns_size) {
+		if (uid >= cfg->userns_size || gid >= cfg->userns_size)
+			return err_makex(err, EINVAL, ":U: user %u:%u is outside the container's %u ids", uid, gid,
+					 cfg->userns_size);
+		uid += cfg->userns_uid;
+		gid += cfg->userns_gid;
+	}
+	*ret_uid = uid;
+	*ret_gid = gid;
+	return 0;
+}
+
+/* chown -R the source of a mount with :U (a volume's _data, or a bind mount's source). */
+static int chown_mount(struct engine *e, const struct ctr_mount *m, uid_t uid, gid_t gid, struct skiff_err **err)
+{
+	bool vol = !strcmp(m->type, "volume");
+	cleanup_free char *path = vol ? store_volume_data(e->store, m->source) : xstrdup(m->source);
+	/* a bind source is the user's own path: a symlink there is followed, as mount(2) does */
+	cleanup_close int fd = open(path, O_PATH | O_CLOEXEC | (vol ? O_NOFOLLOW | O_DIRECTORY : 0));
+	if (fd < 0)
+		return err_make(err, errno, ":U: open %s", path);
+	if (vol_chown_tree(fd, path, uid, gid, err) < 0)
+		return err_wrap(err, ":U on %s", m->destination);
+	return 0;
 }

@@ -8,6 +8,7 @@
 #define SKIFF_ENGINE_VOLUMES_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "pkg/engine/container.h"
 #include "pkg/json/json.h"
@@ -59,5 +60,22 @@ int vol_ctr_anonymous(struct engine *e, const char *ctr_id, struct strv *ret, st
 int vol_remove_unused(struct engine *e, const struct strv *names, struct skiff_err **err);
 /* The host directory of a volume's data (caller frees). */
 char *vol_data_path(struct engine *e, const char *name);
+
+/* ---- export, import, :U ---- */
+/* volume export: the content of the volume's _data as a POSIX tar written to out_fd
+ * (entries relative to _data, no top entry; owners, modes, times, symlinks and hard
+ * links kept; nothing followed out of it). ENOENT for no such volume. */
+int vol_export(struct engine *e, const char *name, int out_fd, struct skiff_err **err);
+/* volume import: extract the tar read from in_fd (plain, gzip, bzip2, xz or zstd) into
+ * the volume's _data, replacing what is there under the same names. Every member is
+ * created below _data without following a symlink: a member that climbs out with "..",
+ * an absolute link target used as a parent, or a parent that is a symlink is EINVAL
+ * naming it (a leading '/' is dropped). Owners are kept where permitted. The volume
+ * counts as filled: no copy-up from an image happens later. */
+int vol_import(struct engine *e, const char *name, int in_fd, struct skiff_err **err);
+/* chown -R of the tree at dirfd (the directory itself included) to uid:gid, never
+ * following a symlink (links are chowned themselves) nor leaving dirfd's file system;
+ * setuid/setgid bits that chown cleared are put back. Errors name the path. */
+int vol_chown_tree(int dirfd, const char *where, uid_t uid, gid_t gid, struct skiff_err **err);
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Volumes: volume create/ls/inspect/rm/prune/exists, -v NAME:/path, anonymous volumes,
-# --mount type=volume, copy-up, --volumes-from, in-use protection. Root and rootless.
+# --mount type=volume, copy-up, --volumes-from, in-use protection, export/import (hostile
+# tars), :U and --mount U=true. Root and rootless.
 
 load helpers
 
@@ -162,4 +163,145 @@ w$TESTNUM" "ls -q by name"
 	run_skiff volume ls -q
 	is "$output" "named$TESTNUM" "rm -v removed the anonymous volume only"
 	run_skiff volume rm named$TESTNUM
+}
+
+# mktar OUT NAME:KIND[:ARG]...: a tar with exactly these members (f: file with content ARG,
+# l: symlink to ARG, h: hard link to ARG, d: directory), as no tar tool writes them.
+function mktar() {
+	/usr/bin/python3 - "$@" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    for spec in sys.argv[2:]:
+        name, kind, arg = (spec.split(":", 2) + [""])[:3]
+        ti = tarfile.TarInfo(name)
+        ti.mode = 0o755 if kind == "d" else 0o644
+        data = None
+        if kind == "f":
+            data = arg.encode()
+            ti.size = len(data)
+        elif kind == "l":
+            ti.type, ti.linkname = tarfile.SYMTYPE, arg
+        elif kind == "h":
+            ti.type, ti.linkname = tarfile.LNKTYPE, arg
+        elif kind == "d":
+            ti.type = tarfile.DIRTYPE
+        t.addfile(ti, io.BytesIO(data) if data is not None else None)
+PY
+}
+
+@test "volume export and import: a round trip, stdout and stdin, errors" {
+	run_skiff run --rm -v ex$TESTNUM:/data "$IMAGE" sh -c \
+		'mkdir -p /data/sub/deep && echo hello > /data/sub/deep/f && ln -s sub/deep/f /data/link && ln /data/sub/deep/f /data/hard && chmod 0700 /data/sub && chown 7:8 /data/sub/deep/f'
+	local tarf=$BATS_TEST_TMPDIR/ex.tar
+	run_skiff volume export -o "$tarf" ex$TESTNUM
+	is "$output" "" "export -o prints nothing"
+	run tar -tf "$tarf"
+	assert "$output" =~ "sub/deep/f" "the tar holds the content: $output"
+	assert "$output" !~ "_data" "entries are relative to _data: $output"
+	# to stdout, byte for byte the same
+	"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" volume export ex$TESTNUM >"$tarf.2" ||
+		die "export to stdout failed"
+	cmp "$tarf" "$tarf.2" || die "export to stdout differs from export -o"
+
+	run_skiff volume create im$TESTNUM
+	run_skiff volume import im$TESTNUM "$tarf"
+	run_skiff run --rm -v im$TESTNUM:/data "$IMAGE" sh -c \
+		'cat /data/link; readlink /data/link; stat -c "%a %u:%g %h" /data/sub /data/sub/deep/f'
+	is "$output" "hello
+sub/deep/f
+700 0:0 3
+644 7:8 2" "content, symlink, modes, owners and the hard link survive"
+	# from stdin, compressed, into a volume that has content: replaced by name, rest kept
+	run_skiff run --rm -v im$TESTNUM:/data "$IMAGE" sh -c 'echo old > /data/keep; echo old > /data/sub/deep/f'
+	gzip -c "$tarf" >"$tarf.gz"
+	run_skiff volume import im$TESTNUM - <"$tarf.gz"
+	run_skiff run --rm -v im$TESTNUM:/data "$IMAGE" cat /data/sub/deep/f /data/keep
+	is "$output" "hello
+old" "stdin, gzip: replaced by name, the rest kept"
+	# an imported volume is not overwritten by the image's content at first use
+	run_skiff volume create etc$TESTNUM
+	run_skiff volume import etc$TESTNUM "$tarf"
+	run_skiff 1 run --rm -v etc$TESTNUM:/etc "$IMAGE" test -e /etc/passwd
+
+	run_skiff 125 volume import nosuch$TESTNUM "$tarf"
+	assert "$output" =~ "no volume with name \"nosuch$TESTNUM\" found" "unknown volume: $output"
+	run_skiff 125 volume export nosuch$TESTNUM -o "$tarf.3"
+	assert "$output" =~ "nosuch$TESTNUM" "unknown volume: $output"
+	run_skiff 125 volume import im$TESTNUM "$BATS_TEST_TMPDIR/nosuch.tar"
+	assert "$output" =~ "nosuch.tar" "missing file named: $output"
+	echo "not a tar at all" >"$tarf.bad"
+	run_skiff 125 volume import im$TESTNUM "$tarf.bad"
+	assert "$output" =~ "im$TESTNUM" "garbage refused, naming the volume: $output"
+	run_skiff 125 volume import im$TESTNUM "$tarf" extra
+	# a terminal as stdout is refused, as podman
+	if command -v script >/dev/null; then
+		run script -qec "$SKIFF --root $SKIFF_TEST_ROOT/root --runroot $SKIFF_TEST_ROOT/runroot volume export ex$TESTNUM" /dev/null
+		assert "$output" =~ "cannot write to terminal" "terminal refused: $output"
+		assert "$status" -ne 0 "terminal: non-zero exit"
+	fi
+}
+
+@test "volume import: hostile tars stay inside the volume" {
+	local t=$BATS_TEST_TMPDIR out=$BATS_TEST_TMPDIR/outside
+	mkdir -p "$out"
+	echo original >"$out/victim"
+	mktar "$t/dotdot.tar" "../../../../../../../..$out/esc1:f:x"
+	mktar "$t/symdir.tar" "l:l:$out" "l/esc2:f:x"
+	mktar "$t/symrel.tar" "u:l:../../../../../../../..$out" "u/esc3:f:x"
+	mktar "$t/hardabs.tar" "h:h:$out/victim"
+	mktar "$t/hardup.tar" "h:h:../../../../../../../..$out/victim"
+	mktar "$t/symfile.tar" "s:l:$out/victim" "s:f:pwned"
+	mktar "$t/abs.tar" "$out/esc4:f:x"
+	run_skiff volume create hv$TESTNUM
+	for f in dotdot symdir symrel hardup; do
+		run_skiff 125 volume import hv$TESTNUM "$t/$f.tar"
+		assert "$output" =~ "tar member" "$f: the member is named: $output"
+	done
+	# an absolute hard link target is taken inside the volume: there is none
+	run_skiff 125 volume import hv$TESTNUM "$t/hardabs.tar"
+	# a symlink replaced by a file is replaced, never written through
+	run_skiff volume import hv$TESTNUM "$t/symfile.tar"
+	# an absolute member lands inside the volume
+	run_skiff volume import hv$TESTNUM "$t/abs.tar"
+	run ls -A "$out"
+	is "$output" "victim" "nothing was created outside the volume"
+	is "$(cat "$out/victim")" "original" "nothing was written through a link"
+	run_skiff run --rm -v hv$TESTNUM:/data "$IMAGE" sh -c "cat /data/s; cat /data$out/esc4"
+	is "$output" "pwnedx" "the file replaced the symlink; the absolute member is inside"
+}
+
+@test ":U and --mount U=true chown to the container's user; bind mounts too" {
+	run_skiff run --rm -v u$TESTNUM:/data "$IMAGE" sh -c \
+		'mkdir /data/d && touch /data/d/f && ln -s /etc/passwd /data/lnk && chmod 4755 /data/d/f'
+	run_skiff run --rm -v u$TESTNUM:/data:U --user 1000:1001 "$IMAGE" stat -c '%n %u:%g %a' /data /data/d /data/d/f /data/lnk
+	is "$output" "/data 1000:1001 755
+/data/d 1000:1001 755
+/data/d/f 1000:1001 4755
+/data/lnk 1000:1001 777" "-v :U: everything the user's, setuid kept"
+	run_skiff run --rm -v u$TESTNUM:/data "$IMAGE" stat -c '%u:%g' /etc/passwd
+	is "$output" "0:0" "the symlink's target was not touched"
+	# a user name, resolved in the container's /etc/passwd
+	run_skiff run --rm --mount type=volume,src=u$TESTNUM,dst=/data,U=true --user tester "$IMAGE" \
+		stat -c %u:%g /data/d/f
+	is "$output" "1000:1000" "--mount U=true: tester's ids from /etc/passwd"
+	run_skiff 125 run --rm --user nosuch$TESTNUM -v u$TESTNUM:/data:U "$IMAGE" true
+	assert "$output" =~ "nosuch$TESTNUM" "an unknown user is named: $output"
+	run_skiff 125 run --rm --mount type=tmpfs,dst=/t,U=true "$IMAGE" true
+	assert "$output" =~ "U needs type=bind or type=volume" "tmpfs: $output"
+	run_skiff 125 run --rm --mount type=volume,dst=/t,U=maybe "$IMAGE" true
+	assert "$output" =~ "bad value for U" "bad value: $output"
+
+	# a bind mount: the host directory is chowned (to the mapped ids when rootless)
+	local b=$BATS_TEST_TMPDIR/bind
+	mkdir -p "$b/x" && touch "$b/x/y"
+	run_skiff run --rm --mount type=bind,src="$b",dst=/b,U --user 33:34 "$IMAGE" stat -c '%u:%g' /b /b/x /b/x/y
+	is "$output" "33:34
+33:34
+33:34" "bind mount with U"
+	if ! is_rootless; then
+		is "$(stat -c %u:%g "$b/x/y")" "33:34" "on the host too"
+		chown -R 0:0 "$b"
+	else
+		run_skiff unshare chown -R 0:0 "$b"
+	fi
 }

@@ -1,11 +1,13 @@
-/* Unit tests for volumes: the name rule, -v/--mount parsing of volumes, and the store's
- * volume rows (create, duplicate, in use, delete, crash recovery). */
+/* Unit tests for volumes: the name rule, -v/--mount parsing of volumes (with :U and
+ * U=true), the store's volume rows (create, duplicate, in use, delete, crash recovery),
+ * and the :U chown walk. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,6 +97,107 @@ static void test_parse(void **state)
 	check_err(ctr_parse_mount("type=bind,src=/a,dst=/d,volume-nocopy", &m, &e), &e, EINVAL, "volume-nocopy");
 }
 
+static void test_parse_chown(void **state)
+{
+	(void)state;
+	struct skiff_err *e = NULL;
+	struct ctr_mount m = {0};
+	ok(ctr_parse_volume("data:/d:U,ro", &m, &e), &e);
+	assert_true(strv_contains(&m.options, "U"));
+	ctr_mount_release(&m);
+	ok(ctr_parse_volume("/host:/d:U", &m, &e), &e);
+	assert_string_equal(m.type, "bind");
+	assert_true(strv_contains(&m.options, "U"));
+	ctr_mount_release(&m);
+	static const char *const yes[] = {"type=volume,src=v,dst=/d,U", "type=volume,src=v,dst=/d,U=true",
+					  "type=bind,src=/h,dst=/d,chown=true", "type=bind,src=/h,dst=/d,U=1"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		ok(ctr_parse_mount(yes[i], &m, &e), &e);
+		assert_true(strv_contains(&m.options, "U"));
+		ctr_mount_release(&m);
+	}
+	ok(ctr_parse_mount("type=volume,src=v,dst=/d,U=false", &m, &e), &e);
+	assert_false(strv_contains(&m.options, "U"));
+	ctr_mount_release(&m);
+	check_err(ctr_parse_mount("type=volume,src=v,dst=/d,U=perhaps", &m, &e), &e, EINVAL, "bad value for U");
+	check_err(ctr_parse_mount("type=tmpfs,dst=/d,U=true", &m, &e), &e, EINVAL, "U needs type=bind or type=volume");
+	check_err(ctr_parse_volume("v:/d:U,X", &m, &e), &e, EINVAL, "unknown option \"X\"");
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void test_chown_tree(void **state)
+{
+	(void)state;
+	struct skiff_err *e = NULL;
+	char dir[64], out[80];
+	snprintf(dir, sizeof(dir), "/tmp/test_volchown.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s.outside", dir);
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(mkdirat(dfd, "a", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "a/b", 0755), 0);
+	assert_int_equal(fchmodat(dfd, "a/b", 02775, 0), 0);
+	fd = openat(dfd, "a/b/f", O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 04755), 0);
+	close(fd);
+	assert_int_equal(symlinkat(out, dfd, "a/link"), 0);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+
+	bool root = geteuid() == 0;
+	uid_t uid = root ? 4321 : geteuid();
+	gid_t gid = root ? 4322 : getegid();
+	int before = count_fds();
+	ok(vol_chown_tree(dfd, dir, uid, gid, &e), &e);
+	assert_int_equal(count_fds(), before);
+	static const char *const paths[] = {".", "a", "a/b", "a/b/f", "a/link", "fifo"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct stat st;
+		assert_int_equal(fstatat(dfd, paths[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+		if (st.st_uid != uid || st.st_gid != gid) {
+			print_error("%s: %u:%u, want %u:%u\n", paths[i], (unsigned)st.st_uid, (unsigned)st.st_gid,
+				    (unsigned)uid, (unsigned)gid);
+			fail();
+		}
+		if (!strcmp(paths[i], "a/b/f"))
+			assert_int_equal(st.st_mode & 07777, 04755); /* setuid put back */
+		if (!strcmp(paths[i], "a/b"))
+			assert_int_equal(st.st_mode & 07777, 02775);
+	}
+	struct stat st;
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_uid, geteuid()); /* the symlink's target is not followed */
+	/* a file, not a directory, is chowned alone */
+	fd = openat(dfd, "a/b/f", O_PATH | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ok(vol_chown_tree(fd, "f", uid, gid, &e), &e);
+	close(fd);
+	if (!root) {
+		/* not permitted: the error names the path */
+		check_err(vol_chown_tree(dfd, dir, 0, 0, &e), &e, EPERM, dir);
+		assert_int_equal(count_fds(), before);
+	}
+	close(dfd);
+	struct skiff_err *e2 = NULL;
+	rm_rf_at(AT_FDCWD, dir, &e2);
+	err_free(e2);
+	unlink(out);
+}
+
 struct t {
 	char dir[64];
 	struct store *s;
@@ -174,6 +277,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_chown),
+		cmocka_unit_test(test_chown_tree),
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
