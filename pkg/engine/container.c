@@ -223,19 +223,15 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 	if (cfg->publish_all && ctr_publish_exposed(cfg, exposed, err) < 0)
 		return err_wrap(err, "--publish-all");
 	const char *net = cfg->network ? cfg->network : "";
-	/* A user namespace of its own (keep-id, auto) is made by the runtime before it joins
-	 * the network namespace, which then belongs to another user namespace: not yet. */
-	bool own_userns = cfg->userns_mode && *cfg->userns_mode && strcmp(cfg->userns_mode, "host");
-	if (own_userns && (net_mode_of(net) != NET_NONE_HELPER || cfg->n_ports))
-		return err_makex(err, ENOTSUP, "--userns=%s with pasta, slirp4netns or -p is not supported yet",
-				 cfg->userns_mode);
-	if (!*net && !own_userns && !e->cfg->rootless) {
+	/* A user namespace of its own (keep-id, auto) is no obstacle: the runtime joins the
+	 * network namespace (owned by ours) before it creates the container's. */
+	if (!*net && !e->cfg->rootless) {
 		/* rootful: the default bridge network, as podman */
 		free(cfg->network);
 		cfg->network = xstrdup(NET_BRIDGE_MODE);
 		if (!cfg->networks.len)
 			strv_push(&cfg->networks, NET_DEFAULT_NAME);
-	} else if (!*net && !own_userns && (e->cfg->rootless || cfg->n_ports)) {
+	} else if (!*net && (e->cfg->rootless || cfg->n_ports)) {
 		/* rootless: pasta, else slirp4netns (podman 5's default) */
 		const char *pick = net_have_helper(NET_PASTA)	      ? "pasta"
 				   : net_have_helper(NET_SLIRP4NETNS) ? "slirp4netns"
@@ -253,9 +249,6 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 					 "--network %s: rootless containers cannot join bridge networks yet (use pasta "
 					 "or slirp4netns; network create/ls/inspect/rm work as metadata)",
 					 net);
-		if (own_userns)
-			return err_makex(err, ENOTSUP, "--userns=%s with a bridge network is not supported yet",
-					 cfg->userns_mode);
 		struct strv names = STRV_INIT;
 		strv_split(&names, net, ',');
 		for (size_t i = 0; i < names.len; i++) {
@@ -576,6 +569,12 @@ static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int
 		struct spec_rt_linux *l = spec_runtime_ensure_linux(spec);
 		free(l->cgroups_path);
 		l->cgroups_path = xasprintf("/skiff/%s", c->row.id);
+		/* A user namespace of its own does not own the network namespace the engine made
+		 * (the runtime joins it first): its root has no CAP_NET_BIND_SERVICE there. Let it
+		 * bind the low ports it could in a namespace of its own (docker's default). */
+		const struct spec_rt_namespace *uns = spec_runtime_find_namespace(spec, SPEC_NS_USER);
+		if (netns && uns && !uns->path && !spec_map_get(&l->sysctl, "net.ipv4.ip_unprivileged_port_start"))
+			spec_map_set(&l->sysctl, "net.ipv4.ip_unprivileged_port_start", "0");
 		struct strbuf sb = STRBUF_INIT;
 		rc = spec_runtime_generate(spec, &sb, err);
 		if (rc == 0)

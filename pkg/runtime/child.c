@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,8 +53,24 @@ static int ns_flag(enum spec_ns_type t)
 	}
 }
 
+/* True when fd is the namespace of type t this process is already in. */
+static bool in_namespace(int fd, enum spec_ns_type t)
+{
+	static const char *const names[SPEC_NS_COUNT_] = {
+		[SPEC_NS_PID] = "pid", [SPEC_NS_NETWORK] = "net", [SPEC_NS_MOUNT] = "mnt",     [SPEC_NS_IPC] = "ipc",
+		[SPEC_NS_UTS] = "uts", [SPEC_NS_USER] = "user",	  [SPEC_NS_CGROUP] = "cgroup", [SPEC_NS_TIME] = "time",
+	};
+	if ((unsigned)t >= SPEC_NS_COUNT_ || !names[t])
+		return false;
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", names[t]);
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Join the namespaces the spec names by path (the user namespace first), except the
- * pid namespace: the runtime joined that one before clone, for its children. */
+ * pid namespace: the runtime joined that one before clone, for its children; with a new
+ * user namespace, so it did the network and ipc ones. */
 static int join_namespaces(struct rt_ctx *c, struct skiff_err **err)
 {
 	const struct spec_rt_linux *l = c->spec->linux_spec;
@@ -69,6 +87,8 @@ static int join_namespaces(struct rt_ctx *c, struct skiff_err **err)
 			if (fd < 0)
 				return err_make(err, errno, "open %s namespace %s", spec_ns_type_name(ns->type),
 						ns->path);
+			if (c->new_userns && in_namespace(fd, ns->type))
+				continue; /* the runtime joined it before clone */
 			if (setns(fd, ns_flag(ns->type)) < 0)
 				return err_make(err, errno, "join %s namespace %s", spec_ns_type_name(ns->type),
 						ns->path);

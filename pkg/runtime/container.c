@@ -23,6 +23,7 @@
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/spawn.h"
+#include "vendor-free/strbuf.h"
 #include "vendor-free/xalloc.h"
 
 static int ns_clone_flag(enum spec_ns_type t)
@@ -187,6 +188,100 @@ static int join_pid_ns(const struct spec_runtime *s, struct skiff_err **err)
 	return 0;
 }
 
+/* The namespace a sysctl belongs to, for those the runtime may write for the container. */
+static enum spec_ns_type sysctl_ns(const char *key)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+					  "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	if (!strncmp(key, "net.", 4))
+		return SPEC_NS_NETWORK;
+	if (!strncmp(key, "fs.mqueue.", 10))
+		return SPEC_NS_IPC;
+	for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
+		if (!strcmp(key, ipc[i]))
+			return SPEC_NS_IPC;
+	return SPEC_NS_COUNT_;
+}
+
+/* id of the container's user namespace as seen from ours, through its maps; false if unmapped. */
+static bool map_id(const struct spec_rt_idmaps *m, unsigned long id, unsigned long *ret)
+{
+	for (size_t i = 0; i < m->len; i++)
+		if (id >= m->v[i].container_id && id - m->v[i].container_id < m->v[i].size) {
+			*ret = m->v[i].host_id + (id - m->v[i].container_id);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Write a sysctl of a namespace joined before the user namespace: the container's root
+ * could not (the files belong to the root of the namespace's owner). Group ids in
+ * net.ipv4.ping_group_range are read in the writer's user namespace: translate them
+ * through the gid map when both ends map.
+ */
+static int write_joined_sysctl(const struct spec_rt_linux *l, const char *key, const char *value,
+			       struct skiff_err **err)
+{
+	if (strstr(key, "..") || strchr(key, '/'))
+		return err_makex(err, EINVAL, "sysctl %s: bad name", key);
+	char mapped[64];
+	unsigned long lo, hi, mlo, mhi;
+	int end = 0;
+	if (!strcmp(key, "net.ipv4.ping_group_range") && sscanf(value, "%lu %lu%n", &lo, &hi, &end) == 2 &&
+	    !value[end] && map_id(&l->gid_mappings, lo, &mlo) && map_id(&l->gid_mappings, hi, &mhi)) {
+		snprintf(mapped, sizeof(mapped), "%lu %lu", mlo, mhi);
+		value = mapped;
+	}
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addstr(&p, "/proc/sys/");
+	for (const char *k = key; *k; k++)
+		strbuf_addch(&p, *k == '.' ? '/' : *k);
+	int rc = 0;
+	cleanup_close int fd = open(p.buf, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, value, strlen(value)) < 0)
+		rc = err_make(err, errno, "sysctl %s", key);
+	strbuf_release(&p);
+	return rc;
+}
+
+/*
+ * With a new user namespace, the runtime joins the network and ipc namespaces named by
+ * path before clone (as crun does): setns needs CAP_SYS_ADMIN in the user namespace that
+ * owns the target, and the child has capabilities only in its own new one. The child
+ * inherits them (creating a user namespace does not change them) and skips joining what
+ * it is already in (child.c). For the same reason the runtime writes their sysctls and
+ * takes them out of the spec the child sees. The runtime stays in them: it only writes
+ * the id maps and the state, and exits.
+ */
+static int join_before_userns(struct spec_runtime *s, struct skiff_err **err)
+{
+	struct spec_rt_linux *l = s->linux_spec;
+	bool joined[SPEC_NS_COUNT_ + 1] = {false};
+	for (size_t i = 0; l && i < l->n_namespaces; i++) {
+		const struct spec_rt_namespace *ns = &l->namespaces[i];
+		if (!ns->path || (ns->type != SPEC_NS_NETWORK && ns->type != SPEC_NS_IPC))
+			continue;
+		cleanup_close int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return err_make(err, errno, "open %s namespace %s", spec_ns_type_name(ns->type), ns->path);
+		if (setns(fd, ns_clone_flag(ns->type)) < 0)
+			return err_make(err, errno, "join %s namespace %s", spec_ns_type_name(ns->type), ns->path);
+		joined[ns->type] = true;
+	}
+	for (size_t i = 0; l && i < l->sysctl.len;) {
+		const struct spec_kv *kv = &l->sysctl.items[i];
+		if (!joined[sysctl_ns(kv->key)]) {
+			i++;
+			continue;
+		}
+		if (write_joined_sysctl(l, kv->key, kv->value, err) < 0)
+			return -1;
+		spec_map_remove(&l->sysctl, kv->key);
+	}
+	return 0;
+}
+
 static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -266,6 +361,8 @@ static int do_create(struct rt_ctx *c, const struct rt_global *g, struct created
 		return err_makex(err, ENOTSUP,
 				 "joining a user namespace together with a new pid namespace is not supported");
 	if (join_pid_ns(s, err) < 0)
+		return -1;
+	if (c->new_userns && join_before_userns(s, err) < 0)
 		return -1;
 	if (l && l->seccomp && seccomp_cached(g, l->seccomp, &c->seccomp, err) < 0)
 		return err_wrap(err, "seccomp");
