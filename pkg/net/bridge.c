@@ -88,34 +88,6 @@ static void write_sysctl(const char *path, const char *v)
 	}
 }
 
-static int make_netns(const char *path, struct skiff_err **err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return err_make(err, errno, "create %s", path);
-	close(fd);
-	pid_t pid = fork();
-	if (pid < 0)
-		return err_make(err, errno, "fork");
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNET) < 0)
-			_exit(errno & 0x7f);
-		/* unprivileged ICMP echo (ping without CAP_NET_RAW), as podman sets it */
-		write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
-		if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-			_exit((errno & 0x7f) | 0x80);
-		_exit(0);
-	}
-	int status = 0;
-	if (spawn_wait(pid, &status) < 0)
-		return err_make(err, errno, "wait for the namespace maker");
-	if (status == 0)
-		return 0;
-	if (status & 0x80)
-		return err_make(err, status & 0x7f, "pin the network namespace on %s", path);
-	return err_make(err, status, "create a network namespace");
-}
-
 /* ---- addresses: runroot/ipam/NETWORK/ADDR holds the container id ---- */
 
 static bool owner_alive(const char *runroot, const char *owner)
@@ -666,7 +638,8 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 	if (rc == 0)
 		rc = mkdir_p_at(AT_FDCWD, dir, 0700, err);
 	if (rc == 0)
-		rc = make_netns(netns, err);
+		/* unprivileged ICMP echo (ping without CAP_NET_RAW), as podman sets it */
+		rc = net_make_netns(netns, "0 2147483647", err);
 	struct json *st = json_new_object();
 	json_object_set_string(st, "id", s->id);
 	json_object_set_string(st, "name", s->name);

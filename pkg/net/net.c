@@ -212,9 +212,7 @@ int net_write_etc(int dirfd, const char *nameserver, const char *host, struct sk
 	return 0;
 }
 
-/* In a child: a new network namespace with lo up, pinned on path. The exit status is 0 or
- * the errno, and the step that failed in the low bits of nothing: kept simple. */
-static int make_netns(const char *path, struct skiff_err **err)
+int net_make_netns(const char *path, const char *ping_range, struct skiff_err **err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -226,6 +224,16 @@ static int make_netns(const char *path, struct skiff_err **err)
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNET) < 0)
 			_exit(errno & 0x7f);
+		if (ping_range) {
+			/* best effort: a read-only /proc/sys leaves ping needing CAP_NET_RAW */
+			int pf = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+			if (pf >= 0) {
+				if (write(pf, ping_range, strlen(ping_range)) < 0) {
+					/* see above */
+				}
+				close(pf);
+			}
+		}
 		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		struct ifreq ifr = {0};
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
@@ -508,7 +516,7 @@ int net_setup(const struct net_setup *s, char **ret_netns, struct skiff_err **er
 	if (dirfd < 0)
 		return err_make(err, errno, "open %s", s->dir);
 	char *netns = xasprintf("%s/netns", s->dir);
-	int rc = make_netns(netns, err);
+	int rc = net_make_netns(netns, NULL, err);
 	if (rc == 0)
 		rc = m == NET_PASTA ? start_pasta(s, dirfd, netns, err) : start_slirp(s, dirfd, netns, err);
 	if (rc < 0) {

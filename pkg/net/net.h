@@ -88,4 +88,9 @@ bool net_host_address(enum net_mode m, const char *network, char out[46]);
  * "ADDR host.containers.internal" to its hosts when host is not NULL. */
 int net_write_etc(int dirfd, const char *nameserver, const char *host, struct skiff_err **err);
 
+/* A new network namespace with lo up, pinned (bind-mounted) on path, made in a child so
+ * the caller stays where it is; ping_range (may be NULL) is written to its
+ * net.ipv4.ping_group_range. */
+int net_make_netns(const char *path, const char *ping_range, struct skiff_err **err);
+
 #endif
