@@ -223,8 +223,6 @@ static bool map_id(const struct spec_rt_idmaps *m, unsigned long id, unsigned lo
 static int write_joined_sysctl(const struct spec_rt_linux *l, const char *key, const char *value,
 			       struct skiff_err **err)
 {
-	if (strstr(key, "..") || strchr(key, '/'))
-		return err_makex(err, EINVAL, "sysctl %s: bad name", key);
 	char mapped[64];
 	unsigned long lo, hi, mlo, mhi;
 	int end = 0;
@@ -233,16 +231,7 @@ static int write_joined_sysctl(const struct spec_rt_linux *l, const char *key, c
 		snprintf(mapped, sizeof(mapped), "%lu %lu", mlo, mhi);
 		value = mapped;
 	}
-	struct strbuf p = STRBUF_INIT;
-	strbuf_addstr(&p, "/proc/sys/");
-	for (const char *k = key; *k; k++)
-		strbuf_addch(&p, *k == '.' ? '/' : *k);
-	int rc = 0;
-	cleanup_close int fd = open(p.buf, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write_all(fd, value, strlen(value)) < 0)
-		rc = err_make(err, errno, "sysctl %s", key);
-	strbuf_release(&p);
-	return rc;
+	return rt_write_sysctl(key, value, err);
 }
 
 /*

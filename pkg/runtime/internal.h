@@ -99,4 +99,7 @@ enum rt_status rt_state_status(int dirfd, const struct rt_state *s);
 /* A pidfd for the init when it is alive, else -1 (ESRCH). */
 int rt_state_pidfd(const struct rt_state *s);
 
+/* Write /proc/sys/KEY (dots as slashes); a name with ".." or "/" is refused. */
+int rt_write_sysctl(const char *key, const char *value, struct skiff_err **err);
+
 #endif

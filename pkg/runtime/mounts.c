@@ -602,7 +602,7 @@ static int readonly_path(const char *path, struct skiff_err **err)
 	return 0;
 }
 
-static int write_sysctl(const char *key, const char *value, struct skiff_err **err)
+int rt_write_sysctl(const char *key, const char *value, struct skiff_err **err)
 {
 	struct strbuf p = STRBUF_INIT;
 	strbuf_addstr(&p, "/proc/sys/");
@@ -625,7 +625,7 @@ int rt_finish_rootfs(struct rt_ctx *c, struct skiff_err **err)
 	const struct spec_rt_linux *l = c->spec->linux_spec;
 	if (l) {
 		for (size_t i = 0; i < l->sysctl.len; i++)
-			if (write_sysctl(l->sysctl.items[i].key, l->sysctl.items[i].value, err) < 0)
+			if (rt_write_sysctl(l->sysctl.items[i].key, l->sysctl.items[i].value, err) < 0)
 				return -1;
 		for (size_t i = 0; i < l->masked_paths.len; i++)
 			if (mask_path(l->masked_paths.v[i], err) < 0)
