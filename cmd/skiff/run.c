@@ -369,7 +369,7 @@ static int ns_mode(struct skiff_ctx *ctx, struct engine *e, const char *flag, co
 		return 0;
 	}
 	if (!strcmp(flag, "network") && !strcmp(v, "bridge")) {
-		*ret = xstrdup(""); /* the default: the "podman" network as root */
+		*ret = xstrdup(""); /* the default network as root */
 		return 0;
 	}
 	if (!strcmp(flag, "network")) {

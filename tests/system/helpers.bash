@@ -315,6 +315,22 @@ function require_fixture() {
 
 # wait_for [--timeout SECONDS] [--interval SECONDS] COMMAND...
 # Polls COMMAND until it succeeds; fails the test after the timeout (default 10s).
+# poll_until TIMEOUT CMD...: 0 as soon as CMD succeeds, 1 when TIMEOUT seconds pass first
+# (no message: for callers with their own); every 0.1 s.
+function poll_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 function wait_for() {
 	local timeout=10 interval=0.1
 	while :; do

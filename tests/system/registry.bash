@@ -97,11 +97,9 @@ function _registry_spawn() {
 	_REGISTRY_SPAWNED=$!
 	echo "$_REGISTRY_SPAWNED" >>"$pidfile"
 	if [ -n "${BATS_ROOT_PID:-}" ]; then
-		# A fresh bash: no bats traps. It ends with the server, or ends the server when bats is gone.
-		bash -c 'while kill -0 "$1" 2>/dev/null; do
-				kill -0 "$2" 2>/dev/null || { kill "$1" 2>/dev/null; exit 0; }
-				sleep 1
-			done' registry-watchdog "$_REGISTRY_SPAWNED" "$BATS_ROOT_PID" \
+		# A fresh bash: no bats traps. It ends the server when bats is gone (tail --pid
+		# waits for that); stop_registry ends it with the server.
+		bash -c 'tail --pid="$2" -f /dev/null; kill "$1" 2>/dev/null' registry-watchdog "$_REGISTRY_SPAWNED" "$BATS_ROOT_PID" \
 			</dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- &
 		echo "$!" >>"$pidfile"
 	fi
@@ -112,35 +110,36 @@ function _registry_spawn() {
 function _registry_wait() {
 	local name=$1 pid=$2 log=$3
 	shift 3
-	local deadline=$((SECONDS + 15))
-	while :; do
-		if ! _registry_alive "$pid"; then
-			return 2
-		fi
-		if curl -s -o /dev/null --max-time 2 "$@" 2>/dev/null; then
-			return 0
-		fi
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "# $name did not answer within 15s; its log:" >&2
-			sed 's/^/#   /' "$log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	poll_until 15 _registry_answers "$pid" "$@" || true
+	_registry_alive "$pid" || return 2
+	curl -s -o /dev/null --max-time 2 "$@" 2>/dev/null && return 0
+	echo "# $name did not answer within 15s; its log:" >&2
+	sed 's/^/#   /' "$log" >&2
+	return 1
+}
+
+# _registry_answers PID CURL-ARGS...: the server answers, or it died (stop polling)
+function _registry_answers() {
+	local pid=$1
+	shift
+	! _registry_alive "$pid" || curl -s -o /dev/null --max-time 2 "$@" 2>/dev/null
 }
 
 # _registry_port_file FILE PID LOG: waits for a server to write its port; prints it.
 function _registry_port_file() {
-	local file=$1 pid=$2 log=$3 deadline=$((SECONDS + 15))
-	while [ ! -s "$file" ]; do
-		if ! _registry_alive "$pid" || [ "$SECONDS" -ge "$deadline" ]; then
-			echo "# server (pid $pid) did not start; its log:" >&2
-			sed 's/^/#   /' "$log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	local file=$1 pid=$2 log=$3
+	poll_until 15 _registry_port_written "$file" "$pid" || true
+	if [ ! -s "$file" ]; then
+		echo "# server (pid $pid) did not start; its log:" >&2
+		sed 's/^/#   /' "$log" >&2
+		return 1
+	fi
 	cat "$file"
+}
+
+# _registry_port_written FILE PID: the port file is there, or the server died
+function _registry_port_written() {
+	[ -s "$1" ] || ! _registry_alive "$2"
 }
 
 function _registry_free_port() {
@@ -150,18 +149,19 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+function _registry_gone() {
+	! _registry_alive "$1"
+}
+
 function stop_registry() {
-	local pidfile pid deadline
+	local pidfile pid
 	pidfile=$(_registry_pidfile)
 	[ -f "$pidfile" ] || return 0
 	while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done <"$pidfile"
-	deadline=$((SECONDS + 10))
 	while read -r pid; do
-		while _registry_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do
-			sleep 0.1
-		done
+		poll_until 10 _registry_gone "$pid" || true
 		if _registry_alive "$pid"; then
 			echo "# stop_registry: $pid ignored SIGTERM; killing it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
