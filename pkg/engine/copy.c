@@ -1009,29 +1009,14 @@ static int unmount_after_copy(struct engine *e, struct mounted *m, int rc, struc
  * User, looked up in the container's /etc/passwd and /etc/group. */
 static int copy_owner(struct engine *e, struct ctr *c, int rootfd, struct copy_opts *o, struct skiff_err **err)
 {
-	const char *spec = c->cfg && c->cfg->user && *c->cfg->user ? c->cfg->user : NULL;
-	struct spec_image_config *ic = NULL;
-	if (!spec && c->row.image_id && *c->row.image_id) {
-		cleanup_free char *buf = NULL;
-		size_t len = 0;
-		char dig[80];
-		snprintf(dig, sizeof(dig), "sha256:%s", c->row.image_id);
-		cleanup_err struct skiff_err *e2 = NULL;
-		/* an image removed since (rmi -f) leaves the user unknown: root, as podman */
-		if (store_image_config(e->store, c->row.image_id, &buf, &len, &e2) == 0 &&
-		    spec_image_config_parse_known(buf, len, dig, &ic, &e2) == 0 && ic->config.user && *ic->config.user)
-			spec = ic->config.user;
-	}
 	struct ctr_exec_user u = {0};
-	int rc = ctr_lookup_exec_user(rootfd, spec ? spec : "", &u, err);
+	int rc = ctr_lookup_container_user(e, c, c->cfg ? c->cfg->user : NULL, rootfd, &u, err);
 	if (rc == 0) {
 		o->chown = true;
 		o->uid = u.uid;
 		o->gid = u.gid;
 		ctr_exec_user_release(&u);
 	}
-	if (ic)
-		spec_image_config_free(ic);
 	return rc < 0 ? err_wrap(err, "container %s: user", c->row.name) : 0;
 }
 

@@ -32,6 +32,13 @@ void ctr_exec_user_release(struct ctr_exec_user *u);
  */
 int ctr_lookup_exec_user(int rootfd, const char *spec, struct ctr_exec_user *ret, struct skiff_err **err);
 
+struct engine;
+struct ctr;
+/* The container's user as podman's getContainerUser finds it: user (--user) when set,
+ * else the image's User (an image removed since: root), resolved as above. */
+int ctr_lookup_container_user(struct engine *e, const struct ctr *c, const char *user, int rootfd,
+			      struct ctr_exec_user *ret, struct skiff_err **err);
+
 /* --group-add: append the gid of each name or number in groups to gids (names must exist
  * in /etc/group: ENOENT naming it). Duplicates are skipped. */
 int ctr_lookup_groups(int rootfd, const struct strv *groups, struct spec_rt_u32_list *gids, struct skiff_err **err);

@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pkg/engine/container.h"
 #include "pkg/engine/ctrconfig-internal.h"
+#include "pkg/spec/image.h"
+#include "pkg/store/store.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/pathres.h"
@@ -576,4 +579,26 @@ int ctr_write_etc_files(int userdata_dirfd, const struct ctr_config *c, const ch
 	    write_file_replace(userdata_dirfd, ".containerenv", "", 0, 0644, err) < 0)
 		return err_wrap(err, "write /etc files of the container");
 	return 0;
+}
+
+int ctr_lookup_container_user(struct engine *e, const struct ctr *c, const char *user, int rootfd,
+			      struct ctr_exec_user *ret, struct skiff_err **err)
+{
+	const char *spec = user && *user ? user : NULL;
+	struct spec_image_config *ic = NULL;
+	if (!spec && c->row.image_id && *c->row.image_id) {
+		cleanup_free char *buf = NULL;
+		size_t len = 0;
+		char dig[80];
+		snprintf(dig, sizeof(dig), "sha256:%s", c->row.image_id);
+		cleanup_err struct skiff_err *e2 = NULL;
+		/* an image removed since (rmi -f) leaves the user unknown: root, as podman */
+		if (store_image_config(e->store, c->row.image_id, &buf, &len, &e2) == 0 &&
+		    spec_image_config_parse_known(buf, len, dig, &ic, &e2) == 0 && ic->config.user && *ic->config.user)
+			spec = ic->config.user;
+	}
+	int rc = ctr_lookup_exec_user(rootfd, spec ? spec : "", ret, err);
+	if (ic)
+		spec_image_config_free(ic);
+	return rc;
 }

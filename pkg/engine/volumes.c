@@ -766,22 +766,8 @@ static int chown_ids(struct engine *e, struct ctr *c, int rootfd, uid_t *ret_uid
 		*ret_gid = 0;
 		return 0;
 	}
-	struct spec_image_config *ic = NULL;
-	if (!spec && c->row.image_id && *c->row.image_id) {
-		cleanup_free char *buf = NULL;
-		size_t len = 0;
-		char dig[80];
-		snprintf(dig, sizeof(dig), "sha256:%s", c->row.image_id);
-		cleanup_err struct skiff_err *e2 = NULL;
-		/* an image removed since leaves the user unknown: root, as podman */
-		if (store_image_config(e->store, c->row.image_id, &buf, &len, &e2) == 0 &&
-		    spec_image_config_parse_known(buf, len, dig, &ic, &e2) == 0 && ic->config.user && *ic->config.user)
-			spec = ic->config.user;
-	}
 	struct ctr_exec_user u = {0};
-	int rc = ctr_lookup_exec_user(rootfd, spec ? spec : "", &u, err);
-	if (ic)
-		spec_image_config_free(ic);
+	int rc = ctr_lookup_container_user(e, c, spec, rootfd, &u, err);
 	if (rc < 0)
 		return err_wrap(err, ":U: user");
 	uint32_t uid = u.uid, gid = u.gid;
