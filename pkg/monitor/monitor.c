@@ -401,8 +401,16 @@ static void reap(struct monitor *m)
 		/* The pidfd says the container exited, but it is not our child (a runtime that
 		 * did not leave it to us): the exit status is unknown. */
 		struct pollfd p = {.fd = m->pidfd, .events = POLLIN};
-		if (poll(&p, 1, 0) == 1 && waitpid(m->ctr_pid, NULL, WNOHANG) < 0 && errno == ECHILD)
-			on_ctr_exit(m, 0, false);
+		if (poll(&p, 1, 0) == 1) {
+			/* it may also have exited since the loop above: then it is ours to reap
+			 * here, with its status */
+			int st;
+			pid_t w = waitpid(m->ctr_pid, &st, WNOHANG);
+			if (w == m->ctr_pid)
+				on_ctr_exit(m, st, true);
+			else if (w < 0 && errno == ECHILD)
+				on_ctr_exit(m, 0, false);
+		}
 	}
 }
 
