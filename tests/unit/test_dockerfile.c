@@ -552,6 +552,231 @@ static void test_hostile(void **state)
 	}
 }
 
+/* ---- df_expand ---- */
+
+static const char *const test_vars[] = {"A=a", "E=", "B=b c", "AB=x", "D=1", "V=/usr/local/bin", "D=2", NULL};
+
+static void vars_init(struct strv *sv)
+{
+	for (size_t i = 0; test_vars[i]; i++)
+		strv_push(sv, test_vars[i]);
+}
+
+static void expands(const char *word, const char *want)
+{
+	struct strv vars cleanup_strv = STRV_INIT;
+	struct skiff_err *err = NULL;
+	char *got = NULL;
+	vars_init(&vars);
+	if (df_expand(word, '\\', &vars, NULL, &got, &err) < 0) {
+		fail_msg("expand '%s': %s", word, err->msg);
+		err_free(err);
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("expand '%s' = '%s', want '%s'", word, got, want);
+	free(got);
+}
+
+static void expand_fails(const char *word, const char *want)
+{
+	struct strv vars cleanup_strv = STRV_INIT;
+	struct skiff_err *err = NULL;
+	char *got = NULL;
+	vars_init(&vars);
+	if (df_expand(word, '\\', &vars, NULL, &got, &err) == 0) {
+		fail_msg("expand '%s' = '%s', want error '%s'", word, got, want);
+		free(got);
+	}
+	assert_null(got);
+	if (!strstr(err->msg, want))
+		fail_msg("expand '%s': error '%s', want '%s'", word, err->msg, want);
+	err_free(err);
+}
+
+/* Checked against podman 4.3 (buildah's imagebuilder) where it supports the form, and
+ * against buildkit's lexer rules where it does not (-, +, ?, #, %, / modifiers, $@). */
+static void test_expand_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *word, *want;
+	} t[] = {
+		{"$A", "a"},
+		{"${A}", "a"},
+		{"${U:-def}", "def"},
+		{"${E:-def}", "def"},
+		{"${E-def}", ""},
+		{"${U-def}", "def"},
+		{"${A:+alt}", "alt"},
+		{"${E:+alt}", ""},
+		{"${E+alt}", "alt"},
+		{"${U+alt}", ""},
+		{"'$A'", "$A"},
+		{"\"$A\"", "a"},
+		{"\\$A", "$A"},
+		{"$1", ""},
+		{"$12x", "x"},
+		{"$", "$"},
+		{"a$", "a$"},
+		{"$ a", "$ a"},
+		{"\"${A}x\"", "ax"},
+		{"${U:-${A}}", "a"},
+		{"${U:-${U2:-${A:+${B}}}}", "b c"},
+		{"$@", ""}, /* buildkit: a special parameter, unset (podman keeps "$@") */
+		{"\"x\\y\"", "x\\y"},
+		{"'x\\y'", "x\\y"},
+		{"x\\y", "xy"},
+		{"\"a\\\"b\"", "a\"b"},
+		{"\"a\\$A\"", "a$A"},
+		{"\"a\\\\b\"", "a\\b"},
+		{"$A_x", ""},
+		{"${A}_x", "a_x"},
+		{"\"${U:-a b}\"", "a b"},
+		{"$B", "b c"},
+		{"$A$A", "aa"},
+		{"$A\\ $A", "a a"},
+		{"${A:-'q w'}", "a"},
+		{"${U:-'q w'}", "q w"},
+		{"a\"b\"'c'", "abc"},
+		{"''", ""},
+		{"\"\"", ""},
+		{"\\\"q\\\"", "\"q\""},
+		{"$D", "2"}, /* the last one wins */
+		{"$AB", "x"},
+		{"a\\", "a"},
+		{"${A:?}", "a"},
+		{"${E?}", ""},
+		{"${V##*/}", "bin"},
+		{"${V#*/}", "usr/local/bin"},
+		{"${V%/*}", "/usr/local"},
+		{"${V%%/*}", ""},
+		{"${B#b }", "c"},
+		{"${B%% *}", "b"},
+		{"${V#nomatch}", "/usr/local/bin"},
+		{"${V/local/X}", "/usr/X/bin"},
+		{"${V//\\//_}", "_usr_local_bin"},
+		{"${V/u*/Z}", "/Z"},
+		{"${V/\\*/Z}", "/usr/local/bin"},
+		{"${U/a/b}", ""},
+		{"\xff\xfe$A", "\xff\xfe"
+			       "a"},
+		{"}", "}"},
+		{"{$A}", "{a}"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (strcmp(t[i].word, "\"a\\\"") != 0)
+			expands(t[i].word, t[i].want);
+
+	expand_fails("\"a\\\"", "unterminated double quote");
+	expand_fails("${A:x}", "expand \"${A:x}\": unsupported modifier (:x) in substitution");
+	expand_fails("${A!}", "unsupported modifier (!) in substitution");
+	expand_fails("${", "missing '}'");
+	expand_fails("${A", "missing '}'");
+	expand_fails("${A:-x", "missing '}'");
+	expand_fails("${A:-${B", "missing '}'");
+	expand_fails("${}", "bad substitution");
+	expand_fails("${:}", "bad substitution");
+	expand_fails("${{A}}", "bad substitution");
+	expand_fails("'abc", "unterminated single quote");
+	expand_fails("\"abc", "unterminated double quote");
+	expand_fails("${U:?must be set}", "U: must be set");
+	expand_fails("${U?}", "U: is not allowed to be unset");
+	expand_fails("${E:?}", "E: is not allowed to be empty");
+	expand_fails("${V#\\x}", "invalid pattern");
+
+	/* the backtick as the escape character */
+	struct skiff_err *err = NULL;
+	char *got = NULL;
+	assert_int_equal(df_expand("a`$A\\b\"`\"\"", '`', NULL, NULL, &got, &err), 0);
+	assert_string_equal(got, "a$A\\b\"");
+	free(got);
+}
+
+static void test_expand_nesting_words_used(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = 0; i < 60; i++)
+		strbuf_addstr(&sb, "${U:-");
+	strbuf_addstr(&sb, "$A");
+	for (int i = 0; i < 60; i++)
+		strbuf_addch(&sb, '}');
+	expands(sb.buf, "a");
+	strbuf_reset(&sb);
+	for (int i = 0; i < 200000; i++)
+		strbuf_addstr(&sb, "${U:-");
+	expand_fails(sb.buf, "nested more than 64 deep");
+	strbuf_reset(&sb);
+	for (int i = 0; i < 200000; i++)
+		strbuf_addstr(&sb, "\"$A'\"");
+	struct strv vars cleanup_strv = STRV_INIT;
+	vars_init(&vars);
+	char *got = NULL;
+	struct skiff_err *err = NULL;
+	assert_int_equal(df_expand(sb.buf, '\\', &vars, NULL, &got, &err), 0);
+	assert_int_equal(strlen(got), 400000);
+	free(got);
+	strbuf_release(&sb);
+
+	/* the names referenced, once each, set or not */
+	struct strv used cleanup_strv = STRV_INIT;
+	assert_int_equal(df_expand("$A ${U:-$B} $A ${Z+x}", '\\', &vars, &used, &got, &err), 0);
+	assert_string_equal(got, "a b c a ");
+	free(got);
+	assert_int_equal(used.len, 4);
+	assert_true(strv_contains(&used, "A"));
+	assert_true(strv_contains(&used, "B"));
+	assert_true(strv_contains(&used, "U"));
+	assert_true(strv_contains(&used, "Z"));
+
+	/* words: split at unquoted whitespace, after expansion */
+	struct strv words cleanup_strv = STRV_INIT;
+	assert_int_equal(df_expand_words("  a \"b c\" $B '' d\\ e x$E'y z'  ", '\\', &vars, NULL, &words, &err), 0);
+	assert_int_equal(words.len, 6);
+	assert_string_equal(words.v[0], "a");
+	assert_string_equal(words.v[1], "b c");
+	assert_string_equal(words.v[2], "b");
+	assert_string_equal(words.v[3], "c");
+	assert_string_equal(words.v[4], "d e");
+	assert_string_equal(words.v[5], "xy z");
+	strv_release(&words);
+	assert_int_equal(df_expand_words("80/tcp\t${P:-443}", '\\', &vars, NULL, &words, &err), 0);
+	assert_int_equal(words.len, 2);
+	assert_string_equal(words.v[1], "443");
+	strv_release(&words);
+	assert_int_equal(df_expand_words("", '\\', &vars, NULL, &words, &err), 0);
+	assert_int_equal(words.len, 0);
+	assert_int_equal(df_expand_words("a 'b", '\\', &vars, NULL, &words, &err), -1);
+	assert_non_null(strstr(err->msg, "unterminated single quote"));
+	assert_int_equal(words.len, 0);
+	err_clear(&err);
+
+	/* random words: an error or a result, never a crash */
+	uint32_t seed = 777;
+	static const char alphabet[] = "${}:-+?#%/\\'\" \tAB_1*@x`";
+	for (int round = 0; round < 20000; round++) {
+		char w[40];
+		size_t len = round % 39;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245 + 12345;
+			w[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		w[len] = 0;
+		err = NULL;
+		got = NULL;
+		if (df_expand(w, round % 2 ? '`' : '\\', &vars, &used, &got, &err) < 0) {
+			assert_null(got);
+			assert_non_null(strstr(err->msg, "expand \""));
+			err_clear(&err);
+		} else {
+			free(got);
+		}
+		if (df_expand_words(w, '\\', &vars, NULL, &words, &err) < 0)
+			err_clear(&err);
+		strv_release(&words);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +791,8 @@ int main(void)
 		cmocka_unit_test(test_heredocs),
 		cmocka_unit_test(test_unknown_and_case),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_expand_table),
+		cmocka_unit_test(test_expand_nesting_words_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
