@@ -27,12 +27,12 @@
 #include "vendor-free/strv.h"
 
 struct bctx {
-	char *dir;		/* the context root (a directory; for a tarball, where it was unpacked) */
-	int dirfd;		/* O_PATH|O_DIRECTORY fd of dir */
-	char *tmpdir;		/* made by bctx_open (tar/stdin contexts), removed by bctx_close; or NULL */
+	char *dir;		  /* the context root (a directory; for a tarball, where it was unpacked) */
+	int dirfd;		  /* an O_DIRECTORY fd of dir */
+	char *tmpdir;		  /* made by bctx_open (tar/stdin contexts), removed by bctx_close; or NULL */
 	struct df_ignore *ignore; /* .containerignore / .dockerignore / <Dockerfile>.dockerignore; NULL if none */
-	char *dockerfile;	/* path of the Dockerfile, for messages ("-" for stdin) */
-	char *dockerfile_buf;	/* its content, NUL-terminated */
+	char *dockerfile;	  /* path of the Dockerfile, for messages ("-" for stdin) */
+	char *dockerfile_buf;	  /* its content, NUL-terminated */
 	size_t dockerfile_len;
 };
 
@@ -50,15 +50,14 @@ struct bctx {
  * "<file>.containerignore"/"<file>.dockerignore" next to the file wins (buildkit).
  * Errors: ENOENT "cannot find Containerfile or Dockerfile in CONTEXT", ENOENT naming a
  * missing context or -f file, EINVAL for an unreadable tar or a bad ignore file. */
-int bctx_open(const char *context, const char *file, const char *tmp_parent, struct bctx **ret,
-	      struct skiff_err **err);
+int bctx_open(const char *context, const char *file, const char *tmp_parent, struct bctx **ret, struct skiff_err **err);
 void bctx_close(struct bctx *c);
 
 /* Where COPY/ADD read from. */
 struct bcopy_src {
-	int rootfd;		      /* the context dir, or another stage's / an image's rootfs */
+	int rootfd;			/* the context dir, or another stage's / an image's rootfs */
 	const struct df_ignore *ignore; /* context only (NULL: nothing is excluded) */
-	bool is_context;	      /* ADD may fetch URLs and extract tars from the context only */
+	bool is_context;		/* ADD may fetch URLs and extract tars from the context only */
 };
 
 struct bcopy_opts {
