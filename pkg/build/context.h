@@ -78,9 +78,10 @@ struct bcopy_opts {
 
 /*
  * The cache key of a COPY/ADD: "sha256:..." over what the sources match after globbing and
- * the ignore rules, in sorted order: per entry its relative path, type, mode, size, content
- * (file bytes), symlink target, and for --from sources the uid/gid; heredoc names and
- * bodies; URLs as their text (not fetched). mtimes and context owners are not in it.
+ * the ignore rules, in order (globs and directories sorted): per entry its path relative to
+ * the match, type, mode, size, content (file bytes), symlink target; heredoc names and
+ * bodies; URLs as their text (not fetched). Not in it: mtimes and owners (never copied),
+ * dest, --chown/--chmod (the executor keys on the instruction text for those).
  * Errors are those of bcopy_run for a missing source.
  */
 int bcopy_digest(const struct bcopy_src *s, const struct bcopy_opts *o, char **ret_digest, struct skiff_err **err);

@@ -118,7 +118,8 @@ static int setup(void **state)
 {
 	struct fx *f = xzalloc(sizeof(*f));
 	int top;
-	f->top = xstrdup("/tmp/skiff-test-bcopy-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	f->top = xasprintf("%s/skiff-test-bcopy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(f->top));
 	top = opendir_at(AT_FDCWD, f->top);
 	assert_int_equal(mkdirat(top, "ctx", 0755), 0);
@@ -479,11 +480,11 @@ static void test_add_tar(void **state)
 	struct fx *f = *state;
 	static const struct tent good[] = {{"d", AE_IFDIR, NULL}, {"d/f", AE_IFREG, "tarred"}, {"l", AE_IFLNK, "d/f"}};
 	static const struct tent dotdot[] = {{"ok", AE_IFREG, "ok"}, {"../../escape", AE_IFREG, "bad"}};
-	static const struct tent via_link[] = {{"lnk", AE_IFLNK, f ? "/" : "/"}, {"lnk/pwn", AE_IFREG, "bad"}};
+	static const struct tent via_link[] = {{"lnk", AE_IFLNK, "/"}, {"lnk/pwn", AE_IFREG, "bad"}};
 	cleanup_free char *p1 = xasprintf("%s/ctx/good.tar.zst", f->top);
 	cleanup_free char *p2 = xasprintf("%s/ctx/dotdot.tar", f->top);
 	cleanup_free char *p3 = xasprintf("%s/ctx/link.tar.gz", f->top);
-	cleanup_free char *c = NULL, *cc = NULL;
+	cleanup_free char *c = NULL;
 	make_tar(p1, 's', good, 3);
 	make_tar(p2, 0, dotdot, 2);
 	make_tar(p3, 'z', via_link, 2);
@@ -499,7 +500,6 @@ static void test_add_tar(void **state)
 	assert_true(outside_empty(f));
 	assert_int_equal(faccessat(f->root, "escape", F_OK, 0), -1);
 	assert_int_equal(faccessat(f->root, "pwn", F_OK, 0), -1);
-	(void)cc;
 }
 
 /* ---- the cache key ---- */
