@@ -89,7 +89,8 @@ int bcopy_digest(const struct bcopy_src *s, const struct bcopy_opts *o, char **r
 /*
  * Do a COPY/ADD into the rootfs dest_rootfd (docker's semantics): globs (*, ?, [..]) in
  * each source; a directory copies its contents; several sources (or a glob) need a dest
- * ending in "/" or an existing directory; dest's missing parents are made (0755, root);
+ * ending in "/" or an existing directory; dest's missing parents are made (0755, owned by
+ * the --chown owner, else root: as podman);
  * files keep their mode unless --chmod; owners 0:0 unless --chown; symlinks are copied as
  * symlinks; hard links within one copy are kept. ADD of a local tar (plain, gz, bz2, xz,
  * zst) extracts it at dest (entries contained in dest's root); ADD of an http(s) URL
@@ -101,7 +102,7 @@ int bcopy_run(const struct bcopy_src *s, int dest_rootfd, const struct bcopy_opt
 
 /* Resolve a --chown spec "user[:group]" (names or numbers) through the rootfs's
  * /etc/passwd and /etc/group (read inside rootfd). A user alone takes the user's primary
- * group (or gid = uid when numeric and absent from passwd). Unknown names are ENOENT
+ * group from passwd; a numeric user alone is uid:uid (as podman). Unknown names are ENOENT
  * "no such user: NAME" / "no such group: NAME". */
 int bcopy_chown_lookup(int rootfd, const char *spec, uid_t *ret_uid, gid_t *ret_gid, struct skiff_err **err);
 

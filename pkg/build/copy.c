@@ -279,7 +279,8 @@ static int set_meta_fd(const struct cp *c, int fd, mode_t mode, const struct sta
 }
 
 /* Open (making it when missing) the directory at the cleaned path rel of the destination
- * root, following symlinks only inside the root. Made directories are 0755 root. */
+ * root, following symlinks only inside the root. Made directories are 0755, owned by the
+ * --chown owner (else root), as podman does. */
 static int dest_dir_depth(const struct cp *c, const char *rel, int depth, struct skiff_err **err);
 
 /* Lexically clean path as if it were absolute inside a root: ".." at the root stays there. */
@@ -378,7 +379,9 @@ static int dest_dir_depth(const struct cp *c, const char *rel, int depth, struct
 			nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (nfd < 0)
 				return err_make(err, errno, "open /%s", prefix.buf);
-			if (fchmod(nfd, 0755) < 0 || (!c->o->ignore_owners && fchown(nfd, 0, 0) < 0)) {
+			if (fchmod(nfd, 0755) < 0 ||
+			    (!c->o->ignore_owners &&
+			     fchown(nfd, c->o->have_chown ? c->o->uid : 0, c->o->have_chown ? c->o->gid : 0) < 0)) {
 				int saved = errno;
 				close(nfd);
 				return err_make(err, saved, "set owner of /%s", prefix.buf);
@@ -828,9 +831,7 @@ int bcopy_chown_lookup(int rootfd, const char *spec, uid_t *ret_uid, gid_t *ret_
 	if (read_db(rootfd, "etc/passwd", &passwd, err) < 0)
 		return -1;
 	if (parse_id(user, &uid)) {
-		cleanup_strv struct strv f = STRV_INIT;
-		if (!grp && db_find(passwd, NULL, uid, &f) && parse_id(f.v[3], &gid))
-			have_gid = true;
+		/* a numeric user alone is uid:uid, whatever passwd says (as podman/buildah) */
 	} else {
 		cleanup_strv struct strv f = STRV_INIT;
 		if (!db_find(passwd, user, 0, &f) || !parse_id(f.v[2], &uid))

@@ -292,6 +292,8 @@ static void test_chmod_chown(void **state)
 	if (geteuid() == 0) {
 		assert_int_equal(st.st_uid, 1234);
 		assert_int_equal(st.st_gid, 5678);
+		assert_int_equal(fstatat(f->root, "m", &st, 0), 0);
+		assert_int_equal(st.st_uid, 1234);
 	}
 }
 
@@ -587,6 +589,8 @@ static void test_chown_lookup(void **state)
 	assert_int_equal(g, 1001);
 	assert_int_equal(bcopy_chown_lookup(f->root, "app:grp", &u, &g, &e), 0);
 	assert_int_equal(g, 2000);
+	assert_int_equal(bcopy_chown_lookup(f->root, "1000", &u, &g, &e), 0);
+	assert_int_equal(g, 1000);
 	assert_int_equal(bcopy_chown_lookup(f->root, "5", &u, &g, &e), 0);
 	assert_int_equal(u, 5);
 	assert_int_equal(g, 5);
