@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,58 +25,6 @@
 #include "vendor-free/fileio.h"
 #include "vendor-free/strv.h"
 #include "vendor-free/xalloc.h"
-
-/* ---- a minimal ignore matcher, used until pkg/dockerfile provides df_ignore_* (weak: the
- * real one wins once it is linked) ---- */
-struct df_ignore {
-	struct strv pats;
-};
-__attribute__((weak)) int df_ignore_parse(const char *buf, size_t len, struct df_ignore **ret, struct skiff_err **err)
-{
-	struct df_ignore *ig = xzalloc(sizeof(*ig));
-	cleanup_strv struct strv lines = STRV_INIT;
-	cleanup_free char *copy = xstrndup(buf, len);
-	strv_split(&lines, copy, '\n');
-	for (size_t i = 0; i < lines.len; i++)
-		if (*lines.v[i] && *lines.v[i] != '#')
-			strv_push(&ig->pats, lines.v[i]);
-	*ret = ig;
-	return 0;
-}
-__attribute__((weak)) void df_ignore_free(struct df_ignore *ig)
-{
-	strv_release(&ig->pats);
-	free(ig);
-}
-__attribute__((weak)) bool df_ignore_excluded(const struct df_ignore *ig, const char *relpath)
-{
-	bool ex = false;
-	for (size_t i = 0; i < ig->pats.len; i++) {
-		const char *p = ig->pats.v[i];
-		bool neg = *p == '!';
-		cleanup_free char *path = xstrdup(relpath);
-		if (neg)
-			p++;
-		for (;;) {
-			if (fnmatch(p, path, FNM_PATHNAME) == 0) {
-				ex = !neg;
-				break;
-			}
-			char *s = strrchr(path, '/');
-			if (!s)
-				break;
-			*s = '\0';
-		}
-	}
-	return ex;
-}
-__attribute__((weak)) bool df_ignore_may_reinclude(const struct df_ignore *ig, const char *reldir)
-{
-	for (size_t i = 0; i < ig->pats.len; i++)
-		if (ig->pats.v[i][0] == '!')
-			return true;
-	return false;
-}
 
 /* ---- fixture ---- */
 
