@@ -683,6 +683,31 @@ int net_network_get(const char *graphroot, const char *name_or_id, struct net_ne
 	return 0;
 }
 
+/* A store other than the default whose last bridge went has no use for its table: drop it (a
+ * later setup makes it anew; a table on the bridges of the default store stays). */
+static void drop_table_without_bridges(const char *graphroot)
+{
+	char tag[7], table[16];
+	net_store_tag(graphroot, tag);
+	if (!tag[0])
+		return;
+	cleanup_free char *prefix = xasprintf("sk%s-", tag);
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *de;
+	bool left = false;
+	while (d && !left && (de = readdir(d)))
+		left = !strncmp(de->d_name, prefix, strlen(prefix));
+	if (d)
+		closedir(d);
+	if (left || !d)
+		return;
+	net_store_table(tag, table);
+	cleanup_free char *script = xasprintf("table inet %s\ndelete table inet %s\n", table, table);
+	struct skiff_err *e2 = NULL;
+	net_nft_apply(script, &e2);
+	err_free(e2);
+}
+
 int net_network_remove(const char *graphroot, const char *name, struct skiff_err **err)
 {
 	struct net_network n;
@@ -698,6 +723,8 @@ int net_network_remove(const char *graphroot, const char *name, struct skiff_err
 			rc = err_make(err, errno, "remove %s", file);
 		if (rc == 0 && iface_exists(n.iface) && net_ip(NULL, err, "link", "del", n.iface, NULL) < 0)
 			rc = err_wrap(err, "network %s", n.name);
+		if (rc == 0)
+			drop_table_without_bridges(graphroot);
 	}
 	net_network_release(&n);
 	return rc;

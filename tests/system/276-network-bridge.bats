@@ -144,6 +144,9 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	run_skiff 1 container exists cli276b
 	run ip link show "$br"
 	assert_failure
+	# the store's last bridge went: so did its table
+	run nft list table inet "skiff_${br:2:6}"
+	assert_failure
 }
 
 @test "--internal: no route out; connect and disconnect a running container" {
