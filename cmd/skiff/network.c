@@ -21,20 +21,27 @@ static const char *graph(struct engine *e)
 /* ---------------- create ---------------- */
 
 static struct {
-	const char *driver, *subnet, *gateway, *range;
-	struct strv labels;
+	const char *driver, *range;
+	struct strv labels, subnets, gateways;
 	bool internal, ipv6, ignore;
 } cr;
 
 static const struct cli_opt create_opts[] = {
 	{"driver", 'd', OPT_STRING, &cr.driver, "DRIVER", "Driver to manage the network (bridge)", 0},
-	{"gateway", 0, OPT_STRING, &cr.gateway, "IP", "IPv4 gateway for the subnet (default: its first address)", 0},
+	{"gateway", 0, OPT_LIST, &cr.gateways, "IP",
+	 "Gateway of the subnet of its family (default: the subnet's first address)", 0},
 	{"ignore", 0, OPT_BOOL, &cr.ignore, NULL, "Do not fail if the network already exists", 0},
 	{"internal", 0, OPT_BOOL, &cr.internal, NULL, "Restrict external access from this network", 0},
 	{"ip-range", 0, OPT_STRING, &cr.range, "CIDR", "Allocate container IPs from this range (inside the subnet)", 0},
-	{"ipv6", 0, OPT_BOOL, &cr.ipv6, NULL, "Enable IPv6 (a unique local /64 beside the IPv4 subnet)", 0},
+	{"ipv6", 0, OPT_BOOL, &cr.ipv6, NULL,
+	 "Enable IPv6: dual stack, with a random unique local fdXX:XXXX:XXXX:XXXX::/64 unless an IPv6 --subnet is "
+	 "given",
+	 0},
 	{"label", 0, OPT_LIST, &cr.labels, "KEY=VALUE", "Set metadata on a network", 0},
-	{"subnet", 0, OPT_STRING, &cr.subnet, "CIDR", "IPv4 subnet in CIDR format (default: a free 10.89.N.0/24)", 0},
+	{"subnet", 0, OPT_LIST, &cr.subnets, "CIDR",
+	 "Subnet in CIDR format, IPv4 (default: a free 10.89.N.0/24) or IPv6 (fd00:1::/64); one of each family. An "
+	 "IPv6 subnet alone makes an IPv6-only network",
+	 0},
 	{0},
 };
 
@@ -43,13 +50,27 @@ static int create_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 	struct engine e;
 	if (ctr_cli_engine(ctx, &e, err) < 0)
 		return -1;
-	struct net_create_opts o = {.driver = cr.driver,
-				    .subnet = cr.subnet,
-				    .gateway = cr.gateway,
-				    .range = cr.range,
-				    .internal = cr.internal,
-				    .ipv6 = cr.ipv6,
-				    .labels = &cr.labels};
+	struct net_create_opts o = {
+		.driver = cr.driver, .range = cr.range, .internal = cr.internal, .ipv6 = cr.ipv6, .labels = &cr.labels};
+	/* one subnet and one gateway of each family, told apart by a colon */
+	for (size_t i = 0; i < cr.subnets.len; i++) {
+		const char **slot = strchr(cr.subnets.v[i], ':') ? &o.subnet6 : &o.subnet;
+		if (*slot) {
+			ctr_cli_engine_release(&e);
+			return err_makex(err, EINVAL, "--subnet %s: only one %s subnet per network", cr.subnets.v[i],
+					 slot == &o.subnet6 ? "IPv6" : "IPv4");
+		}
+		*slot = cr.subnets.v[i];
+	}
+	for (size_t i = 0; i < cr.gateways.len; i++) {
+		const char **slot = strchr(cr.gateways.v[i], ':') ? &o.gateway6 : &o.gateway;
+		if (*slot || (slot == &o.gateway6 && !o.subnet6 && !cr.ipv6)) {
+			ctr_cli_engine_release(&e);
+			return err_makex(err, EINVAL, "--gateway %s: no %s subnet for it", cr.gateways.v[i],
+					 slot == &o.gateway6 ? "(other) IPv6" : "other IPv4");
+		}
+		*slot = cr.gateways.v[i];
+	}
 	cleanup_free char *name = NULL;
 	if (argc)
 		name = xstrdup(argv[0]);
@@ -86,9 +107,13 @@ const struct cli_impl cli_network_create = {
 	.usage = "[options] [NAME]",
 	.description =
 		"Create a bridge network NAME (podmanN when none is given), kept as netavark-style JSON in "
-		"graphroot/networks/NAME.json. Without --subnet the first free 10.89.N.0/24 is used. Containers join "
-		"it with --network NAME (root only: rootless containers cannot join bridge networks yet). Prints the "
-		"name.",
+		"graphroot/networks/NAME.json. Without --subnet the first free 10.89.N.0/24 is used; --ipv6 adds an "
+		"IPv6 subnet (dual stack), and an IPv6 --subnet alone makes an IPv6-only network, as podman. "
+		"Containers "
+		"join it with --network NAME (root only: rootless containers cannot join bridge networks yet) and get "
+		"an address of each family, a default route per family, masquerade and -p for both. A store other than "
+		"the default names its bridges skTAG-N and its nftables table skiff_TAG after sha256(graphroot), so "
+		"that two stores leave each other alone. Prints the name.",
 	.opts = create_opts,
 	.max_args = 1,
 	.run = create_run,

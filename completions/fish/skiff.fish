@@ -1522,13 +1522,13 @@ complete -c skiff -n "__skiff_opts_for 'network connect'" -l help -s h -d 'Show 
 
 # skiff network create
 complete -c skiff -n "__skiff_opts_for 'network create'" -l driver -s d -x -d 'Driver to manage the network (bridge)'
-complete -c skiff -n "__skiff_opts_for 'network create'" -l gateway -x -d 'IPv4 gateway for the subnet (default: its first address)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l gateway -x -d 'Gateway of the subnet of its family (default: the subnet\'s first address)'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l ignore -d 'Do not fail if the network already exists'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l internal -d 'Restrict external access from this network'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l ip-range -x -d 'Allocate container IPs from this range (inside the subnet)'
-complete -c skiff -n "__skiff_opts_for 'network create'" -l ipv6 -d 'Enable IPv6 (a unique local /64 beside the IPv4 subnet)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l ipv6 -d 'Enable IPv6: dual stack, with a random unique local fdXX:XXXX:XXXX:XXXX::/64 unless an IPv6 --subnet is given'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l label -x -d 'Set metadata on a network'
-complete -c skiff -n "__skiff_opts_for 'network create'" -l subnet -x -d 'IPv4 subnet in CIDR format (default: a free 10.89.N.0/24)'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l subnet -x -d 'Subnet in CIDR format, IPv4 (default: a free 10.89.N.0/24) or IPv6 (fd00:1::/64); one of each family. An IPv6 subnet alone makes an IPv6-only network'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l help -s h -d 'Show help'
 
 # skiff network disconnect

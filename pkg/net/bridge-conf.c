@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pkg/digest/digest.h"
 #include "pkg/net/bridge-internal.h"
 #include "pkg/net/bridge.h"
 #include "vendor-free/cleanup.h"
@@ -74,6 +75,89 @@ bool net_in_subnet(uint32_t a, uint32_t net, unsigned len)
 	return (a & mask) == net;
 }
 
+int net_parse6(const char *s, struct in6_addr *ret)
+{
+	struct in6_addr a;
+	if (!s || !strchr(s, ':') || inet_pton(AF_INET6, s, &a) != 1)
+		return -1;
+	*ret = a;
+	return 0;
+}
+
+static void mask6(struct in6_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > 8 * i ? len - 8 * i : 0;
+		if (bits < 8)
+			a->s6_addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+int net_cidr6(const char *s, struct in6_addr *ret_net, unsigned *ret_len)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(buf) || !slash[1])
+		return -1;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	char *end;
+	unsigned long len = strtoul(slash + 1, &end, 10);
+	struct in6_addr a;
+	if (*end || len < 8 || len > 124 || slash[1] == '-' || net_parse6(buf, &a) < 0)
+		return -1;
+	mask6(&a, (unsigned)len);
+	*ret_net = a;
+	*ret_len = (unsigned)len;
+	return 0;
+}
+
+void net_addr6(const struct in6_addr *a, char out[46])
+{
+	if (!inet_ntop(AF_INET6, a, out, 46))
+		out[0] = '\0';
+}
+
+bool net_in_subnet6(const struct in6_addr *a, const struct in6_addr *net, unsigned len)
+{
+	struct in6_addr m = *a;
+	mask6(&m, len);
+	return !memcmp(&m, net, sizeof(m));
+}
+
+void net_add6(const struct in6_addr *net, uint32_t off, struct in6_addr *ret)
+{
+	struct in6_addr r = *net;
+	uint64_t carry = off;
+	for (int i = 15; i >= 0 && carry; i--) {
+		carry += r.s6_addr[i];
+		r.s6_addr[i] = (uint8_t)(carry & 0xff);
+		carry >>= 8;
+	}
+	*ret = r;
+}
+
+void net_store_tag(const char *graphroot, char out[7])
+{
+	/* the default rootful store keeps the names it always had */
+	size_t l = graphroot ? strlen(graphroot) : 0;
+	while (l > 1 && graphroot[l - 1] == '/')
+		l--;
+	if (!l || (l == 14 && !strncmp(graphroot, "/var/lib/skiff", 14))) {
+		out[0] = '\0';
+		return;
+	}
+	char d[DIGEST_STR_LEN + 1];
+	digest_buf(graphroot, l, d);
+	memcpy(out, digest_hex(d), 6);
+	out[6] = '\0';
+}
+
+void net_store_table(const char *tag, char out[16])
+{
+	snprintf(out, 16, "skiff%s%s", tag[0] ? "_" : "", tag);
+}
+
 static bool overlaps(uint32_t n1, unsigned l1, uint32_t n2, unsigned l2)
 {
 	unsigned l = l1 < l2 ? l1 : l2;
@@ -109,7 +193,7 @@ struct json *net_network_json(const struct net_network *n)
 	struct json *s = json_new_object();
 	json_object_set_string(s, "subnet", n->subnet);
 	json_object_set_string(s, "gateway", n->gateway);
-	if (n->range[0]) {
+	if (n->range[0] && n->subnet[0]) {
 		struct json *lr = json_new_object();
 		uint32_t net;
 		unsigned len;
@@ -122,8 +206,11 @@ struct json *net_network_json(const struct net_network *n)
 		}
 		json_object_set(s, "lease_range", lr);
 	}
-	json_array_append(subs, s);
-	if (n->ipv6 && n->subnet6[0]) {
+	if (n->subnet[0])
+		json_array_append(subs, s);
+	else
+		json_free(s); /* an IPv6-only network */
+	if (n->subnet6[0]) {
 		s = json_new_object();
 		json_object_set_string(s, "subnet", n->subnet6);
 		json_object_set_string(s, "gateway", n->gateway6);
@@ -133,14 +220,15 @@ struct json *net_network_json(const struct net_network *n)
 	json_object_set_bool(o, "ipv6_enabled", n->ipv6);
 	json_object_set_bool(o, "internal", n->internal);
 	json_object_set_bool(o, "dns_enabled", true);
-	struct json *l = json_new_object();
+	struct json *l = n->labels.len ? json_new_object() : NULL; /* podman leaves out empty labels */
 	for (size_t i = 0; i < n->labels.len; i++) {
 		const char *eq = strchr(n->labels.v[i], '=');
 		cleanup_free char *k =
 			xstrndup(n->labels.v[i], eq ? (size_t)(eq - n->labels.v[i]) : strlen(n->labels.v[i]));
 		json_object_set_string(l, k, eq ? eq + 1 : "");
 	}
-	json_object_set(o, "labels", l);
+	if (l)
+		json_object_set(o, "labels", l);
 	struct json *ipam = json_new_object();
 	json_object_set_string(ipam, "driver", "host-local");
 	json_object_set(o, "ipam_options", ipam);
@@ -192,14 +280,18 @@ static int network_from_json(const struct json *j, const char *file, struct net_
 	}
 	uint32_t net;
 	unsigned len;
-	if (net_cidr4(n.subnet, &net, &len) < 0) {
+	struct in6_addr n6, g6;
+	bool v4 = net_cidr4(n.subnet, &net, &len) == 0 && net_parse4(n.gateway, &net) == 0;
+	bool v6 = net_cidr6(n.subnet6, &n6, &len) == 0 && net_parse6(n.gateway6, &g6) == 0 &&
+		  net_in_subnet6(&g6, &n6, len);
+	if ((n.subnet[0] && !v4) || (n.subnet6[0] && !v6) || (!v4 && !v6)) {
 		net_network_release(&n);
-		return err_makex(err, EINVAL, "network config %s: no valid IPv4 subnet", file);
+		return err_makex(err, EINVAL, "network config %s: no valid subnet and gateway (IPv4 or IPv6)", file);
 	}
 	struct json *b = json_object_get(j, "internal");
 	n.internal = json_is(b, JSON_BOOL) && b->u.b;
 	b = json_object_get(j, "ipv6_enabled");
-	n.ipv6 = json_is(b, JSON_BOOL) && b->u.b;
+	n.ipv6 = (json_is(b, JSON_BOOL) && b->u.b) || v6;
 	struct json *l = json_object_get(j, "labels");
 	for (size_t i = 0; json_is(l, JSON_OBJECT) && i < l->u.obj.len; i++) {
 		const char *v = json_string(l->u.obj.vals[i]);
@@ -345,6 +437,106 @@ static bool iface_exists(const char *name)
 	return access(p, F_OK) == 0;
 }
 
+static int pick_subnet4(const struct net_network *all, size_t n_all, const struct net_create_opts *o, bool is_default,
+			struct net_network *n, struct skiff_err **err)
+{
+	uint32_t net = 0, gw = 0;
+	unsigned len = 0;
+	char a[16];
+	if (o->subnet) {
+		if (net_cidr4(o->subnet, &net, &len) < 0)
+			return err_makex(err, EINVAL,
+					 "invalid --subnet \"%s\": expected an IPv4 CIDR such as 10.89.5.0/24 "
+					 "or an IPv6 one such as fd00:1::/64",
+					 o->subnet);
+		if (subnet_taken(all, n_all, net, len, n->iface))
+			return err_makex(err, EEXIST, "subnet %s is already used on the host or by another network",
+					 o->subnet);
+	} else {
+		bool found = false;
+		if (is_default && !subnet_taken(all, n_all, 10u << 24 | 88u << 16, 16, n->iface)) {
+			net = 10u << 24 | 88u << 16;
+			len = 16;
+			found = true;
+		}
+		for (unsigned k = 0; !found && k < 256; k++) {
+			net = 10u << 24 | 89u << 16 | k << 8;
+			len = 24;
+			found = !subnet_taken(all, n_all, net, len, n->iface);
+		}
+		if (!found)
+			return err_makex(err, ENOSPC, "no free subnet in 10.89.0.0/16: give one with --subnet");
+	}
+	net_addr4(net, a);
+	snprintf(n->subnet, sizeof(n->subnet), "%s/%u", a, len);
+	gw = net + 1;
+	if (o->gateway && (net_parse4(o->gateway, &gw) < 0 || !net_in_subnet(gw, net, len)))
+		return err_makex(err, EINVAL, "invalid --gateway \"%s\": not an address in %s", o->gateway, n->subnet);
+	net_addr4(gw, n->gateway);
+	uint32_t rn;
+	unsigned rl;
+	if (o->range && (net_cidr4(o->range, &rn, &rl) < 0 || rl < len || !net_in_subnet(rn, net, len)))
+		return err_makex(err, EINVAL, "invalid --ip-range \"%s\": not a CIDR inside %s", o->range, n->subnet);
+	if (o->range)
+		cpy(n->range, sizeof(n->range), o->range);
+	return 0;
+}
+
+static bool subnet6_taken(const struct net_network *all, size_t n_all, const struct in6_addr *net, unsigned len)
+{
+	for (size_t i = 0; i < n_all; i++) {
+		struct in6_addr o;
+		unsigned ol;
+		if (net_cidr6(all[i].subnet6, &o, &ol) == 0 &&
+		    (net_in_subnet6(net, &o, ol) || net_in_subnet6(&o, net, len)))
+			return true;
+	}
+	return false;
+}
+
+/* The given IPv6 subnet, else a unique local fdXX:XXXX:XXXX:XXXX::/64 (RFC 4193: random). */
+static int pick_subnet6(const struct net_network *all, size_t n_all, const struct net_create_opts *o,
+			struct net_network *n, struct skiff_err **err)
+{
+	struct in6_addr net, gw;
+	unsigned len = 64;
+	if (o->subnet6) {
+		if (net_cidr6(o->subnet6, &net, &len) < 0)
+			return err_makex(err, EINVAL,
+					 "invalid --subnet \"%s\": expected an IPv6 CIDR such as fd00:1::/64 "
+					 "(prefix length 8 to 124)",
+					 o->subnet6);
+		if (subnet6_taken(all, n_all, &net, len))
+			return err_makex(err, EEXIST, "subnet %s is already used by another network", o->subnet6);
+	} else {
+		bool found = false;
+		for (int tries = 0; !found && tries < 16; tries++) {
+			char hex[17];
+			random_hex(hex, 7);
+			memset(&net, 0, sizeof(net));
+			net.s6_addr[0] = 0xfd;
+			for (int i = 0; i < 7; i++) {
+				unsigned v;
+				sscanf(hex + 2 * i, "%2x", &v);
+				net.s6_addr[1 + i] = (uint8_t)v;
+			}
+			found = !subnet6_taken(all, n_all, &net, 64);
+		}
+		if (!found)
+			return err_makex(err, ENOSPC, "no free IPv6 subnet: give one with --subnet");
+	}
+	char a[46];
+	net_addr6(&net, a);
+	snprintf(n->subnet6, sizeof(n->subnet6), "%s/%u", a, len);
+	net_add6(&net, 1, &gw);
+	if (o->gateway6 &&
+	    (net_parse6(o->gateway6, &gw) < 0 || !net_in_subnet6(&gw, &net, len) || !memcmp(&gw, &net, sizeof(gw))))
+		return err_makex(err, EINVAL, "invalid --gateway \"%s\": not a host address in %s", o->gateway6,
+				 n->subnet6);
+	net_addr6(&gw, n->gateway6);
+	return 0;
+}
+
 static int make_network(const char *graphroot, const char *name, const struct net_create_opts *o, bool is_default,
 			struct net_network *ret, struct skiff_err **err)
 {
@@ -363,15 +555,17 @@ static int make_network(const char *graphroot, const char *name, const struct ne
 	n.driver = xstrdup("bridge");
 	n.internal = o->internal;
 	n.ipv6 = o->ipv6;
+	char tag[7];
+	net_store_tag(graphroot, tag);
 	if (is_default) {
 		n.id = xstrdup(NET_DEFAULT_ID);
-		n.iface = xstrdup("skiff0");
+		n.iface = tag[0] ? xasprintf("sk%s-0", tag) : xstrdup("skiff0");
 	} else {
 		char id[65];
 		random_hex(id, 32);
 		n.id = xstrdup(id);
 		for (unsigned k = 1; !n.iface; k++) {
-			cleanup_free char *c = xasprintf("skiff%u", k);
+			cleanup_free char *c = tag[0] ? xasprintf("sk%s-%u", tag, k) : xasprintf("skiff%u", k);
 			bool used = iface_exists(c);
 			for (size_t i = 0; !used && i < n_all; i++)
 				used = !strcmp(all[i].iface, c);
@@ -382,55 +576,17 @@ static int make_network(const char *graphroot, const char *name, const struct ne
 	n.created = now_rfc3339();
 	for (size_t i = 0; o->labels && i < o->labels->len; i++)
 		strv_push(&n.labels, o->labels->v[i]);
-	uint32_t net = 0, gw = 0;
-	unsigned len = 0;
-	char a[16];
-	if (o->subnet) {
-		if (net_cidr4(o->subnet, &net, &len) < 0)
-			rc = err_makex(err, EINVAL,
-				       "invalid --subnet \"%s\": expected an IPv4 CIDR such as 10.89.5.0/24",
-				       o->subnet);
-		else if (subnet_taken(all, n_all, net, len, n.iface))
-			rc = err_makex(err, EEXIST, "subnet %s is already used on the host or by another network",
-				       o->subnet);
-	} else {
-		bool found = false;
-		if (is_default && !subnet_taken(all, n_all, 10u << 24 | 88u << 16, 16, n.iface)) {
-			net = 10u << 24 | 88u << 16;
-			len = 16;
-			found = true;
-		}
-		for (unsigned k = 0; !found && k < 256; k++) {
-			net = 10u << 24 | 89u << 16 | k << 8;
-			len = 24;
-			found = !subnet_taken(all, n_all, net, len, n.iface);
-		}
-		if (!found)
-			rc = err_makex(err, ENOSPC, "no free subnet in 10.89.0.0/16: give one with --subnet");
-	}
-	if (rc == 0) {
-		net_addr4(net, a);
-		snprintf(n.subnet, sizeof(n.subnet), "%s/%u", a, len);
-		gw = net + 1;
-		if (o->gateway && (net_parse4(o->gateway, &gw) < 0 || !net_in_subnet(gw, net, len)))
-			rc = err_makex(err, EINVAL, "invalid --gateway \"%s\": not an address in %s", o->gateway,
-				       n.subnet);
-	}
-	if (rc == 0) {
-		net_addr4(gw, n.gateway);
-		uint32_t rn;
-		unsigned rl;
-		if (o->range && (net_cidr4(o->range, &rn, &rl) < 0 || rl < len || !net_in_subnet(rn, net, len)))
-			rc = err_makex(err, EINVAL, "invalid --ip-range \"%s\": not a CIDR inside %s", o->range,
-				       n.subnet);
-		else if (o->range)
-			cpy(n.range, sizeof(n.range), o->range);
-	}
-	if (rc == 0 && n.ipv6) {
-		/* a unique local /64 from the id */
-		snprintf(n.subnet6, sizeof(n.subnet6), "fd%.2s:%.4s:%.4s::/64", n.id, n.id + 2, n.id + 6);
-		snprintf(n.gateway6, sizeof(n.gateway6), "fd%.2s:%.4s:%.4s::1", n.id, n.id + 2, n.id + 6);
-	}
+	/* podman: an IPv6 --subnet alone makes an IPv6-only network */
+	bool v4 = o->subnet || !o->subnet6;
+	if (o->subnet6)
+		n.ipv6 = true;
+	if (!v4 && (o->gateway || o->range))
+		rc = err_makex(err, EINVAL, "--%s %s: the network has no IPv4 subnet",
+			       o->gateway ? "gateway" : "ip-range", o->gateway ? o->gateway : o->range);
+	else if (v4)
+		rc = pick_subnet4(all, n_all, o, is_default, &n, err);
+	if (rc == 0 && n.ipv6)
+		rc = pick_subnet6(all, n_all, o, &n, err);
 	for (size_t i = 0; rc == 0 && i < n_all; i++)
 		if (!strcmp(all[i].name, name))
 			rc = err_makex(err, EEXIST, "network name %s already used", name);
@@ -527,6 +683,31 @@ int net_network_get(const char *graphroot, const char *name_or_id, struct net_ne
 	return 0;
 }
 
+/* A store other than the default whose last bridge went has no use for its table: drop it (a
+ * later setup makes it anew; a table on the bridges of the default store stays). */
+static void drop_table_without_bridges(const char *graphroot)
+{
+	char tag[7], table[16];
+	net_store_tag(graphroot, tag);
+	if (!tag[0])
+		return;
+	cleanup_free char *prefix = xasprintf("sk%s-", tag);
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *de;
+	bool left = false;
+	while (d && !left && (de = readdir(d)))
+		left = !strncmp(de->d_name, prefix, strlen(prefix));
+	if (d)
+		closedir(d);
+	if (left || !d)
+		return;
+	net_store_table(tag, table);
+	cleanup_free char *script = xasprintf("table inet %s\ndelete table inet %s\n", table, table);
+	struct skiff_err *e2 = NULL;
+	net_nft_apply(script, &e2);
+	err_free(e2);
+}
+
 int net_network_remove(const char *graphroot, const char *name, struct skiff_err **err)
 {
 	struct net_network n;
@@ -542,6 +723,8 @@ int net_network_remove(const char *graphroot, const char *name, struct skiff_err
 			rc = err_make(err, errno, "remove %s", file);
 		if (rc == 0 && iface_exists(n.iface) && net_ip(NULL, err, "link", "del", n.iface, NULL) < 0)
 			rc = err_wrap(err, "network %s", n.name);
+		if (rc == 0)
+			drop_table_without_bridges(graphroot);
 	}
 	net_network_release(&n);
 	return rc;

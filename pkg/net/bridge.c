@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,15 +97,50 @@ static bool owner_alive(const char *runroot, const char *owner)
 	return access(d, F_OK) == 0;
 }
 
-static int ipam_take(const char *runroot, const struct net_network *n, const char *id, const char *want, char out[16],
-		     struct skiff_err **err)
+static int ipam_dir(const char *runroot, const struct net_network *n, int *ret_fd, struct skiff_err **err)
 {
 	cleanup_free char *dir = xasprintf("%s/ipam/%s", runroot, n->name);
 	if (mkdir_p_at(AT_FDCWD, dir, 0700, err) < 0)
 		return -1;
-	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_make(err, errno, "open %s", dir);
+	*ret_fd = dfd;
+	return 0;
+}
+
+/* Claim address s for id: 0 when claimed, 1 when a live container holds it, -1 on error. */
+static int ipam_claim(int dfd, const char *runroot, const char *id, const char *s, struct skiff_err **err)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = openat(dfd, s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			int rc = write_all(fd, id, strlen(id));
+			close(fd);
+			if (rc < 0) {
+				unlinkat(dfd, s, 0);
+				return err_make(err, errno, "record address %s", s);
+			}
+			return 0;
+		}
+		if (errno != EEXIST)
+			return err_make(err, errno, "record address %s", s);
+		/* a container that is gone (a crash) gives its address back */
+		cleanup_free char *owner = NULL;
+		size_t ol = 0;
+		struct skiff_err *e2 = NULL;
+		if (read_file_at(dfd, s, 128, &owner, &ol, &e2) < 0 || !ol || owner_alive(runroot, owner)) {
+			err_free(e2);
+			return 1;
+		}
+		unlinkat(dfd, s, 0);
+	}
+	return 1;
+}
+
+static int ipam_take(const char *runroot, const struct net_network *n, const char *id, const char *want, char out[16],
+		     struct skiff_err **err)
+{
 	uint32_t net, gw = 0, lo, hi, a;
 	unsigned len;
 	if (net_cidr4(n->range[0] ? n->range : n->subnet, &net, &len) < 0)
@@ -122,40 +158,65 @@ static int ipam_take(const char *runroot, const struct net_network *n, const cha
 					 n->name, n->subnet);
 		lo = hi = a;
 	}
+	cleanup_close int dfd = -1;
+	if (ipam_dir(runroot, n, &dfd, err) < 0)
+		return -1;
 	for (a = lo; a <= hi && a >= lo; a++) {
 		if (a == gw)
 			continue;
 		char s[16];
 		net_addr4(a, s);
-		for (int tries = 0; tries < 2; tries++) {
-			int fd = openat(dfd, s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-			if (fd >= 0) {
-				int rc = write_all(fd, id, strlen(id));
-				close(fd);
-				if (rc < 0) {
-					unlinkat(dfd, s, 0);
-					return err_make(err, errno, "record address %s", s);
-				}
-				memcpy(out, s, 16);
-				return 0;
-			}
-			if (errno != EEXIST)
-				return err_make(err, errno, "record address %s/%s", dir, s);
-			/* a container that is gone (a crash) gives its address back */
-			cleanup_free char *owner = NULL;
-			size_t ol = 0;
-			struct skiff_err *e2 = NULL;
-			if (read_file_at(dfd, s, 128, &owner, &ol, &e2) < 0 || !ol || owner_alive(runroot, owner)) {
-				err_free(e2);
-				break;
-			}
-			unlinkat(dfd, s, 0);
+		int r = ipam_claim(dfd, runroot, id, s, err);
+		if (r < 0)
+			return err_wrap(err, "network %s", n->name);
+		if (r == 0) {
+			memcpy(out, s, 16);
+			return 0;
 		}
 	}
 	if (want)
 		return err_makex(err, EADDRINUSE, "--ip %s: the address is already in use on network %s", want,
 				 n->name);
 	return err_makex(err, ENOSPC, "network %s: no free address in %s", n->name, n->range[0] ? n->range : n->subnet);
+}
+
+/* An IPv6 address of n for id (want: --ip6), the same files as IPv4 (names with colons). */
+static int ipam_take6(const char *runroot, const struct net_network *n, const char *id, const char *want, char out[46],
+		      struct skiff_err **err)
+{
+	struct in6_addr net, gw, a;
+	unsigned len;
+	if (net_cidr6(n->subnet6, &net, &len) < 0 || net_parse6(n->gateway6, &gw) < 0)
+		return err_makex(err, EINVAL, "network %s: bad IPv6 subnet %s", n->name, n->subnet6);
+	uint64_t last = 128 - len >= 24 ? (1u << 24) : ((uint64_t)1 << (128 - len)) - 1, lo = 1;
+	if (want) {
+		if (net_parse6(want, &a) < 0 || !net_in_subnet6(&a, &net, len) || !memcmp(&a, &gw, sizeof(a)) ||
+		    !memcmp(&a, &net, sizeof(a)))
+			return err_makex(err, EINVAL, "--ip6 %s is not a free host address of network %s (%s)", want,
+					 n->name, n->subnet6);
+	}
+	cleanup_close int dfd = -1;
+	if (ipam_dir(runroot, n, &dfd, err) < 0)
+		return -1;
+	for (uint64_t off = lo; want ? off == lo : off < last; off++) {
+		if (!want)
+			net_add6(&net, (uint32_t)off, &a);
+		if (!memcmp(&a, &gw, sizeof(a)))
+			continue;
+		char s[46];
+		net_addr6(&a, s);
+		int r = ipam_claim(dfd, runroot, id, s, err);
+		if (r < 0)
+			return err_wrap(err, "network %s", n->name);
+		if (r == 0) {
+			memcpy(out, s, 46);
+			return 0;
+		}
+	}
+	if (want)
+		return err_makex(err, EADDRINUSE, "--ip6 %s: the address is already in use on network %s", want,
+				 n->name);
+	return err_makex(err, ENOSPC, "network %s: no free address in %s", n->name, n->subnet6);
 }
 
 /* Give back every address held by id (on network only, when not NULL). */
@@ -195,25 +256,79 @@ static void ipam_release(const char *runroot, const char *id, const char *networ
 
 /* ---- links ---- */
 
-static int ensure_bridge(struct nl_sock *host, const struct net_network *n, int *ret_index, struct skiff_err **err)
+/* A bridge of a store other than the default says whose it is in its alias, "skiff:RUNROOT",
+ * so that it can be removed once that store is gone (sweep_orphans). */
+#define OWNER_PREFIX "skiff:"
+
+static bool tagged_bridge(const char *name)
+{
+	size_t l = strlen(name);
+	if (l < 10 || strncmp(name, "sk", 2) || name[8] != '-')
+		return false;
+	for (size_t i = 2; i < 8; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	for (size_t i = 9; i < l; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
+static char *link_alias(const char *name)
+{
+	cleanup_free char *p = xasprintf("/sys/class/net/%s/ifalias", name);
+	char *buf = NULL;
+	size_t len = 0;
+	struct skiff_err *e2 = NULL;
+	if (read_file_at(AT_FDCWD, p, 4096, &buf, &len, &e2) < 0) {
+		err_free(e2);
+		return NULL;
+	}
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return buf;
+}
+
+static int ensure_bridge(struct nl_sock *host, const char *runroot, const struct net_network *n, int *ret_index,
+			 struct skiff_err **err)
 {
 	int bidx;
 	uint32_t net;
 	unsigned len;
-	net_cidr4(n->subnet, &net, &len);
-	cleanup_free char *addr = xasprintf("%s/%u", n->gateway, len);
-	if (nl_bridge_ensure(host, n->iface, &bidx, err) < 0 || nl_addr_add(host, bidx, addr, NL_ADDR_REPLACE, err) < 0)
+	if (nl_bridge_ensure(host, n->iface, &bidx, err) < 0)
 		return err_wrap(err, "network %s", n->name);
-	if (n->ipv6 && n->gateway6[0]) {
-		cleanup_free char *a6 = xasprintf("%s/64", n->gateway6);
+	if (tagged_bridge(n->iface)) {
+		cleanup_free char *owner = xasprintf(OWNER_PREFIX "%s", runroot);
+		cleanup_free char *was = link_alias(n->iface);
+		if ((!was || strcmp(was, owner)) && strlen(owner) < 256 &&
+		    nl_link_set_alias(host, bidx, owner, err) < 0)
+			return err_wrap(err, "network %s", n->name);
+	}
+	if (n->subnet[0]) {
+		net_cidr4(n->subnet, &net, &len);
+		cleanup_free char *addr = xasprintf("%s/%u", n->gateway, len);
+		if (nl_addr_add(host, bidx, addr, NL_ADDR_REPLACE, err) < 0)
+			return err_wrap(err, "network %s", n->name);
+	}
+	if (n->subnet6[0]) {
+		struct in6_addr n6;
+		if (net_cidr6(n->subnet6, &n6, &len) < 0)
+			return err_makex(err, EINVAL, "network %s: bad IPv6 subnet %s", n->name, n->subnet6);
+		/* the bridge must take IPv6 addresses; forwarding, as netavark sets it */
+		cleanup_free char *dis = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->iface);
+		write_sysctl(dis, "0");
+		write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+		cleanup_free char *a6 = xasprintf("%s/%u", n->gateway6, len);
 		if (nl_addr_add(host, bidx, a6, NL_ADDR_REPLACE | NL_ADDR_NODAD, err) < 0)
 			return err_wrap(err, "network %s", n->name);
 	}
 	if (nl_link_set_up(host, bidx, true, err) < 0)
 		return err_wrap(err, "network %s", n->name);
-	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-	cleanup_free char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", n->iface);
-	write_sysctl(rl, "1");
+	if (n->subnet[0]) {
+		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+		cleanup_free char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", n->iface);
+		write_sysctl(rl, "1");
+	}
 	*ret_index = bidx;
 	return 0;
 }
@@ -226,9 +341,10 @@ static void del_link(struct nl_sock *host, const char *name)
 	err_free(e2);
 }
 
-/* The links of one attachment: the veth pair on the bridge, the address, lo, the routes. */
-static int plumb(const char *netns, const struct net_network *n, const char *veth, const char *ifname, const char *addr,
-		 const char *addr6, bool default_route, struct skiff_err **err)
+/* The links of one attachment: the veth pair on the bridge, the addresses (addr, addr6: CIDRs,
+ * either NULL), lo, the default routes. */
+static int plumb(const char *runroot, const char *netns, const struct net_network *n, const char *veth,
+		 const char *ifname, const char *addr, const char *addr6, bool default_route, struct skiff_err **err)
 {
 	struct nl_sock host = NL_SOCK_INIT, ns = NL_SOCK_INIT;
 	cleanup_close int nsfd = open(netns, O_RDONLY | O_CLOEXEC);
@@ -238,29 +354,26 @@ static int plumb(const char *netns, const struct net_network *n, const char *vet
 		return -1;
 	int rc = 0, bidx = 0, vidx = 0, cidx = 0, lidx = 0;
 	del_link(&host, veth); /* a leftover of a crash */
-	if (ensure_bridge(&host, n, &bidx, err) < 0 || nl_veth_create(&host, veth, ifname, nsfd, err) < 0 ||
+	if (ensure_bridge(&host, runroot, n, &bidx, err) < 0 || nl_veth_create(&host, veth, ifname, nsfd, err) < 0 ||
 	    nl_link_index(&host, veth, &vidx, err) < 0 || nl_link_set_master(&host, vidx, bidx, err) < 0 ||
 	    nl_link_set_up(&host, vidx, true, err) < 0 || nl_open_netns(netns, &ns, err) < 0 ||
-	    nl_link_index(&ns, ifname, &cidx, err) < 0 || nl_addr_add(&ns, cidx, addr, 0, err) < 0 ||
+	    nl_link_index(&ns, ifname, &cidx, err) < 0 || (addr && nl_addr_add(&ns, cidx, addr, 0, err) < 0) ||
+	    (addr6 && nl_addr_add(&ns, cidx, addr6, NL_ADDR_NODAD, err) < 0) ||
 	    nl_link_set_up(&ns, cidx, true, err) < 0 || nl_link_index(&ns, "lo", &lidx, err) < 0 ||
 	    nl_link_set_up(&ns, lidx, true, err) < 0 ||
-	    (addr6 && nl_addr_add(&ns, cidx, addr6, NL_ADDR_NODAD, err) < 0) ||
-	    (default_route && nl_route_add_default(&ns, cidx, n->gateway, err) < 0))
+	    (default_route && addr && nl_route_add_default(&ns, cidx, n->gateway, err) < 0) ||
+	    (default_route && addr6 && nl_route_add_default(&ns, cidx, n->gateway6, err) < 0))
 		rc = err_wrap(err, "network %s", n->name);
-	if (rc == 0 && default_route && n->ipv6 && n->gateway6[0]) {
-		struct skiff_err *e3 = NULL;
-		nl_route_add_default(&ns, cidx, n->gateway6, &e3); /* best effort, as before */
-		err_free(e3);
-	}
 	nl_close(&ns);
 	nl_close(&host);
 	return rc;
 }
 
 /*
- * networks/.bridges: {"nets": [{"bridge", "subnet", "internal"}]} for every bridge a container
- * was attached to. Its masquerade (or internal filter) rules stay while the bridge exists, so a
- * container's start and stop leave the ruleset alone when it has no -p, and nft is not run.
+ * networks/.bridges: {"table": "skiff", "tag": "", "nets": [{"bridge", "subnet", "subnet6",
+ * "internal"}]} for every bridge a container was attached to, and the store's nftables table.
+ * Its masquerade (or internal filter) rules stay while the bridge exists, so a container's
+ * start and stop leave the ruleset alone when it has no -p, and nft is not run.
  */
 #define BRIDGES ".bridges"
 
@@ -294,10 +407,19 @@ static int write_bridges(const char *runroot, const struct json *j, struct skiff
 	return rc;
 }
 
-/* Record n's bridge (a no-op when it is recorded as it is). */
-static int remember_bridge(const char *runroot, const struct net_network *n, struct skiff_err **err)
+/* Record n's bridge and the store's table (a no-op when they are recorded as they are). */
+static int remember_bridge(const char *runroot, const char *graphroot, const struct net_network *n,
+			   struct skiff_err **err)
 {
 	struct json *j = read_bridges(runroot);
+	char tag[7], table[16];
+	net_store_tag(graphroot, tag);
+	net_store_table(tag, table);
+	bool dirty = strcmp(json_object_get_string(j, "table") ?: "", table) != 0;
+	if (dirty) {
+		json_object_set_string(j, "table", table);
+		json_object_set_string(j, "tag", tag);
+	}
 	struct json *nets = json_object_get(j, "nets");
 	struct json *hit = NULL;
 	for (size_t i = 0; !hit && i < json_array_len(nets); i++)
@@ -305,7 +427,8 @@ static int remember_bridge(const char *runroot, const struct net_network *n, str
 			hit = json_array_get(nets, i);
 	struct json *in = hit ? json_object_get(hit, "internal") : NULL;
 	int rc = 0;
-	if (!hit || strcmp(json_object_get_string(hit, "subnet") ?: "", n->subnet) || !json_is(in, JSON_BOOL) ||
+	if (!hit || strcmp(json_object_get_string(hit, "subnet") ?: "", n->subnet) ||
+	    strcmp(json_object_get_string(hit, "subnet6") ?: "", n->subnet6) || !json_is(in, JSON_BOOL) ||
 	    in->u.b != n->internal) {
 		if (!hit) {
 			hit = json_new_object();
@@ -313,9 +436,12 @@ static int remember_bridge(const char *runroot, const struct net_network *n, str
 		}
 		json_object_set_string(hit, "bridge", n->iface);
 		json_object_set_string(hit, "subnet", n->subnet);
+		json_object_set_string(hit, "subnet6", n->subnet6);
 		json_object_set_bool(hit, "internal", n->internal);
-		rc = write_bridges(runroot, j, err);
+		dirty = true;
 	}
+	if (dirty)
+		rc = write_bridges(runroot, j, err);
 	json_free(j);
 	return rc;
 }
@@ -345,18 +471,32 @@ static struct json *live_bridges(const char *runroot)
 }
 
 /* Attach the namespace to n as ethIDX; the attachment is appended to st's "nets". */
-static int attach(const char *runroot, const char *netns, const char *id, const struct net_network *n, unsigned idx,
-		  const char *want_ip, const struct strv *aliases, struct json *st, struct skiff_err **err)
+static int attach(const char *runroot, const char *graphroot, const char *netns, const char *id,
+		  const struct net_network *n, unsigned idx, const char *want_ip, const char *want_ip6,
+		  const struct strv *aliases, struct json *st, struct skiff_err **err)
 {
-	char ip[16];
-	if (ipam_take(runroot, n, id, want_ip, ip, err) < 0)
+	char ip[16] = "", ip6[46] = "";
+	uint32_t net;
+	unsigned len = 0, len6 = 0;
+	struct in6_addr n6;
+	if (want_ip && !n->subnet[0])
+		return err_makex(err, EINVAL, "--ip %s: network %s has no IPv4 subnet", want_ip, n->name);
+	if (want_ip6 && !n->subnet6[0])
+		return err_makex(err, EINVAL, "--ip6 %s: network %s has no IPv6 subnet (create it with --ipv6)",
+				 want_ip6, n->name);
+	if (n->subnet[0] && net_cidr4(n->subnet, &net, &len) < 0)
+		return err_makex(err, EINVAL, "network %s: bad subnet %s", n->name, n->subnet);
+	if (n->subnet6[0] && net_cidr6(n->subnet6, &n6, &len6) < 0)
+		return err_makex(err, EINVAL, "network %s: bad IPv6 subnet %s", n->name, n->subnet6);
+	if (n->subnet[0] && ipam_take(runroot, n, id, want_ip, ip, err) < 0)
 		return -1;
+	if (n->subnet6[0] && ipam_take6(runroot, n, id, want_ip6, ip6, err) < 0) {
+		ipam_release(runroot, id, n->name);
+		return -1;
+	}
 	char veth[IFNAMSIZ], ifname[IFNAMSIZ];
 	snprintf(veth, sizeof(veth), "sk%.10s%u", id, idx);
 	snprintf(ifname, sizeof(ifname), "eth%u", idx);
-	uint32_t net;
-	unsigned len;
-	net_cidr4(n->subnet, &net, &len);
 	struct json *a = json_new_object();
 	json_object_set_string(a, "network", n->name);
 	json_object_set_string(a, "network_id", n->id);
@@ -364,36 +504,32 @@ static int attach(const char *runroot, const char *netns, const char *id, const 
 	json_object_set_string(a, "subnet", n->subnet);
 	json_object_set_string(a, "ifname", ifname);
 	json_object_set_string(a, "veth", veth);
-	json_object_set_string(a, "ip", ip);
-	json_object_set_int(a, "prefix", len);
-	json_object_set_string(a, "gateway", n->gateway);
+	if (ip[0]) {
+		json_object_set_string(a, "ip", ip);
+		json_object_set_int(a, "prefix", len);
+		json_object_set_string(a, "gateway", n->gateway);
+	}
+	if (ip6[0]) {
+		json_object_set_string(a, "subnet6", n->subnet6);
+		json_object_set_string(a, "ip6", ip6);
+		json_object_set_int(a, "prefix6", len6);
+		json_object_set_string(a, "gateway6", n->gateway6);
+	}
 	json_object_set_bool(a, "internal", n->internal);
 	struct json *al = json_new_array();
 	for (size_t i = 0; aliases && i < aliases->len; i++)
 		json_array_append(al, json_new_string(aliases->v[i]));
 	json_object_set(a, "aliases", al);
-	cleanup_free char *a6 = NULL;
-	if (n->ipv6 && n->subnet6[0]) {
-		char suffix[16];
-		snprintf(suffix, sizeof(suffix), "%x", (unsigned)(net_parse4(ip, &net) == 0 ? net & 0xffff : 2));
-		char pfx[50];
-		snprintf(pfx, sizeof(pfx), "%s", n->subnet6);
-		char *cc = strstr(pfx, "::/");
-		if (cc) {
-			*cc = '\0';
-			a6 = xasprintf("%s::%s/64", pfx, suffix);
-			json_object_set_string(a, "ip6", a6);
-		}
-	}
 	/* the first non-internal network gives the default route */
 	bool route = !n->internal && !json_is(json_object_get(st, "default_via"), JSON_STRING);
 	/* recorded before the links exist: a crash leaves what teardown looks for */
 	struct json *nets = json_object_get(st, "nets");
 	json_array_append(nets, a);
-	if (write_state(runroot, id, st, err) < 0 || remember_bridge(runroot, n, err) < 0)
+	if (write_state(runroot, id, st, err) < 0 || remember_bridge(runroot, graphroot, n, err) < 0)
 		return -1;
-	cleanup_free char *addr = xasprintf("%s/%u", ip, len);
-	if (plumb(netns, n, veth, ifname, addr, a6, route, err) < 0)
+	cleanup_free char *addr = ip[0] ? xasprintf("%s/%u", ip, len) : NULL;
+	cleanup_free char *addr6 = ip6[0] ? xasprintf("%s/%u", ip6, len6) : NULL;
+	if (plumb(runroot, netns, n, veth, ifname, addr, addr6, route, err) < 0)
 		return -1;
 	if (route)
 		json_object_set_string(st, "default_via", n->name);
@@ -427,76 +563,93 @@ static void load_states(const char *runroot, struct json ***ret, size_t *ret_n)
 	*ret_n = n;
 }
 
-static void nft_ports(struct strbuf *sb, const struct json *st)
+/* One DNAT rule: family 4 or 6, to the container's address ip. */
+static void nft_port_rule(struct strbuf *sb, const char *table, const struct net_port *p, int family, const char *ip)
+{
+	strbuf_addf(sb, "add rule inet %s ports ", table);
+	if (p->host_ip[0] && strcmp(p->host_ip, "0.0.0.0") && strcmp(p->host_ip, "::"))
+		strbuf_addf(sb, "%s daddr %s ", family == 6 ? "ip6" : "ip", p->host_ip);
+	else
+		strbuf_addf(sb, "meta nfproto %s ", family == 6 ? "ipv6" : "ipv4");
+	const char *fam = family == 6 ? "ip6" : "ip";
+	const char *lb = family == 6 ? "[" : "", *rb = family == 6 ? "]" : "";
+	if (p->range > 1)
+		strbuf_addf(sb, "%s dport %u-%u dnat %s to %s%s%s:%u-%u\n", p->proto, p->host_port,
+			    p->host_port + p->range - 1, fam, lb, ip, rb, p->ctr_port, p->ctr_port + p->range - 1);
+	else
+		strbuf_addf(sb, "%s dport %u dnat %s to %s%s%s:%u\n", p->proto, p->host_port, fam, lb, ip, rb,
+			    p->ctr_port);
+}
+
+/* The DNAT rules of one container, to the addresses of its first network: a host address of
+ * one family goes to that family's address, "every address" to both. */
+static void nft_ports(struct strbuf *sb, const char *table, const struct json *st)
 {
 	struct json *ports = json_object_get(st, "ports");
 	struct json *nets = json_object_get(st, "nets");
-	const char *ip = json_array_len(nets) ? json_object_get_string(json_array_get(nets, 0), "ip") : NULL;
-	for (size_t i = 0; ip && i < json_array_len(ports); i++) {
+	const struct json *first = json_array_len(nets) ? json_array_get(nets, 0) : NULL;
+	const char *ip = json_object_get_string(first, "ip"), *ip6 = json_object_get_string(first, "ip6");
+	for (size_t i = 0; first && i < json_array_len(ports); i++) {
 		struct net_port p;
 		struct skiff_err *e2 = NULL;
 		if (net_parse_port(json_string(json_array_get(ports, i)), &p, &e2) < 0) {
 			err_free(e2);
 			continue;
 		}
-		if (strchr(p.host_ip, ':'))
-			continue; /* IPv6 host addresses: not yet */
-		strbuf_addstr(sb, "\tadd rule inet skiff ports ");
-		if (p.host_ip[0] && strcmp(p.host_ip, "0.0.0.0"))
-			strbuf_addf(sb, "ip daddr %s ", p.host_ip);
-		else
-			strbuf_addstr(sb, "meta nfproto ipv4 ");
-		if (p.range > 1)
-			strbuf_addf(sb, "%s dport %u-%u dnat ip to %s:%u-%u\n", p.proto, p.host_port,
-				    p.host_port + p.range - 1, ip, p.ctr_port, p.ctr_port + p.range - 1);
-		else
-			strbuf_addf(sb, "%s dport %u dnat ip to %s:%u\n", p.proto, p.host_port, ip, p.ctr_port);
+		bool host6 = strchr(p.host_ip, ':') != NULL, any = !p.host_ip[0] || !strcmp(p.host_ip, "::");
+		if (ip && (!host6 || any))
+			nft_port_rule(sb, table, &p, 4, ip);
+		if (ip6 && (host6 || !p.host_ip[0]))
+			nft_port_rule(sb, table, &p, 6, ip6);
 	}
 }
 
-static void build_ruleset(struct json **v, size_t n, struct strbuf *sb)
+static void build_ruleset(const char *table, struct json **v, size_t n, struct strbuf *sb)
 {
-	strbuf_addstr(sb, "table inet skiff\ndelete table inet skiff\n"
-			  "table inet skiff {\n"
-			  "\tchain ports { }\n"
-			  "\tchain prerouting { type nat hook prerouting priority dstnat; policy accept; fib daddr "
-			  "type local jump ports; }\n"
-			  "\tchain output { type nat hook output priority -100; policy accept; fib daddr type local "
-			  "jump ports; }\n"
-			  "\tchain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-			  "\tchain forward { type filter hook forward priority filter; policy accept; }\n"
-			  "}\n");
+	strbuf_addf(sb,
+		    "table inet %s\ndelete table inet %s\n"
+		    "table inet %s {\n"
+		    "\tchain ports { }\n"
+		    "\tchain prerouting { type nat hook prerouting priority dstnat; policy accept; fib daddr "
+		    "type local jump ports; }\n"
+		    "\tchain output { type nat hook output priority -100; policy accept; fib daddr type local "
+		    "jump ports; }\n"
+		    "\tchain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+		    "\tchain forward { type filter hook forward priority filter; policy accept; }\n"
+		    "}\n",
+		    table, table, table);
 	struct strv seen = STRV_INIT;
 	for (size_t i = 0; i < n; i++) {
 		struct json *nets = json_object_get(v[i], "nets");
 		for (size_t k = 0; k < json_array_len(nets); k++) {
 			const struct json *a = json_array_get(nets, k);
 			const char *br = json_object_get_string(a, "bridge"),
-				   *sub = json_object_get_string(a, "subnet");
+				   *sub = json_object_get_string(a, "subnet"),
+				   *sub6 = json_object_get_string(a, "subnet6");
 			struct json *in = json_object_get(a, "internal");
-			if (!br || !sub || strv_contains(&seen, br))
+			if (!br || strv_contains(&seen, br))
 				continue;
 			strv_push(&seen, br);
 			if (json_is(in, JSON_BOOL) && in->u.b) {
 				strbuf_addf(sb,
-					    "add rule inet skiff forward iifname \"%s\" oifname != \"%s\" drop\n"
-					    "add rule inet skiff forward oifname \"%s\" iifname != \"%s\" drop\n",
-					    br, br, br, br);
+					    "add rule inet %s forward iifname \"%s\" oifname != \"%s\" drop\n"
+					    "add rule inet %s forward oifname \"%s\" iifname != \"%s\" drop\n",
+					    table, br, br, table, br, br);
 				continue;
 			}
-			strbuf_addf(sb,
-				    "add rule inet skiff postrouting ip saddr %s ip daddr != %s masquerade\n"
-				    "add rule inet skiff postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n",
-				    sub, sub, br);
+			if (sub && sub[0])
+				strbuf_addf(
+					sb,
+					"add rule inet %s postrouting ip saddr %s ip daddr != %s masquerade\n"
+					"add rule inet %s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n",
+					table, sub, sub, table, br);
+			if (sub6 && sub6[0])
+				strbuf_addf(sb,
+					    "add rule inet %s postrouting ip6 saddr %s ip6 daddr != %s masquerade\n"
+					    "add rule inet %s postrouting oifname \"%s\" ip6 saddr ::1 masquerade\n",
+					    table, sub6, sub6, table, br);
 		}
-		struct strbuf p = STRBUF_INIT;
-		nft_ports(&p, v[i]);
-		for (char *line = p.buf; *line;) {
-			char *nl = strchr(line, '\n');
-			strbuf_add(sb, line + 1, (size_t)(nl - line)); /* without the tab */
-			line = nl + 1;
-		}
-		strbuf_release(&p);
+		nft_ports(sb, table, v[i]);
 	}
 	strv_release(&seen);
 }
@@ -517,22 +670,27 @@ static void write_hosts(struct json **v, size_t n, size_t self)
 		struct json *theirs = json_object_get(v[i], "nets");
 		for (size_t k = 0; k < json_array_len(theirs); k++) {
 			const struct json *a = json_array_get(theirs, k);
-			const char *net = json_object_get_string(a, "network"), *ip = json_object_get_string(a, "ip");
+			const char *net = json_object_get_string(a, "network");
 			bool shared = false;
 			for (size_t m = 0; !shared && m < json_array_len(mine); m++)
 				shared = !strcmp(json_object_get_string(json_array_get(mine, m), "network") ?: "",
 						 net ? net : "-");
-			if (!shared || !ip)
-				continue;
-			const char *name = json_object_get_string(v[i], "name");
-			strbuf_addf(&sb, "%s\t%s", ip, name ? name : "");
-			const char *id = json_object_get_string(v[i], "id");
-			if (id)
-				strbuf_addf(&sb, " %.12s", id);
-			struct json *al = json_object_get(a, "aliases");
-			for (size_t x = 0; x < json_array_len(al); x++)
-				strbuf_addf(&sb, " %s", json_string(json_array_get(al, x)) ?: "");
-			strbuf_addch(&sb, '\n');
+			/* a line per address: IPv4 first, which resolvers prefer to a unique local IPv6 */
+			static const char *const keys[] = {"ip", "ip6"};
+			for (size_t f = 0; shared && f < 2; f++) {
+				const char *ip = json_object_get_string(a, keys[f]);
+				if (!ip)
+					continue;
+				const char *name = json_object_get_string(v[i], "name");
+				strbuf_addf(&sb, "%s\t%s", ip, name ? name : "");
+				const char *id = json_object_get_string(v[i], "id");
+				if (id)
+					strbuf_addf(&sb, " %.12s", id);
+				struct json *al = json_object_get(a, "aliases");
+				for (size_t x = 0; x < json_array_len(al); x++)
+					strbuf_addf(&sb, " %s", json_string(json_array_get(al, x)) ?: "");
+				strbuf_addch(&sb, '\n');
+			}
 		}
 	}
 	/* in place: the file is bind-mounted, a rename would not be seen */
@@ -546,25 +704,89 @@ static void write_hosts(struct json **v, size_t n, size_t self)
 	strbuf_release(&sb);
 }
 
+/* The table recorded in .bridges when it is one of ours ("skiff", "skiff_" + 6 hex), else NULL. */
+static const char *recorded_table(const struct json *br)
+{
+	const char *t = json_object_get_string(br, "table");
+	if (!t || strncmp(t, "skiff", 5))
+		return NULL;
+	if (!t[5])
+		return t;
+	if (t[5] != '_' || strlen(t) != 12)
+		return NULL;
+	for (const char *c = t + 6; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return NULL;
+	return t;
+}
+
+/*
+ * Remove the bridges (and the table) of the stores that are gone: a bridge skTAG-N whose alias
+ * names a runroot without a networks directory (a test store deleted with rm -rf, say). Cheap:
+ * one look at /sys/class/net; nft runs only when there is a table to drop.
+ */
+static void sweep_orphans(void)
+{
+	DIR *d = opendir("/sys/class/net");
+	if (!d)
+		return;
+	struct strv tags = STRV_INIT;
+	struct nl_sock host = NL_SOCK_INIT;
+	struct skiff_err *e2 = NULL;
+	bool have_nl = false;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!tagged_bridge(de->d_name))
+			continue;
+		cleanup_free char *alias = link_alias(de->d_name);
+		if (!alias || strncmp(alias, OWNER_PREFIX, strlen(OWNER_PREFIX)))
+			continue;
+		cleanup_free char *nets = xasprintf("%s/networks", alias + strlen(OWNER_PREFIX));
+		if (access(nets, F_OK) == 0 || errno != ENOENT)
+			continue;
+		if (have_nl || (have_nl = nl_open(&host, &e2) == 0))
+			del_link(&host, de->d_name);
+		cleanup_free char *tag = xstrndup(de->d_name + 2, 6);
+		if (!strv_contains(&tags, tag))
+			strv_push(&tags, tag);
+	}
+	closedir(d);
+	nl_close(&host);
+	err_clear(&e2);
+	for (size_t i = 0; i < tags.len; i++) {
+		char table[16];
+		net_store_table(tags.v[i], table);
+		cleanup_free char *script = xasprintf("table inet %s\ndelete table inet %s\n", table, table);
+		net_nft_apply(script, &e2);
+		err_clear(&e2);
+	}
+	strv_release(&tags);
+}
+
 static int sync_locked_force(const char *runroot, bool force, struct skiff_err **err)
 {
 	struct json **v = NULL;
 	size_t n = 0;
 	load_states(runroot, &v, &n);
-	struct strbuf sb = STRBUF_INIT;
 	/* the recorded bridges first, so that their rules keep their place */
 	struct json **all = xcalloc(n + 1, sizeof(*all));
 	all[0] = live_bridges(runroot);
 	memcpy(all + 1, v, n * sizeof(*v));
-	build_ruleset(all, n + 1, &sb);
+	const char *table = recorded_table(all[0]);
+	int rc = 0;
+	if (table) {
+		struct strbuf sb = STRBUF_INIT;
+		build_ruleset(table, all, n + 1, &sb);
+		cleanup_free char *dir = xasprintf("%s/networks", runroot);
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rc = dfd < 0 ? err_make(err, errno, "open %s", dir)
+			     : net_nft_sync(table, sb.buf, dfd, ".nft-applied", force, err);
+		if (dfd >= 0)
+			close(dfd);
+		strbuf_release(&sb);
+	}
 	json_free(all[0]);
 	free(all);
-	cleanup_free char *dir = xasprintf("%s/networks", runroot);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = dfd < 0 ? err_make(err, errno, "open %s", dir) : net_nft_sync(sb.buf, dfd, ".nft-applied", force, err);
-	if (dfd >= 0)
-		close(dfd);
-	strbuf_release(&sb);
 	for (size_t i = 0; i < n; i++)
 		write_hosts(v, n, i);
 	for (size_t i = 0; i < n; i++)
@@ -583,6 +805,7 @@ int net_bridge_sync(const char *runroot, struct skiff_err **err)
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;
+	sweep_orphans();
 	int rc = sync_locked_force(runroot, true, err);
 	close(lfd);
 	return rc;
@@ -632,6 +855,7 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 	int lfd;
 	if (lock_bridges(s->runroot, &lfd, err) < 0)
 		return -1;
+	sweep_orphans();
 	int rc = teardown_locked(s->runroot, s->id, err);
 	cleanup_free char *dir = ctr_dir(s->runroot, s->id);
 	char *netns = xasprintf("%s/netns", dir);
@@ -665,8 +889,8 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 		struct net_network n;
 		if ((rc = net_network_get(s->graphroot, s->networks->v[i], &n, err)) < 0)
 			break;
-		rc = attach(s->runroot, netns, s->id, &n, (unsigned)i, i == 0 ? s->static_ip : NULL, s->aliases, st,
-			    err);
+		rc = attach(s->runroot, s->graphroot, netns, s->id, &n, (unsigned)i, i == 0 ? s->static_ip : NULL,
+			    i == 0 ? s->static_ip6 : NULL, s->aliases, st, err);
 		net_network_release(&n);
 	}
 	if (rc == 0)
@@ -712,7 +936,7 @@ int net_bridge_connect(const char *runroot, const char *graphroot, const char *i
 	}
 	cleanup_free char *netns = xasprintf("%s/netns", ctr_dir(runroot, id));
 	if (rc == 0)
-		rc = attach(runroot, netns, id, &n, idx, NULL, aliases, st, err);
+		rc = attach(runroot, graphroot, netns, id, &n, idx, NULL, NULL, aliases, st, err);
 	if (rc == 0)
 		rc = sync_locked(runroot, err);
 	json_free(st);
@@ -771,14 +995,16 @@ struct json *net_bridge_status(const char *runroot, const char *id)
 		const struct json *a = json_array_get(nets, k);
 		struct json *x = json_new_object();
 		json_object_set_string(x, "EndpointID", "");
-		json_object_set_string(x, "Gateway", json_object_get_string(a, "gateway"));
-		json_object_set_string(x, "IPAddress", json_object_get_string(a, "ip"));
+		json_object_set_string(x, "Gateway", json_object_get_string(a, "gateway") ?: "");
+		json_object_set_string(x, "IPAddress", json_object_get_string(a, "ip") ?: "");
 		struct json *p = json_object_get(a, "prefix");
 		json_object_set_int(x, "IPPrefixLen", json_is(p, JSON_NUMBER) ? p->u.num.i : 0);
+		json_object_set_string(x, "IPv6Gateway", json_object_get_string(a, "gateway6") ?: "");
+		json_object_set_string(x, "GlobalIPv6Address", json_object_get_string(a, "ip6") ?: "");
+		p = json_object_get(a, "prefix6");
+		json_object_set_int(x, "GlobalIPv6PrefixLen", json_is(p, JSON_NUMBER) ? p->u.num.i : 0);
 		json_object_set_string(x, "NetworkID", json_object_get_string(a, "network_id"));
 		json_object_set_string(x, "InterfaceName", json_object_get_string(a, "ifname"));
-		const char *ip6 = json_object_get_string(a, "ip6");
-		json_object_set_string(x, "GlobalIPv6Address", ip6 ? ip6 : "");
 		struct json *al = json_object_get(a, "aliases");
 		json_object_set(x, "Aliases", al ? json_clone(al) : json_new_array());
 		json_object_set(o, json_object_get_string(a, "network") ?: "", x);

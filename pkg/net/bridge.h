@@ -13,10 +13,23 @@
  * The host veth is "sk" + 10 hex of the id + the attachment index, so leftovers of a crash are
  * found by name; the veth dies with the namespace anyway.
  *
- * Firewall: one nftables table, "inet skiff", regenerated whole from every bridge.json and
- * applied atomically (`nft -f`) on each change and by `network reload`: masquerade per
- * non-internal subnet, port DNAT (prerouting and output, with 127.0.0.1 through route_localnet
- * and a masquerade of loopback sources), and a forward filter that keeps internal networks in.
+ * Firewall: one nftables table per store, "inet skiff" (the default store), regenerated whole
+ * from every bridge.json and applied atomically (`nft -f`) on each change and by `network
+ * reload`: masquerade per non-internal subnet (ip and ip6), port DNAT to the container's IPv4
+ * and IPv6 addresses (prerouting and output, with 127.0.0.1 through route_localnet, ::1 by
+ * a masquerade of loopback sources), and a forward filter that keeps internal networks in.
+ *
+ * Two stores on one host (--root A, --root B) do not share a bridge or a table: any store but
+ * the default /var/lib/skiff names them after 6 hex digits of sha256(graphroot), TAG: bridges
+ * skTAG-0 (its "podman"), skTAG-1..., table "inet skiff_TAG". Bridges and tables stay while
+ * their store does (a container's start changes no rule it does not need); such a bridge's
+ * alias names its runroot, and the next bridge setup or `network reload` on the host removes
+ * the bridges and table of a store whose runroot is gone (a deleted test store).
+ *
+ * IPv6 (--ipv6, or an IPv6 --subnet): a dual-stack network (an IPv6 --subnet alone: IPv6
+ * only, as podman) with a random fdXX:XXXX:XXXX:XXXX::/64 when none is given; containers get
+ * an address of each family (--ip6 for a fixed one), the bridge the gateways, the namespace
+ * a default route per family.
  *
  * Names: each attached container's /etc/hosts (a file the engine owns, bind-mounted) is its
  * base content plus "ADDR NAME ALIAS..." for every container sharing a network, rewritten in
@@ -40,18 +53,19 @@
 
 struct net_network {
 	char *name, *id, *driver, *iface, *created;
-	char subnet[50], gateway[46], range[50]; /* IPv4; range "" for the whole subnet */
-	char subnet6[50], gateway6[46];		 /* with --ipv6 */
+	char subnet[50], gateway[46], range[50]; /* IPv4 ("" on an IPv6-only network); range "" for the whole subnet */
+	char subnet6[50], gateway6[46];		 /* IPv6 (ipv6 true), "" otherwise */
 	bool internal, ipv6;
 	struct strv labels; /* "k=v" */
 };
 void net_network_release(struct net_network *n);
 
 struct net_create_opts {
-	const char *driver; /* NULL or "bridge" */
-	const char *subnet, *gateway, *range;
-	bool internal, ipv6;
-	const struct strv *labels; /* "k=v" */
+	const char *driver;		      /* NULL or "bridge" */
+	const char *subnet, *gateway, *range; /* IPv4 */
+	const char *subnet6, *gateway6;	      /* IPv6; alone (no subnet): an IPv6-only network */
+	bool internal, ipv6;		      /* ipv6 without subnet6: a random unique local /64 */
+	const struct strv *labels;	      /* "k=v" */
 };
 /* A name [a-zA-Z0-9][a-zA-Z0-9_.-]*: EEXIST when taken; the subnet is picked when NULL. */
 int net_network_create(const char *graphroot, const char *name, const struct net_create_opts *o,
@@ -73,6 +87,7 @@ struct net_bridge_setup {
 	const struct strv *networks; /* names, in order: eth0, eth1... */
 	const struct strv *aliases;  /* --network-alias */
 	const char *static_ip;	     /* --ip, on the first network; NULL to pick */
+	const char *static_ip6;	     /* --ip6, likewise (the first network must have IPv6) */
 	const struct net_port *ports;
 	size_t n_ports;
 	const char *hosts; /* the container's hosts file (kept as the base of the names) */

@@ -571,6 +571,18 @@ int nl_link_set_mtu(struct nl_sock *s, int index, unsigned mtu, struct skiff_err
 	return transact(s, &m, NULL, err, "set the mtu of link #%d to %u", index, mtu);
 }
 
+int nl_link_set_alias(struct nl_sock *s, int index, const char *alias, struct skiff_err **err)
+{
+	if (!alias || strlen(alias) >= 256) /* IFALIASZ */
+		return err_makex(err, EINVAL, "set the alias of link #%d: longer than 255 bytes", index);
+	struct nl_msg m;
+	link_msg(&m, RTM_NEWLINK, 0, index, 0, 0);
+	nl_msg_put_str(&m, IFLA_IFALIAS, alias);
+	if (m.overflow)
+		return err_makex(err, EMSGSIZE, "set the alias of link #%d: the message is too long", index);
+	return transact(s, &m, NULL, err, "set the alias of link #%d", index);
+}
+
 int nl_link_del(struct nl_sock *s, const char *name, struct skiff_err **err)
 {
 	if (!name_ok(name))

@@ -53,6 +53,8 @@ int nl_bridge_ensure(struct nl_sock *s, const char *name, int *ret_index, struct
 int nl_link_set_master(struct nl_sock *s, int index, int master, struct skiff_err **err);
 int nl_link_set_up(struct nl_sock *s, int index, bool up, struct skiff_err **err);
 int nl_link_set_mtu(struct nl_sock *s, int index, unsigned mtu, struct skiff_err **err);
+/* IFLA_IFALIAS (what /sys/class/net/NAME/ifalias shows); EINVAL when it is too long. */
+int nl_link_set_alias(struct nl_sock *s, int index, const char *alias, struct skiff_err **err);
 /* ENODEV naming it when there is no such link. */
 int nl_link_del(struct nl_sock *s, const char *name, struct skiff_err **err);
 

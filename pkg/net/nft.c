@@ -118,7 +118,8 @@ int net_nft_table_handle(const char *table, uint64_t *ret, struct skiff_err **er
 }
 
 /* The stamp: "handle N\n" then the script applied, when the table was made with it. */
-int net_nft_sync(const char *script, int dirfd, const char *stamp, bool force, struct skiff_err **err)
+int net_nft_sync(const char *table, const char *script, int dirfd, const char *stamp, bool force,
+		 struct skiff_err **err)
 {
 	uint64_t handle = 0;
 	if (!force) {
@@ -129,7 +130,7 @@ int net_nft_sync(const char *script, int dirfd, const char *stamp, bool force, s
 			char *nl = memchr(old, '\n', ol);
 			uint64_t was = 0;
 			if (nl && sscanf(old, "handle %" SCNu64, &was) == 1 && !strcmp(nl + 1, script) &&
-			    net_nft_table_handle("skiff", &handle, &e2) == 0 && handle == was)
+			    net_nft_table_handle(table, &handle, &e2) == 0 && handle == was)
 				return 0; /* the table is there, made from this very script */
 		}
 		err_free(e2);
@@ -139,7 +140,7 @@ int net_nft_sync(const char *script, int dirfd, const char *stamp, bool force, s
 	/* best effort: without a stamp the next change applies again */
 	struct skiff_err *e2 = NULL;
 	int fd = -1;
-	if (net_nft_table_handle("skiff", &handle, &e2) == 0 &&
+	if (net_nft_table_handle(table, &handle, &e2) == 0 &&
 	    (fd = openat(dirfd, stamp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_addf(&sb, "handle %" PRIu64 "\n%s", handle, script);
