@@ -24,7 +24,7 @@ static struct {
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *stop_signal, *memory, *memory_swap,
 		*memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems, *network, *pid, *ipc, *uts, *userns, *cgroupns,
 		*log_driver, *runtime, *detach_keys, *pull, *platform, *cidfile, *health_cmd, *health_interval,
-		*health_timeout, *health_start_period, *health_on_failure, *ip;
+		*health_timeout, *health_start_period, *health_on_failure, *ip, *ip6;
 	bool no_healthcheck, publish_all;
 	struct strv publish;
 	long health_retries;
@@ -223,6 +223,7 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 "Add a network-scoped alias for the container",                                                         \
 		 0},                                                                                                     \
 		{"ip", 0, OPT_STRING, &o.ip, "ADDRESS", "Static IPv4 address on the (first) bridge network", 0},         \
+		{"ip6", 0, OPT_STRING, &o.ip6, "ADDRESS", "Static IPv6 address on the (first) bridge network", 0},       \
 		{"net", 0, OPT_STRING, &o.network, "MODE", "Network mode (none, host, private)", OPT_HIDDEN},            \
 		{"no-healthcheck", 0, OPT_BOOL, &o.no_healthcheck, NULL, "Disable healthchecks on the container", 0},    \
 		{"oom-score-adj",                                                                                        \
@@ -520,6 +521,7 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 	for (size_t i = 0; i < o.network_alias.len; i++)
 		strv_push(&c->net_aliases, o.network_alias.v[i]);
 	c->net_ip = dupopt(o.ip);
+	c->net_ip6 = dupopt(o.ip6);
 	if (ns_mode(ctx, e, "network", o.network, &c->network, err) < 0 ||
 	    ns_mode(ctx, e, "pid", o.pid, &c->pid_mode, err) < 0 ||
 	    ns_mode(ctx, e, "ipc", o.ipc, &c->ipc_mode, err) < 0 ||

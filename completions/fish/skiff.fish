@@ -44,7 +44,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'container create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --ip6 --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container diff'
@@ -108,7 +108,7 @@ function __skiff_info
             echo 'container container*'
             echo 0
         case 'container run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --ip6 --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'container start'
@@ -144,7 +144,7 @@ function __skiff_info
             echo 'container container'
             echo 0
         case 'create'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --ip6 --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'diff'
@@ -388,7 +388,7 @@ function __skiff_info
             echo 'image image*'
             echo 0
         case 'run'
-            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
+            echo '--add-host --annotation --attach -a --cap-add --cap-drop --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --detach-keys --dns --dns-option --dns-search --entrypoint --env -e --env-file --group-add --health-cmd --health-interval --health-on-failure --health-retries --health-start-period --health-timeout --hostname --ipc --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --mount --name --network --network-alias --ip --ip6 --net --oom-score-adj --pid --pids-limit --platform --publish -p --pull --arch --os --variant --authfile --cert-dir --creds --retry --retry-delay --signature-policy --restart --runtime --security-opt --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w'
             echo 'image - -*'
             echo 1
         case 'save'
@@ -872,6 +872,7 @@ complete -c skiff -n "__skiff_opts_for 'container create'" -l name -x -d 'Assign
 complete -c skiff -n "__skiff_opts_for 'container create'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l network-alias -x -d 'Add a network-scoped alias for the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
+complete -c skiff -n "__skiff_opts_for 'container create'" -l ip6 -x -d 'Static IPv6 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -1049,6 +1050,7 @@ complete -c skiff -n "__skiff_opts_for 'container run'" -l name -x -d 'Assign a 
 complete -c skiff -n "__skiff_opts_for 'container run'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l network-alias -x -d 'Add a network-scoped alias for the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
+complete -c skiff -n "__skiff_opts_for 'container run'" -l ip6 -x -d 'Static IPv6 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'container run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -1178,6 +1180,7 @@ complete -c skiff -n "__skiff_opts_for 'create'" -l name -x -d 'Assign a name to
 complete -c skiff -n "__skiff_opts_for 'create'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l network-alias -x -d 'Add a network-scoped alias for the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
+complete -c skiff -n "__skiff_opts_for 'create'" -l ip6 -x -d 'Static IPv6 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'create'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'create'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'create'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'
@@ -1685,6 +1688,7 @@ complete -c skiff -n "__skiff_opts_for 'run'" -l name -x -d 'Assign a name to th
 complete -c skiff -n "__skiff_opts_for 'run'" -l network -x -d 'Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, container:NAME)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l network-alias -x -d 'Add a network-scoped alias for the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l ip -x -d 'Static IPv4 address on the (first) bridge network'
+complete -c skiff -n "__skiff_opts_for 'run'" -l ip6 -x -d 'Static IPv6 address on the (first) bridge network'
 complete -c skiff -n "__skiff_opts_for 'run'" -l no-healthcheck -d 'Disable healthchecks on the container'
 complete -c skiff -n "__skiff_opts_for 'run'" -l oom-score-adj -x -d 'Tune the host\'s OOM preferences (-1000 to 1000)'
 complete -c skiff -n "__skiff_opts_for 'run'" -l pid -x -d 'PID namespace to use (host, private, container:NAME)'

@@ -266,8 +266,9 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 		cfg->network = xstrdup(NET_BRIDGE_MODE);
 	}
 	net = cfg->network ? cfg->network : "";
-	if ((cfg->net_ip || cfg->net_aliases.len) && strcmp(net, NET_BRIDGE_MODE))
-		return err_makex(err, EINVAL, "--ip and --network-alias need a bridge network (not --network %s)",
+	if ((cfg->net_ip || cfg->net_ip6 || cfg->net_aliases.len) && strcmp(net, NET_BRIDGE_MODE))
+		return err_makex(err, EINVAL,
+				 "--ip, --ip6 and --network-alias need a bridge network (not --network %s)",
 				 *net ? net : "private");
 	if (!strcmp(net, NET_BRIDGE_MODE))
 		return net_ports_assign(cfg->ports, cfg->n_ports, err);
@@ -652,6 +653,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 					      .networks = &c->cfg->networks,
 					      .aliases = &c->cfg->net_aliases,
 					      .static_ip = c->cfg->net_ip,
+					      .static_ip6 = c->cfg->net_ip6,
 					      .ports = c->cfg->ports,
 					      .n_ports = c->cfg->n_ports,
 					      .hosts = hosts};

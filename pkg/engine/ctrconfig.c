@@ -93,6 +93,7 @@ void ctr_config_free(struct ctr_config *c)
 	strv_release(&c->networks);
 	strv_release(&c->net_aliases);
 	free(c->net_ip);
+	free(c->net_ip6);
 	free(c);
 }
 
@@ -305,6 +306,7 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set(o, "networks", ctr_strv_json(&c->networks));
 	json_object_set(o, "net_aliases", ctr_strv_json(&c->net_aliases));
 	set_str(o, "net_ip", c->net_ip);
+	set_str(o, "net_ip6", c->net_ip6);
 	return o;
 }
 
@@ -665,7 +667,8 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 	if (rc < 0 || get_bool(j, "publish_all", &c->publish_all, err) < 0)
 		return -1;
 	if (get_strv(j, "", "networks", &c->networks, err) < 0 ||
-	    get_strv(j, "", "net_aliases", &c->net_aliases, err) < 0 || get_str(j, "", "net_ip", &c->net_ip, err) < 0)
+	    get_strv(j, "", "net_aliases", &c->net_aliases, err) < 0 || get_str(j, "", "net_ip", &c->net_ip, err) < 0 ||
+	    get_str(j, "", "net_ip6", &c->net_ip6, err) < 0)
 		return -1;
 	return 0;
 }

@@ -122,6 +122,7 @@ struct ctr_config {
 	 * (eth0, eth1...), --network-alias, and --ip on the first */
 	struct strv networks, net_aliases;
 	char *net_ip;
+	char *net_ip6;
 };
 
 /* --userns=auto[:size=N] (userns.c) */

@@ -234,6 +234,11 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	refute_output --partial "inet "
 	assert_output --partial "inet6 fd27:6::2/64"
 	assert_output --partial "default via fd27:6::1"
+	# --ip6: a static IPv6 address
+	run_skiff run --rm --network net276only6 --ip6 fd27:6::77 "$IMAGE" busybox ip -6 addr show eth0
+	assert_output --partial "inet6 fd27:6::77/64"
+	run_skiff 125 run --rm --network none --ip6 fd27:6::78 "$IMAGE" true
+	assert_output --partial "--ip6 and --network-alias need a bridge network"
 	run_skiff 125 network create --subnet fd27:7::/130 bad276
 	assert_output --partial 'invalid --subnet "fd27:7::/130"'
 	run_skiff 125 network create --subnet fd27:8::/64 --subnet fd27:9::/64 bad276
