@@ -87,8 +87,9 @@ const struct cli_impl cli_network_create = {
 	.description =
 		"Create a bridge network NAME (podmanN when none is given), kept as netavark-style JSON in "
 		"graphroot/networks/NAME.json. Without --subnet the first free 10.89.N.0/24 is used. Containers join "
-		"it with --network NAME (root only: rootless containers cannot join bridge networks yet). Prints the "
-		"name.",
+		"it with --network NAME. Rootless, the bridge lives in a network namespace of the user's own "
+		"(runroot/networks/rootless-netns), with slirp4netns attached for outbound traffic and -p; it is made "
+		"by the first container on a user network and removed with the last one. Prints the name.",
 	.opts = create_opts,
 	.max_args = 1,
 	.run = create_run,
