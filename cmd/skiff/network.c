@@ -109,11 +109,12 @@ const struct cli_impl cli_network_create = {
 		"Create a bridge network NAME (podmanN when none is given), kept as netavark-style JSON in "
 		"graphroot/networks/NAME.json. Without --subnet the first free 10.89.N.0/24 is used; --ipv6 adds an "
 		"IPv6 subnet (dual stack), and an IPv6 --subnet alone makes an IPv6-only network, as podman. "
-		"Containers "
-		"join it with --network NAME (root only: rootless containers cannot join bridge networks yet) and get "
-		"an address of each family, a default route per family, masquerade and -p for both. A store other than "
-		"the default names its bridges skTAG-N and its nftables table skiff_TAG after sha256(graphroot), so "
-		"that two stores leave each other alone. Prints the name.",
+		"Containers join it with --network NAME and get an address of each family, a default route per "
+		"family, masquerade and -p for both. A store other than the default names its bridges skTAG-N and "
+		"its nftables table skiff_TAG after sha256(graphroot), so that two stores leave each other alone. "
+		"Rootless, the bridge lives in a network namespace of the user's own "
+		"(runroot/networks/rootless-netns), with slirp4netns attached for outbound traffic and -p (IPv4); it "
+		"is made by the first container on a user network and removed with the last one. Prints the name.",
 	.opts = create_opts,
 	.max_args = 1,
 	.run = create_run,

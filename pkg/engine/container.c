@@ -243,12 +243,7 @@ int ctr_network_resolve(struct engine *e, struct ctr_config *cfg, const struct s
 			cfg->network = xstrdup(pick);
 		}
 	} else if (*net && ctr_network_is_named(net)) {
-		/* --network NAME[,NAME...]: bridge networks */
-		if (e->cfg->rootless)
-			return err_makex(err, ENOTSUP,
-					 "--network %s: rootless containers cannot join bridge networks yet (use pasta "
-					 "or slirp4netns; network create/ls/inspect/rm work as metadata)",
-					 net);
+		/* --network NAME[,NAME...]: bridge networks (rootless: in the rootless netns, pkg/net) */
 		struct strv names = STRV_INIT;
 		strv_split(&names, net, ',');
 		for (size_t i = 0; i < names.len; i++) {

@@ -721,7 +721,9 @@ int net_network_remove(const char *graphroot, const char *name, struct skiff_err
 		cleanup_free char *file = xasprintf("%s/%s.json", dir, n.name);
 		if (unlink(file) < 0)
 			rc = err_make(err, errno, "remove %s", file);
-		if (rc == 0 && iface_exists(n.iface) && net_ip(NULL, err, "link", "del", n.iface, NULL) < 0)
+		/* rootless: the bridge is in the rootless namespace, gone with its last user */
+		if (rc == 0 && !net_in_userns() && iface_exists(n.iface) &&
+		    net_ip(NULL, err, "link", "del", n.iface, NULL) < 0)
 			rc = err_wrap(err, "network %s", n.name);
 		if (rc == 0)
 			drop_table_without_bridges(graphroot);

@@ -43,4 +43,18 @@ int net_nft_table_handle(const char *table, uint64_t *ret, struct skiff_err **er
 int net_nft_sync(const char *table, const char *script, int dirfd, const char *stamp, bool force,
 		 struct skiff_err **err);
 
+/* Rootless user networks (rootless-netns.c): whether the caller is in a user namespace; whether
+ * bridge work must be routed into runroot's rootless network namespace (false on the thread
+ * that already runs inside it); the routed calls, which run the net_bridge_* of the same
+ * name there and keep the namespace and its slirp4netns alive while a container is attached. */
+bool net_in_userns(void);
+bool net_rootless_mode(const char *runroot);
+struct net_bridge_setup;
+struct strv;
+int net_rootless_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct skiff_err **err);
+int net_rootless_bridge_teardown(const char *runroot, const char *id, struct skiff_err **err);
+int net_rootless_bridge_connect(const char *runroot, const char *graphroot, const char *id, const char *network,
+				const struct strv *aliases, bool disconnect, struct skiff_err **err);
+int net_rootless_bridge_sync(const char *runroot, struct skiff_err **err);
+
 #endif

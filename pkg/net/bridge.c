@@ -455,8 +455,8 @@ static struct json *live_bridges(const char *runroot)
 	for (size_t i = 0; i < n; i++) {
 		struct json *a = nets->u.arr.items[i];
 		const char *br = json_object_get_string(a, "bridge");
-		cleanup_free char *sys = br ? xasprintf("/sys/class/net/%s", br) : NULL;
-		if (sys && access(sys, F_OK) == 0)
+		/* by ifindex, in this thread's namespace (/sys shows the one it was mounted in) */
+		if (br && if_nametoindex(br) != 0)
 			nets->u.arr.items[k++] = a;
 		else
 			json_free(a);
@@ -771,7 +771,8 @@ static int sync_locked_force(const char *runroot, bool force, struct skiff_err *
 	/* the recorded bridges first, so that their rules keep their place */
 	struct json **all = xcalloc(n + 1, sizeof(*all));
 	all[0] = live_bridges(runroot);
-	memcpy(all + 1, v, n * sizeof(*v));
+	if (n)
+		memcpy(all + 1, v, n * sizeof(*v));
 	const char *table = recorded_table(all[0]);
 	int rc = 0;
 	if (table) {
@@ -802,6 +803,8 @@ static int sync_locked(const char *runroot, struct skiff_err **err)
 
 int net_bridge_sync(const char *runroot, struct skiff_err **err)
 {
+	if (net_rootless_mode(runroot))
+		return net_rootless_bridge_sync(runroot, err);
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;
@@ -838,6 +841,8 @@ int net_bridge_teardown(const char *runroot, const char *id, struct skiff_err **
 	cleanup_free char *stp = xasprintf("%s/%s", dir, STATE);
 	if (access(stp, F_OK) < 0 && access(dir, F_OK) < 0)
 		return 0;
+	if (net_rootless_mode(runroot))
+		return net_rootless_bridge_teardown(runroot, id, err);
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;
@@ -852,6 +857,8 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 {
 	if (!s->networks || !s->networks->len)
 		return err_makex(err, EINVAL, "no network to attach");
+	if (net_rootless_mode(s->runroot))
+		return net_rootless_bridge_setup(s, ret_netns, err);
 	int lfd;
 	if (lock_bridges(s->runroot, &lfd, err) < 0)
 		return -1;
@@ -914,6 +921,8 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 int net_bridge_connect(const char *runroot, const char *graphroot, const char *id, const char *network,
 		       const struct strv *aliases, struct skiff_err **err)
 {
+	if (net_rootless_mode(runroot))
+		return net_rootless_bridge_connect(runroot, graphroot, id, network, aliases, false, err);
 	struct net_network n;
 	if (net_network_get(graphroot, network, &n, err) < 0)
 		return -1;
@@ -934,7 +943,8 @@ int net_bridge_connect(const char *runroot, const char *graphroot, const char *i
 		if (sscanf(json_object_get_string(a, "ifname") ?: "", "eth%u", &x) == 1 && x + 1 > idx)
 			idx = x + 1;
 	}
-	cleanup_free char *netns = xasprintf("%s/netns", ctr_dir(runroot, id));
+	cleanup_free char *cdir = ctr_dir(runroot, id);
+	cleanup_free char *netns = xasprintf("%s/netns", cdir);
 	if (rc == 0)
 		rc = attach(runroot, graphroot, netns, id, &n, idx, NULL, NULL, aliases, st, err);
 	if (rc == 0)
@@ -947,6 +957,8 @@ int net_bridge_connect(const char *runroot, const char *graphroot, const char *i
 
 int net_bridge_disconnect(const char *runroot, const char *id, const char *network, struct skiff_err **err)
 {
+	if (net_rootless_mode(runroot))
+		return net_rootless_bridge_connect(runroot, NULL, id, network, NULL, true, err);
 	int lfd;
 	if (lock_bridges(runroot, &lfd, err) < 0)
 		return -1;

@@ -508,7 +508,7 @@ int net_setup(const struct net_setup *s, char **ret_netns, struct skiff_err **er
 	if (!net_have_helper(m))
 		return err_makex(err, ENOENT, "--network %s: %s is not installed (package %s)", s->network,
 				 m == NET_PASTA ? "pasta" : "slirp4netns", m == NET_PASTA ? "passt" : "slirp4netns");
-	if (net_teardown(s->dir, err) < 0)
+	if (!s->keep_netns && net_teardown(s->dir, err) < 0)
 		return -1;
 	if (mkdir_p_at(AT_FDCWD, s->dir, 0700, err) < 0)
 		return -1;
@@ -516,7 +516,7 @@ int net_setup(const struct net_setup *s, char **ret_netns, struct skiff_err **er
 	if (dirfd < 0)
 		return err_make(err, errno, "open %s", s->dir);
 	char *netns = xasprintf("%s/netns", s->dir);
-	int rc = net_make_netns(netns, NULL, err);
+	int rc = s->keep_netns ? 0 : net_make_netns(netns, NULL, err);
 	if (rc == 0)
 		rc = m == NET_PASTA ? start_pasta(s, dirfd, netns, err) : start_slirp(s, dirfd, netns, err);
 	if (rc < 0) {

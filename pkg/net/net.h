@@ -72,7 +72,8 @@ struct net_setup {
 	const char *network; /* "pasta[:a,b]" or "slirp4netns[:k=v,...]" */
 	const struct net_port *ports;
 	size_t n_ports;
-	bool as_root; /* euid 0 (in whatever user namespace): pasta --runas 0:0 */
+	bool as_root;	 /* euid 0 (in whatever user namespace): pasta --runas 0:0 */
+	bool keep_netns; /* attach to the namespace already pinned on dir/netns (a new helper) */
 };
 /* Create and pin the namespace, start the helper, publish the ports. On failure everything
  * made is undone. *ret_netns gets the namespace file (caller frees). */

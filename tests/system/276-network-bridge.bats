@@ -2,7 +2,7 @@
 # Rootful bridge networks: the default network, user networks, names through /etc/hosts,
 # --ip, -p DNAT with nftables, --internal, connect/disconnect, rm refused/forced, cleanup of
 # veths and rules; network ls/inspect/exists/prune; IPv6 (--ipv6, IPv6 --subnet); two stores
-# with their own bridges and tables. Rootless: network metadata only.
+# with their own bridges and tables. Rootless user networks: see 278.
 
 load helpers
 
@@ -165,11 +165,11 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	assert_output --partial "nosuch276"
 }
 
-@test "rootless: --network NAME fails clearly" {
-	skip_if_root "the rootless refusal"
-	run_skiff network create net276r
-	run_skiff 125 run --rm --network net276r "$IMAGE" true
-	assert_output --partial "rootless containers cannot join bridge networks"
+@test "rootless: --network NAME joins a bridge in the rootless network namespace (more in 278)" {
+	skip_if_root "rootless user networks"
+	run_skiff network create --subnet 10.231.11.0/24 net276r
+	run_skiff run --rm --network net276r "$IMAGE" busybox ip -4 addr show eth0
+	assert_output --partial "inet 10.231.11."
 }
 
 @test "bridge: inspect's NetworkSettings shows the container's address" {
