@@ -114,7 +114,9 @@ const struct cli_impl cli_cp = {
 		"SRC_PATH a directory: DEST_PATH is created with its contents, or, when DEST_PATH is a directory, "
 		"SRC_PATH goes into it (SRC_PATH/. : its contents do). A DEST_PATH ending in / must be a directory. "
 		"\"-\" as SRC_PATH extracts a tar read from stdin into the directory DEST_PATH; as DEST_PATH it writes "
-		"a tar of SRC_PATH to stdout. The container may be running or stopped.",
+		"a tar of SRC_PATH to stdout. The container may be running or stopped. A path under the destination of "
+		"a volume or bind mount of the container is copied to or from that mount's source, as the container "
+		"sees it (symlinks included); a read-only mount refuses a copy into it.",
 	.opts = cp_opts,
 	.min_args = 2,
 	.max_args = 2,

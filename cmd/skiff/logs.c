@@ -68,7 +68,10 @@ static int logs_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_e
 
 const struct cli_impl cli_logs = {
 	.usage = "[options] CONTAINER [CONTAINER...]",
-	.description = "Fetch the logs of one or more containers.",
+	.description = "Fetch the logs of one or more containers. A container with the k8s-file or json-file log "
+		       "driver is read from its log file (all its rotated files, oldest first); one with the journald "
+		       "driver from the systemd journal, its entries matched by CONTAINER_ID_FULL (this needs "
+		       "libsystemd.so.0, loaded when used).",
 	.opts = logs_opts,
 	.max_args = -1,
 	.run = logs_run,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pkg/engine/ctrconfig-internal.h"
+#include "pkg/engine/volumes.h"
 #include "pkg/spec/image.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
@@ -121,6 +122,7 @@ struct target {
 	char *name;
 	bool exists;
 	struct stat st;
+	const struct view_mount *mount; /* the volume or bind mount dirfd is in (NULL: the rootfs) */
 };
 
 static void target_release(struct target *t)
@@ -132,10 +134,275 @@ static void target_release(struct target *t)
 	t->name = NULL;
 }
 
+/* ---------------- a container's view: its rootfs and its volumes and bind mounts ---------------- */
+
+/* A volume or bind mount of a container, where cp finds it on the host. */
+struct view_mount {
+	const char *dest;  /* in the container, cleaned */
+	char *source;	   /* on the host: the bind source, or the volume's _data */
+	const char *label; /* for messages: "volume NAME", "bind mount SOURCE" */
+	char *label_owned;
+	bool ro;
+};
+
+/* The paths of a container as a process in it sees them: cp resolves a container path
+ * component by component from its root; at each step a path that is a mount's destination
+ * continues in that mount's source (so the deepest mount wins, as in the container), and a
+ * symlink is read and resolved again from the container's root ("/" or "..") or from where
+ * it is, wherever it lives: a symlink in a volume to /etc reaches the container's /etc, a
+ * symlink in the rootfs into a volume reaches the volume. ".." never climbs above the root.
+ * Every step opens relative to an open directory with O_NOFOLLOW. Podman does the same
+ * for volumes and bind mounts. --tmpfs mounts are not reachable from the host: their paths
+ * resolve in the rootfs below them. */
+struct view {
+	int rootfd;
+	struct view_mount *m;
+	size_t n;
+};
+
+static void view_release(struct view *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->m[i].source);
+		free(v->m[i].label_owned);
+	}
+	free(v->m);
+	v->m = NULL;
+	v->n = 0;
+}
+
+static void view_init(struct engine *e, struct ctr *c, int rootfd, struct view *ret)
+{
+	struct view v = {.rootfd = rootfd};
+	size_t n = c->cfg ? c->cfg->n_mounts : 0;
+
+	v.m = xcalloc(n ? n : 1, sizeof(*v.m));
+	for (size_t i = 0; i < n; i++) {
+		const struct ctr_mount *cm = &c->cfg->mounts[i];
+		struct view_mount *m = &v.m[v.n];
+
+		if (!cm->type || !cm->source || !cm->destination || !strcmp(cm->type, "tmpfs"))
+			continue;
+		if (!strcmp(cm->type, "volume")) {
+			m->source = vol_data_path(e, cm->source);
+			m->label = m->label_owned = xasprintf("volume %s", cm->source);
+		} else if (!strcmp(cm->type, "bind")) {
+			m->source = xstrdup(cm->source);
+			m->label = m->label_owned = xasprintf("bind mount %s", cm->source);
+		} else {
+			continue;
+		}
+		m->dest = cm->destination;
+		m->ro = strv_contains(&cm->options, "ro") || strv_contains(&cm->options, "readonly");
+		v.n++;
+	}
+	*ret = v;
+}
+
+/* One directory on the way: its fd, its name, the mount it is in. */
+struct vstep {
+	int fd;
+	size_t len; /* of the logical path up to and including it */
+	const struct view_mount *mount;
+};
+
+struct vsteps {
+	struct vstep *v;
+	size_t n, alloc;
+};
+
+static void vsteps_push(struct vsteps *s, int fd, size_t len, const struct view_mount *mount)
+{
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 8;
+		s->v = xreallocarray(s->v, s->alloc, sizeof(*s->v));
+	}
+	s->v[s->n++] = (struct vstep){.fd = fd, .len = len, .mount = mount};
+}
+
+static const struct view_mount *view_mount_at(const struct view *v, const char *logical)
+{
+	const struct view_mount *found = NULL;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->m[i].dest, logical))
+			found = &v->m[i]; /* the last of two at one place is on top */
+	return found;
+}
+
+/* Resolve path of l in v as resolve() does (the result may lie in a mount). */
+static int view_resolve(const struct copy_loc *l, const struct view *v, const char *path, bool follow,
+			struct target *ret, struct skiff_err **err)
+{
+	cleanup_strbuf struct strbuf logical = STRBUF_INIT; /* "/a/b": the directories walked, no symlinks */
+	cleanup_free char *rest = xstrdup(path);
+	struct vsteps s = {0};
+	int hops = 0, rc = -1;
+	struct target r = {.dirfd = -1};
+
+	int rfd = openat(v->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return err_make(err, errno, "open the root of %s", l->where);
+	vsteps_push(&s, rfd, logical.len, NULL);
+	const struct view_mount *rm = view_mount_at(v, "/");
+	if (rm) {
+		int fd = open(rm->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			err_make(err, errno, "%s: open %s", rm->label, rm->source);
+			goto out;
+		}
+		vsteps_push(&s, fd, 0, rm);
+	}
+	size_t base = s.n; /* the steps below this are the root */
+	for (;;) {
+		char *p = rest;
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			r.dirfd = fcntl(s.v[s.n - 1].fd, F_DUPFD_CLOEXEC, 3);
+			if (r.dirfd < 0) {
+				err_make(err, errno, "dup");
+				goto out;
+			}
+			r.mount = s.v[s.n - 1].mount;
+			break;
+		}
+		char *slash = strchr(p, '/');
+		size_t cl = slash ? (size_t)(slash - p) : strlen(p);
+		cleanup_free char *comp = xstrndup(p, cl);
+		char *after = p + cl;
+		while (*after == '/')
+			after++;
+		bool last = !*after;
+		memmove(rest, after, strlen(after) + 1);
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			if (s.n > base) {
+				close(s.v[--s.n].fd);
+				strbuf_setlen(&logical, s.v[s.n - 1].len);
+			}
+			continue;
+		}
+		size_t before = logical.len;
+		strbuf_addch(&logical, '/');
+		strbuf_addstr(&logical, comp);
+		const struct view_mount *m = view_mount_at(v, logical.buf);
+		if (m) {
+			int fd = open(m->source, O_PATH | O_CLOEXEC);
+			struct stat sb;
+			if (fd < 0 || fstat(fd, &sb) < 0) {
+				err_make(err, errno, "%s (at %s): open %s", m->label, m->dest, m->source);
+				if (fd >= 0)
+					close(fd);
+				goto out;
+			}
+			if (S_ISDIR(sb.st_mode)) {
+				vsteps_push(&s, fd, logical.len, m);
+				continue;
+			}
+			/* a file bind mount: the file itself, seen through its host directory */
+			close(fd);
+			if (!last) {
+				not_found(l, ENOTDIR, err);
+				goto out;
+			}
+			cleanup_free char *dir = xstrdup(m->source);
+			char *b = strrchr(dir, '/');
+			const char *bn = b ? b + 1 : dir;
+			if (b)
+				*b = 0;
+			r.dirfd = open(b ? (b == dir ? "/" : dir) : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (r.dirfd < 0) {
+				err_make(err, errno, "%s (at %s): open %s", m->label, m->dest, m->source);
+				goto out;
+			}
+			r.name = xstrdup(bn);
+			r.mount = m;
+			break;
+		}
+		struct stat sb;
+		int cur = s.v[s.n - 1].fd;
+		if (fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT && last) {
+				r.dirfd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+				if (r.dirfd < 0) {
+					err_make(err, errno, "dup");
+					goto out;
+				}
+				r.name = TAKE_PTR(comp);
+				r.mount = s.v[s.n - 1].mount;
+				break;
+			}
+			not_found(l, errno, err);
+			goto out;
+		}
+		if (S_ISLNK(sb.st_mode) && (!last || follow)) {
+			char buf[PATH_MAX];
+			if (++hops > MAX_LINK_HOPS) {
+				not_found(l, ELOOP, err);
+				goto out;
+			}
+			ssize_t ln = readlinkat(cur, comp, buf, sizeof(buf) - 1);
+			if (ln < 0) {
+				not_found(l, errno, err);
+				goto out;
+			}
+			buf[ln] = 0;
+			char *nr = xasprintf("%s/%s", buf, rest);
+			free(rest);
+			rest = nr;
+			strbuf_setlen(&logical, before);
+			if (buf[0] == '/') {
+				while (s.n > base)
+					close(s.v[--s.n].fd);
+				strbuf_setlen(&logical, s.v[s.n - 1].len);
+			}
+			continue;
+		}
+		if (last) {
+			r.dirfd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+			if (r.dirfd < 0) {
+				err_make(err, errno, "dup");
+				goto out;
+			}
+			r.name = TAKE_PTR(comp);
+			r.mount = s.v[s.n - 1].mount;
+			break;
+		}
+		int fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			not_found(l, errno, err);
+			goto out;
+		}
+		vsteps_push(&s, fd, logical.len, s.v[s.n - 1].mount);
+	}
+	if (r.name ? fstatat(r.dirfd, r.name, &r.st, AT_SYMLINK_NOFOLLOW) : fstat(r.dirfd, &r.st)) {
+		if (errno != ENOENT || !r.name) {
+			not_found(l, errno, err);
+			goto out;
+		}
+	} else {
+		r.exists = true;
+	}
+	*ret = r;
+	r = (struct target){.dirfd = -1};
+	rc = 0;
+out:
+	target_release(&r);
+	for (size_t i = 0; i < s.n; i++)
+		close(s.v[i].fd);
+	free(s.v);
+	return rc;
+}
+
 /* Resolve path on l; a symlink as the last component is followed when follow (inside
  * the root for a container: its target is resolved again from there). */
-static int resolve(const struct copy_loc *l, const char *path, bool follow, struct target *ret, struct skiff_err **err)
+static int resolve(const struct copy_loc *l, const struct view *v, const char *path, bool follow, struct target *ret,
+		   struct skiff_err **err)
 {
+	if (v && v->n)
+		return view_resolve(l, v, path, follow, ret, err);
 	cleanup_free char *cur = xstrdup(path);
 	for (int hops = 0;; hops++) {
 		struct split sp;
@@ -541,7 +808,17 @@ static int copy_entry(struct cpctx *x, int sdir, const char *sname, int ddir, co
 	return 0;
 }
 
-int copy_path(const struct copy_loc *src, const struct copy_loc *dst, struct copy_opts *o, struct skiff_err **err)
+/* Refuse to write below a read-only volume or bind mount. */
+static int check_writable(const struct copy_loc *l, const struct target *t, struct skiff_err **err)
+{
+	if (!t->mount || !t->mount->ro)
+		return 0;
+	return err_makex(err, EROFS, "cannot copy to \"%s\" on %s: it is on a read-only mount (%s at %s)", l->path,
+			 l->where, t->mount->label, t->mount->dest);
+}
+
+static int copy_path_v(const struct copy_loc *src, const struct view *sv, const struct copy_loc *dst,
+		       const struct view *dv, struct copy_opts *o, struct skiff_err **err)
 {
 	struct split ss, ds;
 	split_path(src->path, &ss);
@@ -558,7 +835,7 @@ int copy_path(const struct copy_loc *src, const struct copy_loc *dst, struct cop
 	cleanup_close int tdir = -1;
 	const char *tname = NULL;
 
-	if (resolve(src, src->path, o->follow_link || ss.slash || contents, &s, err) < 0)
+	if (resolve(src, sv, src->path, o->follow_link || ss.slash || contents, &s, err) < 0)
 		goto out;
 	if (!s.exists) {
 		not_found(src, ENOENT, err);
@@ -569,7 +846,7 @@ int copy_path(const struct copy_loc *src, const struct copy_loc *dst, struct cop
 		not_found(src, ENOTDIR, err);
 		goto out;
 	}
-	if (resolve(dst, dst->path, true, &d, err) < 0)
+	if (resolve(dst, dv, dst->path, true, &d, err) < 0 || check_writable(dst, &d, err) < 0)
 		goto out;
 	if (!d.exists) {
 		if (dslash) {
@@ -630,6 +907,11 @@ out:
 	target_release(&d);
 	cpctx_release(&x);
 	return rc;
+}
+
+int copy_path(const struct copy_loc *src, const struct copy_loc *dst, struct copy_opts *o, struct skiff_err **err)
+{
+	return copy_path_v(src, NULL, dst, NULL, o, err);
 }
 
 /* ---------------- tar to tree ---------------- */
@@ -732,11 +1014,16 @@ static int tar_member(struct cpctx *x, struct archive *a, struct archive_entry *
 	return 0;
 }
 
-int copy_tar_in(int in_fd, const struct copy_loc *dst, struct copy_opts *o, struct skiff_err **err)
+static int copy_tar_in_v(int in_fd, const struct copy_loc *dst, const struct view *dv, struct copy_opts *o,
+			 struct skiff_err **err)
 {
 	struct target d = {.dirfd = -1};
-	if (resolve(dst, dst->path, true, &d, err) < 0)
+	if (resolve(dst, dv, dst->path, true, &d, err) < 0)
 		return -1;
+	if (check_writable(dst, &d, err) < 0) {
+		target_release(&d);
+		return -1;
+	}
 	if (!d.exists || !S_ISDIR(d.st.st_mode)) {
 		int e = d.exists ? ENOTDIR : ENOENT;
 		target_release(&d);
@@ -786,6 +1073,11 @@ int copy_tar_in(int in_fd, const struct copy_loc *dst, struct copy_opts *o, stru
 	free(dirs);
 	cpctx_release(&x);
 	return rc;
+}
+
+int copy_tar_in(int in_fd, const struct copy_loc *dst, struct copy_opts *o, struct skiff_err **err)
+{
+	return copy_tar_in_v(in_fd, dst, NULL, o, err);
 }
 
 /* ---------------- tree to tar ---------------- */
@@ -904,7 +1196,8 @@ static int tar_put(struct tarout *t, int sdir, const char *sname, struct skiff_e
 	return 0;
 }
 
-int copy_tar_out(const struct copy_loc *src, int out_fd, struct copy_opts *o, struct skiff_err **err)
+static int copy_tar_out_v(const struct copy_loc *src, const struct view *sv, int out_fd, struct copy_opts *o,
+			  struct skiff_err **err)
 {
 	struct split ss;
 	split_path(src->path, &ss);
@@ -913,7 +1206,7 @@ int copy_tar_out(const struct copy_loc *src, int out_fd, struct copy_opts *o, st
 	split_release(&ss);
 
 	struct target s = {.dirfd = -1};
-	if (resolve(src, src->path, o->follow_link || slash || contents, &s, err) < 0)
+	if (resolve(src, sv, src->path, o->follow_link || slash || contents, &s, err) < 0)
 		return -1;
 	if (!s.exists) {
 		target_release(&s);
@@ -932,7 +1225,7 @@ int copy_tar_out(const struct copy_loc *src, int out_fd, struct copy_opts *o, st
 		err_makex(err, EIO, "tar: %s", a && archive_error_string(a) ? archive_error_string(a) : "cannot write");
 		goto out;
 	}
-	if (contents || !s.name) {
+	if (contents) {
 		cleanup_close int sfd =
 			s.name ? openat(s.dirfd, s.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 			       : openat(s.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -954,6 +1247,11 @@ out:
 	return rc;
 }
 
+int copy_tar_out(const struct copy_loc *src, int out_fd, struct copy_opts *o, struct skiff_err **err)
+{
+	return copy_tar_out_v(src, NULL, out_fd, o, err);
+}
+
 /* ---------------- containers ---------------- */
 
 struct mounted {
@@ -961,6 +1259,7 @@ struct mounted {
 	int rootfd;
 	bool was_mounted;
 	char where[300];
+	struct view view; /* the rootfs with the volumes and bind mounts */
 };
 
 static int mount_for_copy(struct engine *e, struct ctr *c, struct mounted *m, struct skiff_err **err)
@@ -981,6 +1280,7 @@ static int mount_for_copy(struct engine *e, struct ctr *c, struct mounted *m, st
 		}
 		return rc;
 	}
+	view_init(e, c, m->rootfd, &m->view);
 	return 0;
 }
 
@@ -989,6 +1289,7 @@ static int unmount_after_copy(struct engine *e, struct mounted *m, int rc, struc
 {
 	if (!m->c)
 		return rc;
+	view_release(&m->view);
 	if (m->rootfd >= 0)
 		close(m->rootfd);
 	m->rootfd = -1;
@@ -1053,7 +1354,7 @@ int ctr_copy(struct engine *e, struct ctr *src_ctr, const char *src, struct ctr 
 		co.skip_devices = true; /* to the host: files belong to the caller; no device nodes */
 	}
 	if (rc == 0)
-		rc = copy_path(&sl, &dl, &co, err);
+		rc = copy_path_v(&sl, src_ctr ? &ms.view : NULL, &dl, dst_ctr ? &md.view : NULL, &co, err);
 	rc = unmount_after_copy(e, &md, rc, err);
 	return unmount_after_copy(e, &ms, rc, err);
 }
@@ -1072,7 +1373,7 @@ int ctr_copy_from_tar(struct engine *e, struct ctr *c, int in_fd, const char *ds
 	else
 		co.keep_owner = true;
 	if (rc == 0)
-		rc = copy_tar_in(in_fd, &dl, &co, err);
+		rc = copy_tar_in_v(in_fd, &dl, &m.view, &co, err);
 	return unmount_after_copy(e, &m, rc, err);
 }
 
@@ -1084,6 +1385,6 @@ int ctr_copy_to_tar(struct engine *e, struct ctr *c, const char *src, int out_fd
 		return -1;
 	struct copy_opts co = {.follow_link = o->follow_link};
 	struct copy_loc sl = {.rootfd = m.rootfd, .in_root = true, .path = src, .where = m.where};
-	int rc = copy_tar_out(&sl, out_fd, &co, err);
+	int rc = copy_tar_out_v(&sl, &m.view, out_fd, &co, err);
 	return unmount_after_copy(e, &m, rc, err);
 }

@@ -1,8 +1,12 @@
 /* Reading a container's k8s-file log: logs, with --follow, --tail, --since, --until, over
- * the files of a rotated log (--log-opt max-file) oldest first. */
+ * the files of a rotated log (--log-opt max-file) oldest first; and a journald container's
+ * entries through libsystemd's sd_journal API, loaded with dlopen() when needed. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +202,184 @@ static void drain(const struct ctr_logs_opts *o, struct strbuf *buf, long skip)
 	strbuf_setlen(buf, buf->len - used);
 }
 
+/* ---- the journald driver ---- */
+
+typedef struct sd_journal sd_journal;
+
+struct sdj_api {
+	void *dl;
+	int (*open)(sd_journal **ret, int flags);
+	void (*close)(sd_journal *j);
+	int (*add_match)(sd_journal *j, const void *data, size_t size);
+	int (*seek_head)(sd_journal *j);
+	int (*next)(sd_journal *j);
+	int (*get_data)(sd_journal *j, const char *field, const void **data, size_t *len);
+	int (*get_realtime_usec)(sd_journal *j, uint64_t *ret);
+	int (*wait)(sd_journal *j, uint64_t timeout_usec);
+};
+
+#define SD_JOURNAL_LOCAL_ONLY 1
+
+static int sdj_load(struct sdj_api *api, struct skiff_err **err)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+		{"sd_journal_open", offsetof(struct sdj_api, open)},
+		{"sd_journal_close", offsetof(struct sdj_api, close)},
+		{"sd_journal_add_match", offsetof(struct sdj_api, add_match)},
+		{"sd_journal_seek_head", offsetof(struct sdj_api, seek_head)},
+		{"sd_journal_next", offsetof(struct sdj_api, next)},
+		{"sd_journal_get_data", offsetof(struct sdj_api, get_data)},
+		{"sd_journal_get_realtime_usec", offsetof(struct sdj_api, get_realtime_usec)},
+		{"sd_journal_wait", offsetof(struct sdj_api, wait)},
+	};
+
+	memset(api, 0, sizeof(*api));
+	api->dl = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!api->dl)
+		return err_makex(err, ENOENT,
+				 "log driver journald: cannot read the journal without libsystemd.so.0 (install the "
+				 "libsystemd0 package): %s",
+				 dlerror());
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *p = dlsym(api->dl, syms[i].name);
+		if (!p) {
+			int rc = err_makex(err, ENOSYS, "libsystemd.so.0 has no %s", syms[i].name);
+			dlclose(api->dl);
+			api->dl = NULL;
+			return rc;
+		}
+		memcpy((char *)api + syms[i].off, &p, sizeof(p));
+	}
+	return 0;
+}
+
+/* The value of field in the current entry (without "FIELD="), or false. */
+static bool sdj_field(const struct sdj_api *api, sd_journal *j, const char *field, const char **ret, size_t *ret_len)
+{
+	const void *d;
+	size_t len, fl = strlen(field);
+
+	if (api->get_data(j, field, &d, &len) < 0 || len <= fl || memcmp(d, field, fl) || ((const char *)d)[fl] != '=')
+		return false;
+	*ret = (const char *)d + fl + 1;
+	*ret_len = len - fl - 1;
+	return true;
+}
+
+/* The current entry as a log line: false for an entry without MESSAGE. */
+static bool sdj_line(const struct sdj_api *api, sd_journal *j, struct mon_log_line *ret)
+{
+	struct mon_log_line l = {.stream = MON_STREAM_STDOUT};
+	const char *v;
+	size_t vl;
+	uint64_t usec = 0;
+
+	if (!sdj_field(api, j, "MESSAGE", &l.content, &l.content_len)) {
+		/* an empty MESSAGE= is an empty line */
+		const void *d;
+		size_t len;
+		if (api->get_data(j, "MESSAGE", &d, &len) < 0 || len != 8)
+			return false;
+		l.content = "";
+		l.content_len = 0;
+	}
+	if (sdj_field(api, j, "PRIORITY", &v, &vl) && vl == 1 && *v == '3')
+		l.stream = MON_STREAM_STDERR;
+	l.partial = sdj_field(api, j, "CONTAINER_PARTIAL_MESSAGE", &v, &vl) && vl == 4 && !memcmp(v, "true", 4);
+	if (api->get_realtime_usec(j, &usec) >= 0)
+		l.time_ns = (int64_t)usec * 1000;
+	*ret = l;
+	return true;
+}
+
+/* Emit the entries from the current position on; skip the first skip full lines. */
+static int sdj_drain(const struct sdj_api *api, sd_journal *j, const struct ctr_logs_opts *o, long *skip,
+		     struct skiff_err **err)
+{
+	int r;
+
+	while ((r = api->next(j)) > 0) {
+		struct mon_log_line l;
+		if (!sdj_line(api, j, &l))
+			continue;
+		if (*skip > 0) {
+			if (!l.partial)
+				(*skip)--;
+			continue;
+		}
+		if (in_window(o, &l))
+			emit(o, &l, o->name);
+	}
+	if (r < 0)
+		return err_make(err, -r, "read the journal");
+	return 0;
+}
+
+static int logs_journald(struct engine *e, struct ctr *c, const struct ctr_logs_opts *o, struct skiff_err **err)
+{
+	cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", c->row.id);
+	struct sdj_api api;
+	sd_journal *j = NULL;
+	int r, rc = -1;
+	long skip = 0;
+
+	if (sdj_load(&api, err) < 0)
+		return -1;
+	r = api.open(&j, SD_JOURNAL_LOCAL_ONLY);
+	if (r < 0) {
+		err_make(err, -r, "open the journal");
+		goto out;
+	}
+	r = api.add_match(j, match, strlen(match));
+	if (r >= 0)
+		r = api.seek_head(j);
+	if (r < 0) {
+		err_make(err, -r, "journal: match %s", match);
+		goto out;
+	}
+	if (o->tail >= 0) {
+		/* count the full lines first: --tail counts lines, not entries */
+		long total = 0;
+		while ((r = api.next(j)) > 0) {
+			struct mon_log_line l;
+			if (sdj_line(&api, j, &l) && !l.partial)
+				total++;
+		}
+		if (r < 0 || (r = api.seek_head(j)) < 0) {
+			err_make(err, -r, "read the journal");
+			goto out;
+		}
+		skip = total > o->tail ? total - o->tail : 0;
+	}
+	if (sdj_drain(&api, j, o, &skip, err) < 0)
+		goto out;
+	while (o->follow) {
+		if (ctr_refresh(e, c, err) < 0)
+			goto out;
+		const char *s = ctr_state_name(c);
+		bool running = !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "stopping") ||
+			       (!strcmp(s, "created") && c->row.monitor_pid > 0);
+		r = api.wait(j, 250000);
+		if (r < 0) {
+			err_make(err, -r, "wait for the journal");
+			goto out;
+		}
+		if (sdj_drain(&api, j, o, &skip, err) < 0)
+			goto out;
+		if (!running)
+			break;
+	}
+	rc = 0;
+out:
+	if (j)
+		api.close(j);
+	/* libsystemd stays loaded: it keeps state (mempools, atfork handlers) past close */
+	return rc;
+}
+
 int ctr_logs(struct engine *e, struct ctr *c, const struct ctr_logs_opts *o, struct skiff_err **err)
 {
 	cleanup_free char *path = ctr_log_path(e, c->row.id);
@@ -210,6 +392,11 @@ int ctr_logs(struct engine *e, struct ctr *c, const struct ctr_logs_opts *o, str
 
 	if (c->cfg->log_driver && !strcmp(c->cfg->log_driver, "none"))
 		return err_makex(err, EINVAL, "container %s uses log driver \"none\": it has no logs", c->row.name);
+	if (c->cfg->log_driver && !strcmp(c->cfg->log_driver, "journald")) {
+		if (logs_journald(e, c, o, err) < 0)
+			return err_wrap(err, "logs of container %s", c->row.name);
+		return 0;
+	}
 	/* every file of a rotated log, oldest first */
 	if (mon_log_files_open(path, max_file, &set, err) < 0)
 		return err_wrap(err, "logs of container %s", c->row.name);
