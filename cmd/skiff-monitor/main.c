@@ -55,7 +55,9 @@ static void usage(FILE *f)
 	      "  --terminal               give the container a pty (received on DIR/console.sock)\n"
 	      "  --stdin                  keep the container's stdin open for attached clients\n"
 	      "  --log-path FILE          the container log\n"
-	      "  --log-driver DRIVER      k8s-file (default with --log-path) or none\n"
+	      "  --log-driver DRIVER      k8s-file (default with --log-path), journald or none\n"
+	      "  --name NAME              the container's name (journald: CONTAINER_NAME)\n"
+	      "  --log-tag TAG            journald: CONTAINER_TAG and SYSLOG_IDENTIFIER\n"
 	      "  --log-size-max BYTES     truncate the log when it would grow past this\n"
 	      "  --log-max-file N         rotate it instead, keeping N files (FILE, FILE.1 ...)\n"
 	      "  --start                  start the container at once (else on a START request)\n"
@@ -144,6 +146,8 @@ enum {
 	OPT_STDIN,
 	OPT_LOG_PATH,
 	OPT_LOG_DRIVER,
+	OPT_NAME,
+	OPT_LOG_TAG,
 	OPT_LOG_SIZE_MAX,
 	OPT_LOG_MAX_FILE,
 	OPT_START,
@@ -186,6 +190,8 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		{"stdin", no_argument, NULL, OPT_STDIN},
 		{"log-path", required_argument, NULL, OPT_LOG_PATH},
 		{"log-driver", required_argument, NULL, OPT_LOG_DRIVER},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"log-tag", required_argument, NULL, OPT_LOG_TAG},
 		{"log-size-max", required_argument, NULL, OPT_LOG_SIZE_MAX},
 		{"log-max-file", required_argument, NULL, OPT_LOG_MAX_FILE},
 		{"start", no_argument, NULL, OPT_START},
@@ -246,9 +252,15 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 			free(a->log_path);
 			a->log_path = absolute(optarg);
 			break;
+		case OPT_NAME:
+			a->o.ctr_name = optarg;
+			break;
+		case OPT_LOG_TAG:
+			a->o.log_tag = optarg;
+			break;
 		case OPT_LOG_DRIVER:
-			if (strcmp(optarg, "k8s-file") && strcmp(optarg, "none"))
-				return usage_error("unsupported log driver \"%s\" (k8s-file, none)", optarg);
+			if (strcmp(optarg, "k8s-file") && strcmp(optarg, "none") && strcmp(optarg, "journald"))
+				return usage_error("unsupported log driver \"%s\" (k8s-file, journald, none)", optarg);
 			a->log_driver = optarg;
 			break;
 		case OPT_LOG_SIZE_MAX:
@@ -370,7 +382,9 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 	o->runtime_args = (const char *const *)a->runtime_args.v;
 	o->exit_command_args = (const char *const *)a->exit_args.v;
 	if (a->log_driver)
-		o->log_driver = strcmp(a->log_driver, "none") ? MON_LOG_K8S_FILE : MON_LOG_NONE;
+		o->log_driver = !strcmp(a->log_driver, "none")	     ? MON_LOG_NONE
+				: !strcmp(a->log_driver, "journald") ? MON_LOG_JOURNALD
+								     : MON_LOG_K8S_FILE;
 	else
 		o->log_driver = a->log_path ? MON_LOG_K8S_FILE : MON_LOG_NONE;
 	if (o->log_driver == MON_LOG_K8S_FILE && !a->log_path)
@@ -404,6 +418,8 @@ static int spawn_main(struct args *a)
 	so.start = a->o.start;
 	so.log_path = a->o.log_path;
 	so.log_driver = a->log_driver;
+	so.name = a->o.ctr_name;
+	so.log_tag = a->o.log_tag;
 	so.log_size_max = a->o.log_size_max;
 	so.log_max_file = a->o.log_max_file;
 	so.oom_file = a->o.oom_file;

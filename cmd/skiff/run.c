@@ -193,7 +193,13 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		{"ipc", 0, OPT_STRING, &o.ipc, "MODE", "IPC namespace to use (host, private, container:NAME)", 0},       \
 		{"label", 'l', OPT_LIST, &o.labels, "KEY=VALUE", "Set metadata on the container", 0},                    \
 		{"label-file", 0, OPT_LIST, &o.label_file, "FILE", "Read in a line delimited file of labels", 0},        \
-		{"log-driver", 0, OPT_STRING, &o.log_driver, "DRIVER", "Logging driver (k8s-file, json-file, none)", 0}, \
+		{"log-driver",                                                                                           \
+		 0,                                                                                                      \
+		 OPT_STRING,                                                                                             \
+		 &o.log_driver,                                                                                          \
+		 "DRIVER",                                                                                               \
+		 "Log driver: k8s-file, json-file, journald, none",                                                      \
+		 0},                                                                                                     \
 		{"log-opt", 0, OPT_LIST, &o.log_opt, "OPT", "Logging driver options (max-size=SIZE, max-file=N)", 0},    \
 		{"memory", 'm', OPT_STRING, &o.memory, "LIMIT", "Memory limit (format: <number>[<unit>], e.g. 512m)",    \
 		 0},                                                                                                     \
@@ -557,16 +563,14 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 		if (ctr_parse_label(o.annotations.v[i], &c->annotations, err) < 0)
 			return err_wrap(err, "--annotation");
 	/* podman writes json-file in the k8s-file format too, and keeps the name */
-	if (o.log_driver && !strcmp(o.log_driver, "journald"))
+	if (o.log_driver && !strcmp(o.log_driver, "journald") && access("/run/systemd/journal/socket", F_OK) < 0)
 		return err_makex(
-			err, ENOTSUP,
-			access("/run/systemd/journal/socket", F_OK) == 0
-				? "log driver journald is not supported by skiff yet (k8s-file, json-file, none)"
-				: "log driver journald: there is no journal on this host "
-				  "(/run/systemd/journal/socket is missing); use k8s-file, json-file or none");
+			err, ENOENT,
+			"log driver journald: journald is not running: /run/systemd/journal/socket is missing");
 	if (o.log_driver && strcmp(o.log_driver, "k8s-file") && strcmp(o.log_driver, "json-file") &&
-	    strcmp(o.log_driver, "none"))
-		return err_makex(err, EINVAL, "invalid value \"%s\" for --log-driver (k8s-file, json-file, none)",
+	    strcmp(o.log_driver, "none") && strcmp(o.log_driver, "journald"))
+		return err_makex(err, EINVAL,
+				 "invalid value \"%s\" for --log-driver (k8s-file, json-file, journald, none)",
 				 o.log_driver);
 	free(c->log_driver);
 	c->log_driver = xstrdup(o.log_driver ? o.log_driver : "k8s-file");

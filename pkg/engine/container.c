@@ -713,6 +713,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	/* json-file is written in the k8s-file format (as podman does) */
 	mo.log_driver =
 		c->cfg->log_driver && !strcmp(c->cfg->log_driver, "json-file") ? "k8s-file" : c->cfg->log_driver;
+	mo.name = c->row.name;
 	mo.log_size_max = c->cfg->log_size_max;
 	mo.log_max_file = c->cfg->log_max_file;
 	mo.oom_file = oom;

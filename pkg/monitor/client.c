@@ -129,6 +129,8 @@ int mon_spawn(const struct mon_spawn_opts *o, pid_t *ret_ctr_pid, pid_t *ret_mon
 		strv_push(&argv, "--start");
 	push_opt(&argv, "--log-path", o->log_path);
 	push_opt(&argv, "--log-driver", o->log_driver);
+	push_opt(&argv, "--name", o->name);
+	push_opt(&argv, "--log-tag", o->log_tag);
 	if (o->log_size_max > 0) {
 		strv_push(&argv, "--log-size-max");
 		strv_pushf(&argv, "%" PRId64, o->log_size_max);

@@ -25,6 +25,7 @@ struct mon_spawn_opts {
 	const char *const *runtime_args; /* NULL-terminated, may be NULL */
 	bool terminal, stdin_open, start;
 	const char *log_path, *log_driver; /* log_driver NULL: k8s-file when log_path is set */
+	const char *name, *log_tag;	   /* journald: CONTAINER_NAME, CONTAINER_TAG */
 	int64_t log_size_max;		   /* <= 0: no limit */
 	unsigned log_max_file;		   /* > 1: rotate, keeping this many files */
 	const char *oom_file, *restart, *exit_command;

@@ -263,12 +263,25 @@ int mon_log_open(struct mon_log *l, enum mon_log_driver driver, const char *path
 	return 0;
 }
 
+int mon_log_open_journald(struct mon_log *l, const char *socket, const struct mon_journal_ids *ids,
+			  struct skiff_err **err)
+{
+	struct mon_log n = {.driver = MON_LOG_JOURNALD, .fd = -1, .buf = STRBUF_INIT};
+
+	if (mon_journal_open(&n.journal, socket, ids, err) < 0)
+		return -1;
+	*l = n;
+	return 0;
+}
+
 int mon_log_write(struct mon_log *l, enum mon_stream stream, const char *data, size_t len, struct skiff_err **err)
 {
 	struct fmt_ctx c = {.out = &l->buf, .ts = STRBUF_INIT, .stream = stream, .log = l};
 	int64_t now;
 	long gmtoff;
 
+	if (l->driver == MON_LOG_JOURNALD)
+		return len ? mon_journal_write(&l->journal, stream, data, len, err) : 0;
 	if (l->driver == MON_LOG_NONE || l->fd < 0 || !len)
 		return 0;
 	now_local(&now, &gmtoff);
@@ -296,7 +309,7 @@ void mon_log_set_max_file(struct mon_log *l, unsigned max_file)
 
 int mon_log_reopen(struct mon_log *l, struct skiff_err **err)
 {
-	if (l->driver == MON_LOG_NONE)
+	if (l->driver == MON_LOG_NONE || l->driver == MON_LOG_JOURNALD)
 		return 0;
 	if (l->fd >= 0)
 		close(l->fd);
@@ -306,6 +319,8 @@ int mon_log_reopen(struct mon_log *l, struct skiff_err **err)
 
 void mon_log_close(struct mon_log *l)
 {
+	if (l->driver == MON_LOG_JOURNALD)
+		mon_journal_close(&l->journal);
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;

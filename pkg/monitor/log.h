@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "pkg/monitor/client.h"
+#include "pkg/monitor/journald.h"
 #include "pkg/monitor/monitor.h"
 #include "vendor-free/err.h"
 #include "vendor-free/strbuf.h"
@@ -35,11 +36,15 @@ struct mon_log {
 	int64_t size;	   /* bytes in the file now */
 	unsigned max_file; /* > 1: rotate at size_max (docker's max-file) instead of truncating */
 	struct strbuf buf;
+	struct mon_journal journal; /* MON_LOG_JOURNALD */
 };
 
 /* Open (create, append) path for driver; MON_LOG_NONE opens nothing. */
 int mon_log_open(struct mon_log *l, enum mon_log_driver driver, const char *path, int64_t size_max,
 		 struct skiff_err **err);
+/* The journald driver: entries sent to socket (NULL: MON_JOURNAL_SOCKET) with ids. */
+int mon_log_open_journald(struct mon_log *l, const char *socket, const struct mon_journal_ids *ids,
+			  struct skiff_err **err);
 /* Keep max_file files (docker's json-file --log-opt max-file): PATH, PATH.1 (the newest
  * rotated) ... PATH.(max_file-1). 0 and 1: one file, truncated at size_max. */
 void mon_log_set_max_file(struct mon_log *l, unsigned max_file);

@@ -668,8 +668,13 @@ static int setup(struct monitor *m, struct skiff_err **err)
 		return -1;
 	if (unlinkat(m->dirfd, "exit", 0) < 0 && errno != ENOENT)
 		return err_make(err, errno, "remove the old exit record %s/exit", o->dir);
-	if (mon_log_open(&m->log, o->log_driver, o->log_path, o->log_size_max, err) < 0)
+	if (o->log_driver == MON_LOG_JOURNALD) {
+		struct mon_journal_ids ids = {.id = o->id, .name = o->ctr_name, .tag = o->log_tag};
+		if (mon_log_open_journald(&m->log, NULL, &ids, err) < 0)
+			return -1;
+	} else if (mon_log_open(&m->log, o->log_driver, o->log_path, o->log_size_max, err) < 0) {
 		return -1;
+	}
 	mon_log_set_max_file(&m->log, o->log_max_file);
 	if (mon_health_setup(m, err) < 0)
 		return -1;

@@ -12,7 +12,7 @@
 
 #include "vendor-free/err.h"
 
-enum mon_log_driver { MON_LOG_NONE, MON_LOG_K8S_FILE };
+enum mon_log_driver { MON_LOG_NONE, MON_LOG_K8S_FILE, MON_LOG_JOURNALD };
 /* The most log files a rotated log keeps (--log-max-file). */
 #define MON_LOG_MAX_FILE_MAX 10000
 
@@ -45,9 +45,10 @@ struct monitor_opts {
 	bool terminal, stdin_open, start;
 	const char *log_path;
 	enum mon_log_driver log_driver;
-	int64_t log_size_max;  /* <= 0: no limit */
-	unsigned log_max_file; /* > 1: rotate at log_size_max, keeping this many files */
-	int sync_fd;	       /* -1: none */
+	const char *ctr_name, *log_tag; /* journald: CONTAINER_NAME, CONTAINER_TAG (may be NULL) */
+	int64_t log_size_max;		/* <= 0: no limit */
+	unsigned log_max_file;		/* > 1: rotate at log_size_max, keeping this many files */
+	int sync_fd;			/* -1: none */
 	const char *oom_file;
 	struct mon_restart_policy restart;
 	int stop_signal;       /* default SIGTERM */

@@ -305,8 +305,8 @@ TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}[+-][0-9]{2}:
 	assert "$output" =~ 'invalid --sync-fd "1"'
 	run "$MONITOR" --id x --bundle "$B" --dir "$D" --runtime "$FAKE" --stop-signal NOPE
 	assert "$output" =~ 'invalid --stop-signal "NOPE"'
-	run "$MONITOR" --id x --bundle "$B" --dir "$D" --runtime "$FAKE" --log-driver journald
-	assert "$output" =~ 'unsupported log driver "journald"'
+	run "$MONITOR" --id x --bundle "$B" --dir "$D" --runtime "$FAKE" --log-driver syslog
+	assert "$output" =~ 'unsupported log driver "syslog"'
 	run "$MONITOR" --client "$SKIFF_TEST_ROOT/nonexistent" status
 	is "$status" 1
 	assert "$output" =~ "nonexistent"
