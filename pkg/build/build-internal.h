@@ -1,0 +1,56 @@
+/* Internals shared by the pkg/build executor files (build.c, stage.c, cache.c). */
+#ifndef SKIFF_BUILD_INTERNAL_H
+#define SKIFF_BUILD_INTERNAL_H
+
+#include "pkg/build/build.h"
+#include "pkg/build/context.h"
+#include "pkg/dockerfile/dockerfile.h"
+#include "vendor-free/strbuf.h"
+
+struct builder {
+	struct engine *e;
+	const struct build_opts *o;
+	struct bctx *ctx;
+	struct dockerfile *df;
+	struct strv global_args; /* NAME=VALUE of the ARGs before the first FROM (with --build-arg) */
+	char **stage_ids;	 /* per stage: its image id once built (NULL: not built) */
+	bool *needed;
+	size_t step, nsteps;
+	struct strv temp_images;     /* intermediate images (removed without layers) */
+	struct strv cache_from_keys; /* unused placeholder for --cache-from candidates */
+	int run_status;		     /* a failed RUN's exit status (-1: none) */
+};
+
+struct stage {
+	struct builder *b;
+	const struct df_stage *st;
+	char *base_name; /* for history and debug */
+	char *image_id;	 /* last committed image (NULL: scratch, nothing committed) */
+	struct spec_image_config *cfg;
+	struct strbuf pending; /* key material of the metadata steps since image_id */
+	struct spec_history *hist;
+	size_t nhist, alloc_hist;
+	struct strv args;  /* ARGs in scope: NAME=VALUE */
+	bool cmd_set;	   /* CMD given in this stage (ENTRYPOINT keeps it) */
+	bool cache_broken; /* a step missed: later steps cannot hit (their parent is new) */
+	bool committed_here;
+};
+
+/* stage.c */
+int stage_run(struct builder *b, size_t idx, struct skiff_err **err);
+void stage_log(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stage_debug(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cache.c */
+/* sha256 hex of key material (64 hex + NUL). */
+void cache_key(const char *parent, const char *pending, const char *step, char out[65]);
+/* A hit: the image for key (none with --no-cache / no layers). */
+bool cache_lookup(struct builder *b, const char *key, char **ret_id);
+void cache_record(struct builder *b, const char *key, const char *image_id);
+/* Commit st's config (and its pending history) over st->image_id, with a new layer from
+ * layer_fd (a tar, rewound) or none (-1). The new image becomes st->image_id. */
+int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err);
+/* An unnamed temporary file for a layer tar. */
+int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err);
+
+#endif
