@@ -120,7 +120,9 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	struct build_opts o = {.out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
 	cleanup_strv struct strv args = STRV_INIT;
 	bool layers = true, rm = true;
-	int status = -1;
+	int status = -1, run_status = -1;
+	cleanup_free char *id = NULL;
+	struct engine e;
 	if (parse_bool("layers", bo.layers, true, &layers, err) < 0 || parse_bool("rm", bo.rm, true, &rm, err) < 0)
 		goto out;
 	if (bo.files.len > 1) {
@@ -159,7 +161,6 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 			strv_pushf(&args, "%s=%s", a, getenv(a));
 		}
 	}
-	struct engine e;
 	if (ctr_cli_engine(ctx, &e, err) < 0)
 		goto out;
 	struct pull_ctx pc = {.ctx = ctx, .quiet = bo.quiet};
@@ -186,8 +187,6 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	o.debug = o.debug_cache ? debug_line : NULL;
 	o.pull_image = pull_image;
 	o.pull_ud = &pc;
-	cleanup_free char *id = NULL;
-	int run_status = -1;
 	int rc = build_run(&e, &o, &id, &run_status, err);
 	ctr_cli_engine_release(&e);
 	if (rc < 0) {

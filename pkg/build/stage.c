@@ -1103,6 +1103,7 @@ int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
 	const struct df_stage *ds = &b->df->stages[idx];
 	struct stage st = {.b = b, .st = ds, .pending = STRBUF_INIT};
 	cleanup_free char *base_id = NULL;
+	cleanup_strv struct strv triggers = STRV_INIT;
 	int rc = 0;
 	b->step++;
 	stage_log(b, "STEP %zu/%zu: %s", b->step, b->nsteps, ds->from->text);
@@ -1110,7 +1111,6 @@ int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
 		rc = err_wrap(err, "%s:%d: FROM", b->df->path, ds->line);
 		goto out;
 	}
-	cleanup_strv struct strv triggers = STRV_INIT;
 	if (base_id) {
 		if ((rc = load_image(&st, base_id, err)) < 0)
 			goto out;
