@@ -27,12 +27,12 @@
 #include "vendor-free/strv.h"
 
 struct bctx {
-	char *dir;		/* the context root (a directory; for a tarball, where it was unpacked) */
-	int dirfd;		/* O_PATH|O_DIRECTORY fd of dir */
-	char *tmpdir;		/* made by bctx_open (tar/stdin contexts), removed by bctx_close; or NULL */
+	char *dir;		  /* the context root (a directory; for a tarball, where it was unpacked) */
+	int dirfd;		  /* an O_DIRECTORY fd of dir */
+	char *tmpdir;		  /* made by bctx_open (tar/stdin contexts), removed by bctx_close; or NULL */
 	struct df_ignore *ignore; /* .containerignore / .dockerignore / <Dockerfile>.dockerignore; NULL if none */
-	char *dockerfile;	/* path of the Dockerfile, for messages ("-" for stdin) */
-	char *dockerfile_buf;	/* its content, NUL-terminated */
+	char *dockerfile;	  /* path of the Dockerfile, for messages ("-" for stdin) */
+	char *dockerfile_buf;	  /* its content, NUL-terminated */
 	size_t dockerfile_len;
 };
 
@@ -50,15 +50,14 @@ struct bctx {
  * "<file>.containerignore"/"<file>.dockerignore" next to the file wins (buildkit).
  * Errors: ENOENT "cannot find Containerfile or Dockerfile in CONTEXT", ENOENT naming a
  * missing context or -f file, EINVAL for an unreadable tar or a bad ignore file. */
-int bctx_open(const char *context, const char *file, const char *tmp_parent, struct bctx **ret,
-	      struct skiff_err **err);
+int bctx_open(const char *context, const char *file, const char *tmp_parent, struct bctx **ret, struct skiff_err **err);
 void bctx_close(struct bctx *c);
 
 /* Where COPY/ADD read from. */
 struct bcopy_src {
-	int rootfd;		      /* the context dir, or another stage's / an image's rootfs */
+	int rootfd;			/* the context dir, or another stage's / an image's rootfs */
 	const struct df_ignore *ignore; /* context only (NULL: nothing is excluded) */
-	bool is_context;	      /* ADD may fetch URLs and extract tars from the context only */
+	bool is_context;		/* ADD may fetch URLs and extract tars from the context only */
 };
 
 struct bcopy_opts {
@@ -79,9 +78,10 @@ struct bcopy_opts {
 
 /*
  * The cache key of a COPY/ADD: "sha256:..." over what the sources match after globbing and
- * the ignore rules, in sorted order: per entry its relative path, type, mode, size, content
- * (file bytes), symlink target, and for --from sources the uid/gid; heredoc names and
- * bodies; URLs as their text (not fetched). mtimes and context owners are not in it.
+ * the ignore rules, in order (globs and directories sorted): per entry its path relative to
+ * the match, type, mode, size, content (file bytes), symlink target; heredoc names and
+ * bodies; URLs as their text (not fetched). Not in it: mtimes and owners (never copied),
+ * dest, --chown/--chmod (the executor keys on the instruction text for those).
  * Errors are those of bcopy_run for a missing source.
  */
 int bcopy_digest(const struct bcopy_src *s, const struct bcopy_opts *o, char **ret_digest, struct skiff_err **err);
@@ -89,7 +89,8 @@ int bcopy_digest(const struct bcopy_src *s, const struct bcopy_opts *o, char **r
 /*
  * Do a COPY/ADD into the rootfs dest_rootfd (docker's semantics): globs (*, ?, [..]) in
  * each source; a directory copies its contents; several sources (or a glob) need a dest
- * ending in "/" or an existing directory; dest's missing parents are made (0755, root);
+ * ending in "/" or an existing directory; dest's missing parents are made (0755, owned by
+ * the --chown owner, else root: as podman);
  * files keep their mode unless --chmod; owners 0:0 unless --chown; symlinks are copied as
  * symlinks; hard links within one copy are kept. ADD of a local tar (plain, gz, bz2, xz,
  * zst) extracts it at dest (entries contained in dest's root); ADD of an http(s) URL
@@ -101,7 +102,7 @@ int bcopy_run(const struct bcopy_src *s, int dest_rootfd, const struct bcopy_opt
 
 /* Resolve a --chown spec "user[:group]" (names or numbers) through the rootfs's
  * /etc/passwd and /etc/group (read inside rootfd). A user alone takes the user's primary
- * group (or gid = uid when numeric and absent from passwd). Unknown names are ENOENT
+ * group from passwd; a numeric user alone is uid:uid (as podman). Unknown names are ENOENT
  * "no such user: NAME" / "no such group: NAME". */
 int bcopy_chown_lookup(int rootfd, const char *spec, uid_t *ret_uid, gid_t *ret_gid, struct skiff_err **err);
 
