@@ -122,6 +122,7 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	bool layers = true, rm = true;
 	int status = -1, run_status = -1;
 	cleanup_free char *id = NULL;
+	cleanup_close int devnull = -1;
 	struct engine e;
 	if (parse_bool("layers", bo.layers, true, &layers, err) < 0 || parse_bool("rm", bo.rm, true, &rm, err) < 0)
 		goto out;
@@ -187,6 +188,15 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	o.debug = o.debug_cache ? debug_line : NULL;
 	o.pull_image = pull_image;
 	o.pull_ud = &pc;
+	if (bo.quiet) { /* podman: -q prints the image ID and nothing else, RUN output included */
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			ctr_cli_engine_release(&e);
+			err_make(err, errno, "open /dev/null");
+			goto out;
+		}
+		o.out_fd = o.err_fd = devnull;
+	}
 	int rc = build_run(&e, &o, &id, &run_status, err);
 	ctr_cli_engine_release(&e);
 	if (rc < 0) {

@@ -34,12 +34,22 @@ struct stage {
 	bool cmd_set;	   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool cache_broken; /* a step missed: later steps cannot hit (their parent is new) */
 	bool committed_here;
+	struct strv workdirs; /* WORKDIRs not yet made in the tree: the next RUN/COPY (or the stage's end) makes them */
 };
 
 /* stage.c */
 int stage_run(struct builder *b, size_t idx, struct skiff_err **err);
 void stage_log(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void stage_debug(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* layer.c */
+/* mkdir -p path inside rootfd (resolved in the root: symlinks cannot lead out), 0755. */
+int build_mkdir_in_root(int rootfd, const char *path, struct skiff_err **err);
+/* Remove from tree (an overlay upper dir, or a vfs rootfs) the mount targets a RUN needed
+ * and nothing else: each of targets that is an empty regular file or an empty, not opaque
+ * directory absent from basefd (the image's tree; -1: do not check), and the parents made
+ * empty by that. */
+void build_strip_mount_targets(int treefd, int basefd, const struct strv *targets);
 
 /* cache.c */
 /* sha256 hex of key material (64 hex + NUL). */

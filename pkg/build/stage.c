@@ -187,6 +187,7 @@ static bool step_cached(struct stage *st, const char *step, char key[65])
 		st->cache_broken = true;
 		return false;
 	}
+	strv_release(&st->workdirs); /* the cached image has them */
 	stage_log(b, "--> Using cache %s", id);
 	return true;
 }
@@ -256,8 +257,15 @@ static int write_fd_fn(void *ud, const void *buf, size_t n)
 	return write_all(*(int *)ud, buf, n);
 }
 
-/* The layer of build container bc as a tar in a new temporary file (rewound). */
-static int bctr_layer(struct builder *b, struct bctr *bc, int *ret_fd, struct skiff_err **err)
+/* What the engine makes in every RUN container only to mount over it (buildah leaves them
+ * out of the layer too). */
+static const char *const run_mount_targets[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
+						"/run/.containerenv"};
+
+/* The layer of build container bc as a tar in a new temporary file (rewound), without
+ * the mount targets (NULL: none) a RUN left. */
+static int bctr_layer(struct builder *b, struct bctr *bc, const struct strv *targets, int *ret_fd,
+		      struct skiff_err **err)
 {
 	cleanup_close int fd = -1;
 	if (cache_tmpfile(b, &fd, err) < 0)
@@ -278,6 +286,8 @@ static int bctr_layer(struct builder *b, struct bctr *bc, int *ret_fd, struct sk
 		new = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (new < 0)
 			return err_make(err, errno, "open %s", rootfs);
+		if (targets)
+			build_strip_mount_targets(new, base, targets);
 		struct change_list l = {0};
 		int rc = changes_trees(base, new, &l, err);
 		if (rc == 0)
@@ -290,12 +300,30 @@ static int bctr_layer(struct builder *b, struct bctr *bc, int *ret_fd, struct sk
 		cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (ufd < 0)
 			return err_make(err, errno, "open %s", upper);
+		if (targets)
+			build_strip_mount_targets(ufd, -1, targets);
 		if (changes_tar_upper(ufd, write_fd_fn, &fd, err) < 0)
 			return -1;
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return err_make(err, errno, "rewind the layer");
 	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Make the pending WORKDIRs in rootfd, or (-1) in bc's mounted rootfs (left mounted). */
+static int stage_make_workdirs(struct stage *st, struct bctr *bc, int rootfd, struct skiff_err **err)
+{
+	cleanup_close int own = -1;
+	if (rootfd < 0) {
+		if (bctr_mount(st->b, bc, &own, err) < 0)
+			return -1;
+		rootfd = own;
+	}
+	for (size_t i = 0; i < st->workdirs.len; i++)
+		if (build_mkdir_in_root(rootfd, st->workdirs.v[i], err) < 0)
+			return err_wrap(err, "WORKDIR %s", st->workdirs.v[i]);
+	strv_release(&st->workdirs);
 	return 0;
 }
 
@@ -513,11 +541,15 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 		cfg->user = xstrdup(st->cfg->config.user);
 	if (st->cfg->config.working_dir && *st->cfg->config.working_dir)
 		cfg->workdir = xstrdup(st->cfg->config.working_dir);
-	if (network && *network)
-		cfg->network = xstrdup(!strcmp(network, "default") ? "" : network);
+	/* the host's network unless asked (see build.h): no per-RUN network setup */
+	if (!network || !*network)
+		network = "host";
+	cfg->network = xstrdup(!strcmp(network, "default") ? "" : network);
 
 	struct bctr bc = {0};
 	int rc = bctr_create(b, st->image_id, cfg, &bc, err);
+	if (rc == 0 && st->workdirs.len)
+		rc = stage_make_workdirs(st, &bc, -1, err);
 	if (rc == 0)
 		rc = ctr_start(b->e, &bc.c, true, err);
 	int code = 0;
@@ -539,8 +571,14 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 		rc = err_makex(err, ECHILD, "error building at STEP \"%s\": exit status %d", stepname, code);
 	}
 	cleanup_close int lfd = -1;
-	if (rc == 0)
-		rc = bctr_layer(b, &bc, &lfd, err);
+	if (rc == 0) {
+		cleanup_strv struct strv targets = STRV_INIT;
+		for (size_t i = 0; i < ARRAY_SIZE(run_mount_targets); i++)
+			strv_push(&targets, run_mount_targets[i]);
+		for (size_t i = 0; i < cfg->n_mounts; i++)
+			strv_push(&targets, cfg->mounts[i].destination);
+		rc = bctr_layer(b, &bc, &targets, &lfd, err);
+	}
 	bctr_remove(b, &bc, rc == 0 && b->o->keep_containers);
 	if (rc < 0)
 		return -1;
@@ -691,6 +729,8 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 		rc = bcopy_chown_lookup(dstfd, chown, &co.uid, &co.gid, err);
 		co.have_chown = true;
 	}
+	if (rc == 0 && st->workdirs.len)
+		rc = stage_make_workdirs(st, NULL, dstfd, err);
 	if (rc == 0)
 		rc = bcopy_run(&src, dstfd, &co, err);
 	if (rc == 0 && stagedir) {
@@ -700,7 +740,7 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 		if (rc == 0 && lseek(lfd, 0, SEEK_SET) < 0)
 			rc = err_make(err, errno, "rewind the layer");
 	} else if (rc == 0) {
-		rc = bctr_layer(b, &dstc, &lfd, err);
+		rc = bctr_layer(b, &dstc, NULL, &lfd, err);
 	}
 	if (rc == 0) {
 		/* buildah's form: the step's text, with the sources' digest */
@@ -936,6 +976,8 @@ static int do_meta(struct stage *st, const struct df_instr *in, struct skiff_err
 		char *w = join_workdir(k->working_dir, v);
 		free(k->working_dir);
 		k->working_dir = w;
+		if (!strv_contains(&st->workdirs, w))
+			strv_push(&st->workdirs, w);
 		strbuf_addf(&key, " %s", w);
 		break;
 	}
@@ -987,6 +1029,58 @@ static int do_meta(struct stage *st, const struct df_instr *in, struct skiff_err
 		add_hist(st, by);
 	}
 	strbuf_addf(&st->pending, "%zu:%s\n", key.len, key.buf);
+	return 0;
+}
+
+/* WORKDIRs no RUN or COPY made: their own layer (buildah's too), given to the last
+ * WORKDIR's history entry. */
+static int workdir_layer(struct stage *st, int *ret_fd, struct skiff_err **err)
+{
+	struct builder *b = st->b;
+	struct bctr bc = {0};
+	cleanup_close int rootfd = -1, lfd = -1;
+	cleanup_free char *stagedir = NULL;
+	int rc = 0;
+	if (st->image_id) {
+		struct ctr_config *cc = ctr_config_new();
+		rc = bctr_create(b, st->image_id, cc, &bc, err);
+		ctr_config_free(cc);
+		if (rc == 0)
+			rc = stage_make_workdirs(st, &bc, -1, err);
+		if (rc == 0)
+			rc = bctr_layer(b, &bc, NULL, &lfd, err);
+	} else {
+		const char *tmp = b->o->tmpdir && *b->o->tmpdir ? b->o->tmpdir : "/var/tmp";
+		stagedir = xasprintf("%s/skiff-build-XXXXXX", tmp);
+		if (!mkdtemp(stagedir)) {
+			rc = err_make(err, errno, "create a staging directory in %s", tmp);
+			free(TAKE_PTR(stagedir));
+		} else if ((rootfd = open(stagedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			rc = err_make(err, errno, "open %s", stagedir);
+		}
+		if (rc == 0)
+			rc = stage_make_workdirs(st, NULL, rootfd, err);
+		if (rc == 0)
+			rc = cache_tmpfile(b, &lfd, err);
+		if (rc == 0)
+			rc = changes_tar_tree(rootfd, write_fd_fn, &lfd, err);
+		if (rc == 0 && lseek(lfd, 0, SEEK_SET) < 0)
+			rc = err_make(err, errno, "rewind the layer");
+	}
+	bctr_remove(b, &bc, false);
+	if (stagedir) {
+		struct skiff_err *e2 = NULL;
+		if (rm_rf_at(AT_FDCWD, stagedir, &e2) < 0)
+			err_free(e2);
+	}
+	if (rc < 0)
+		return -1;
+	for (size_t i = st->nhist; i-- > 0;)
+		if (strstr(st->hist[i].created_by, "#(nop) WORKDIR")) {
+			st->hist[i].empty_layer = false;
+			break;
+		}
+	*ret_fd = TAKE_FD(lfd);
 	return 0;
 }
 
@@ -1096,6 +1190,7 @@ static void stage_release(struct stage *st)
 		spec_history_release(&st->hist[i]);
 	free(st->hist);
 	strv_release(&st->args);
+	strv_release(&st->workdirs);
 }
 
 int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
@@ -1142,7 +1237,10 @@ int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
 	if (st.pending.len || !st.image_id) {
 		char k[65];
 		if (!step_cached(&st, "END", k)) {
-			if ((rc = stage_commit(&st, -1, NULL, err)) < 0)
+			cleanup_close int lfd = -1;
+			if (st.workdirs.len && (rc = workdir_layer(&st, &lfd, err)) < 0)
+				goto out;
+			if ((rc = stage_commit(&st, lfd, NULL, err)) < 0)
 				goto out;
 			cache_record(b, k, st.image_id);
 		}
