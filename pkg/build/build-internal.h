@@ -19,6 +19,8 @@ struct builder {
 	struct strv temp_images;     /* intermediate images (removed without layers) */
 	struct strv cache_from_keys; /* unused placeholder for --cache-from candidates */
 	int run_status;		     /* a failed RUN's exit status (-1: none) */
+	size_t target;		     /* the target stage */
+	char *target_base;	     /* its FROM image (NULL: scratch) */
 };
 
 struct stage {
@@ -37,7 +39,24 @@ struct stage {
 	struct strv workdirs; /* WORKDIRs not yet made in the tree: the next RUN/COPY (or the stage's end) makes them */
 };
 
+/* A build container (RUN, COPY's source and destination, squash). */
+struct bctr {
+	struct ctr c;
+	bool created, mounted;
+	char *rootfs;
+};
+
 /* stage.c */
+/* Create a container of image_id from cfg (which gets the image, no healthcheck, --runtime). */
+int bctr_create(struct builder *b, const char *image_id, struct ctr_config *cfg, struct bctr *ret,
+		struct skiff_err **err);
+/* Mount its rootfs: an O_DIRECTORY fd of it. */
+int bctr_mount(struct builder *b, struct bctr *bc, int *ret_fd, struct skiff_err **err);
+/* Unmount and (unless keep) remove; errors are ignored. bc is zeroed. */
+void bctr_remove(struct builder *b, struct bctr *bc, bool keep);
+/* changes_write_fn over an int fd. */
+int write_fd_fn(void *ud, const void *buf, size_t n);
+
 int stage_run(struct builder *b, size_t idx, struct skiff_err **err);
 void stage_log(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void stage_debug(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -50,6 +69,11 @@ int build_mkdir_in_root(int rootfd, const char *path, struct skiff_err **err);
  * directory absent from basefd (the image's tree; -1: do not check), and the parents made
  * empty by that. */
 void build_strip_mount_targets(int treefd, int basefd, const struct strv *targets);
+
+/* squash.c */
+/* --squash (base_id: the target's FROM image, whose layers stay) or --squash-all (base_id
+ * NULL): image_id's other layers as one. *ret_id is the new image. */
+int build_squash(struct builder *b, const char *image_id, const char *base_id, char **ret_id, struct skiff_err **err);
 
 /* cache.c */
 /* sha256 hex of key material (64 hex + NUL). */

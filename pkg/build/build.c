@@ -106,6 +106,7 @@ int build_run(struct engine *e, const struct build_opts *o, char **ret_id, int *
 		}
 		target = t->index;
 	}
+	b.target = target;
 	b.stage_ids = xcalloc(b.df->nstages, sizeof(char *));
 	b.needed = xcalloc(b.df->nstages, sizeof(bool));
 	if (mark_needed(&b, target, err) < 0)
@@ -119,7 +120,12 @@ int build_run(struct engine *e, const struct build_opts *o, char **ret_id, int *
 		if (stage_run(&b, i, err) < 0)
 			goto out;
 	}
-	final_id = xstrdup(b.stage_ids[target]);
+	if (o->squash || o->squash_all) {
+		if (build_squash(&b, b.stage_ids[target], o->squash ? b.target_base : NULL, &final_id, err) < 0)
+			goto out;
+	} else {
+		final_id = xstrdup(b.stage_ids[target]);
+	}
 	/* names: each -t (normalized as commit does), moved to this image */
 	for (size_t i = 0; o->tags && i < o->tags->len; i++) {
 		cleanup_free char *name = NULL;
@@ -150,6 +156,7 @@ out:
 		free(b.stage_ids[i]);
 	free(b.stage_ids);
 	free(b.needed);
+	free(b.target_base);
 	strv_release(&b.global_args);
 	strv_release(&b.temp_images);
 	strv_release(&b.cache_from_keys);

@@ -199,14 +199,8 @@ static void log_committed(struct stage *st)
 
 /* ---------------- containers for RUN and COPY ---------------- */
 
-struct bctr {
-	struct ctr c;
-	bool created, mounted;
-	char *rootfs;
-};
-
-static int bctr_create(struct builder *b, const char *image_id, struct ctr_config *cfg, struct bctr *ret,
-		       struct skiff_err **err)
+int bctr_create(struct builder *b, const char *image_id, struct ctr_config *cfg, struct bctr *ret,
+		struct skiff_err **err)
 {
 	cfg->image = xstrdup(image_id);
 	strv_push(&cfg->health_test, "NONE");
@@ -220,7 +214,7 @@ static int bctr_create(struct builder *b, const char *image_id, struct ctr_confi
 	return 0;
 }
 
-static void bctr_remove(struct builder *b, struct bctr *bc, bool keep)
+void bctr_remove(struct builder *b, struct bctr *bc, bool keep)
 {
 	struct skiff_err *e = NULL;
 	if (bc->mounted)
@@ -240,7 +234,7 @@ static void bctr_remove(struct builder *b, struct bctr *bc, bool keep)
 	memset(bc, 0, sizeof(*bc));
 }
 
-static int bctr_mount(struct builder *b, struct bctr *bc, int *ret_fd, struct skiff_err **err)
+int bctr_mount(struct builder *b, struct bctr *bc, int *ret_fd, struct skiff_err **err)
 {
 	if (ctr_mount(b->e, &bc->c, &bc->rootfs, err) < 0)
 		return -1;
@@ -252,7 +246,7 @@ static int bctr_mount(struct builder *b, struct bctr *bc, int *ret_fd, struct sk
 	return 0;
 }
 
-static int write_fd_fn(void *ud, const void *buf, size_t n)
+int write_fd_fn(void *ud, const void *buf, size_t n)
 {
 	return write_all(*(int *)ud, buf, n);
 }
@@ -1206,6 +1200,8 @@ int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
 		rc = err_wrap(err, "%s:%d: FROM", b->df->path, ds->line);
 		goto out;
 	}
+	if (idx == b->target && base_id)
+		b->target_base = xstrdup(base_id);
 	if (base_id) {
 		if ((rc = load_image(&st, base_id, err)) < 0)
 			goto out;
