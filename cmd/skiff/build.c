@@ -19,10 +19,10 @@
 
 static struct {
 	struct strv tags, files, build_args, labels, secrets, cache_from, annotations;
-	const char *target, *pull, *iidfile, *format, *network, *platform, *layers, *rm;
-	bool no_cache, force_rm, quiet, squash, squash_all, pull_always, pull_never;
+	const char *target, *pull, *iidfile, *format, *network, *platform;
+	bool layers, rm, no_cache, force_rm, quiet, squash, squash_all, pull_always, pull_never;
 	struct cli_reg_flags reg;
-} bo = {.reg = CLI_REG_FLAGS_INIT};
+} bo = {.reg = CLI_REG_FLAGS_INIT, .layers = true, .rm = true};
 
 static const struct cli_opt build_opts[] = {
 	{"build-arg", 0, OPT_LIST, &bo.build_args, "NAME[=VALUE]",
@@ -33,7 +33,7 @@ static const struct cli_opt build_opts[] = {
 	{"format", 0, OPT_STRING, &bo.format, "FORMAT", "Format of the image manifest and metadata (oci, docker)", 0},
 	{"iidfile", 0, OPT_STRING, &bo.iidfile, "FILE", "Write the image ID to the file", 0},
 	{"label", 0, OPT_LIST, &bo.labels, "KEY=VALUE", "Set a label on the image", 0},
-	{"layers", 0, OPT_STRING, &bo.layers, "BOOL",
+	{"layers", 0, OPT_BOOL, &bo.layers, NULL,
 	 "Cache intermediate images (default true; false: no cache, intermediate images removed)", 0},
 	{"network", 0, OPT_STRING, &bo.network, "MODE", "Network mode of RUN instructions (none, host, private ...)",
 	 0},
@@ -43,8 +43,8 @@ static const struct cli_opt build_opts[] = {
 	{"pull", 0, OPT_STRING, &bo.pull, "POLICY",
 	 "Pull the base images: missing (default), always, never (true: always, false: missing)", 0},
 	{"quiet", 'q', OPT_BOOL, &bo.quiet, NULL, "Print only the image ID", 0},
-	{"rm", 0, OPT_STRING, &bo.rm, "BOOL", "Remove intermediate containers after a successful build (default true)",
-	 0},
+	{"rm", 0, OPT_BOOL, &bo.rm, NULL,
+	 "Remove intermediate containers after a successful build (default true; --rm=false keeps them)", 0},
 	{"secret", 0, OPT_LIST, &bo.secrets, "id=ID,src=FILE", "A secret for RUN --mount=type=secret,id=ID", 0},
 	{"squash", 0, OPT_BOOL, &bo.squash, NULL, "Squash the final stage's new layers into one", 0},
 	{"squash-all", 0, OPT_BOOL, &bo.squash_all, NULL, "Squash the whole image into one layer", 0},
@@ -92,19 +92,6 @@ static void debug_line(void *ud, const char *line)
 	fprintf(stderr, "DEBU[0000] %s\n", line);
 }
 
-static int parse_bool(const char *flag, const char *v, bool def, bool *ret, struct skiff_err **err)
-{
-	if (!v)
-		*ret = def;
-	else if (!strcmp(v, "true") || !strcmp(v, "1"))
-		*ret = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "0"))
-		*ret = false;
-	else
-		return err_makex(err, EINVAL, "--%s=%s: use true or false", flag, v);
-	return 0;
-}
-
 static void reset_opts(void)
 {
 	strv_release(&bo.tags);
@@ -113,19 +100,17 @@ static void reset_opts(void)
 	strv_release(&bo.labels);
 	strv_release(&bo.secrets);
 	strv_release(&bo.cache_from);
+	bo.layers = bo.rm = true;
 }
 
 static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_err **err)
 {
 	struct build_opts o = {.out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
 	cleanup_strv struct strv args = STRV_INIT;
-	bool layers = true, rm = true;
 	int status = -1, run_status = -1;
 	cleanup_free char *id = NULL;
 	cleanup_close int devnull = -1;
 	struct engine e;
-	if (parse_bool("layers", bo.layers, true, &layers, err) < 0 || parse_bool("rm", bo.rm, true, &rm, err) < 0)
-		goto out;
 	if (bo.files.len > 1) {
 		err_makex(err, EINVAL, "only one --file is supported");
 		goto out;
@@ -173,8 +158,8 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	o.build_args = &args;
 	o.labels = &bo.labels;
 	o.no_cache = bo.no_cache;
-	o.no_layers = !layers;
-	o.keep_containers = !rm;
+	o.no_layers = !bo.layers;
+	o.keep_containers = !bo.rm;
 	o.force_rm = bo.force_rm;
 	o.network = bo.network;
 	o.squash = bo.squash;
