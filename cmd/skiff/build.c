@@ -27,7 +27,9 @@ static struct {
 static const struct cli_opt build_opts[] = {
 	{"build-arg", 0, OPT_LIST, &bo.build_args, "NAME[=VALUE]",
 	 "Set a build-time variable (NAME alone: from the environment)", 0},
-	{"cache-from", 0, OPT_LIST, &bo.cache_from, "IMAGE", "Images to consider as cache sources", 0},
+	{"cache-from", 0, OPT_LIST, &bo.cache_from, "IMAGE",
+	 "Accepted for compatibility: only this store's build cache is used (the images named are not consulted yet)",
+	 0},
 	{"file", 'f', OPT_LIST, &bo.files, "FILE", "Containerfile/Dockerfile to use (\"-\": stdin)", 0},
 	{"force-rm", 0, OPT_BOOL, &bo.force_rm, NULL, "Always remove intermediate containers, even after a failure", 0},
 	{"format", 0, OPT_STRING, &bo.format, "FORMAT", "Format of the image manifest and metadata (oci, docker)", 0},
@@ -35,7 +37,9 @@ static const struct cli_opt build_opts[] = {
 	{"label", 0, OPT_LIST, &bo.labels, "KEY=VALUE", "Set a label on the image", 0},
 	{"layers", 0, OPT_BOOL, &bo.layers, NULL,
 	 "Cache intermediate images (default true; false: no cache, intermediate images removed)", 0},
-	{"network", 0, OPT_STRING, &bo.network, "MODE", "Network mode of RUN instructions (none, host, private ...)",
+	{"network", 0, OPT_STRING, &bo.network, "MODE",
+	 "Network of RUN instructions: host (the default: no per-step setup), none, or private/default (podman's "
+	 "own network, as run)",
 	 0},
 	{"no-cache", 0, OPT_BOOL, &bo.no_cache, NULL, "Do not use existing cached images", 0},
 	{"platform", 0, OPT_STRING, &bo.platform, "OS/ARCH[/VARIANT]", "Platform of the image (only the native one)",
@@ -219,7 +223,11 @@ const struct cli_impl cli_build = {
 		"expansion, the build args in scope and the content of COPY/ADD sources): an unchanged step prints "
 		"\"--> Using cache ID\"; --no-cache builds again, --layers=false keeps no intermediate images. "
 		"SKIFF_DEBUG_CACHE=1 (or --log-level=debug) says why a step missed. A failing RUN stops the build "
-		"with its exit status. Prints STEP lines and, last, the image ID (with -q, only the ID).",
+		"with its exit status. RUN uses the host's network unless --network (or RUN --network) says "
+		"otherwise (podman gives each RUN a private network; skiff skips that setup, as BuildKit does "
+		"rootless); /etc/hosts, /etc/resolv.conf, /etc/hostname, /run/.containerenv and RUN --mount targets "
+		"stay out of layers. WORKDIR makes its directory. --squash makes the target stage's new layers one, "
+		"--squash-all the whole image. Prints STEP lines and, last, the image ID (with -q, only the ID).",
 	.opts = build_opts,
 	.max_args = 1,
 	.run = build_cmd,

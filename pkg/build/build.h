@@ -36,16 +36,16 @@ struct build_opts {
 	const struct strv *build_args; /* NAME=VALUE (the CLI resolves a bare NAME from its environment) */
 	const struct strv *labels;     /* --label K=V: on the final image */
 	enum build_pull pull;
-	bool no_cache;		       /* look nothing up (results are still recorded) */
-	bool no_layers;		       /* --layers=false: no cache, intermediate images removed */
-	bool keep_containers;	       /* --rm=false: leave the containers of successful RUNs */
-	bool force_rm;		       /* --force-rm: remove failed RUN containers too (always done here) */
-	enum spec_format format;       /* oci or docker */
-	const char *network;	       /* RUN's network mode (NULL: the engine's default, as run) */
-	bool squash;		       /* the final stage's new layers as one */
-	bool squash_all;	       /* the whole image as one layer */
-	const struct strv *secrets;    /* --secret id=X,src=FILE */
-	const struct strv *cache_from; /* --cache-from images: their recorded keys count as hits too */
+	bool no_cache;		    /* look nothing up (results are still recorded) */
+	bool no_layers;		    /* --layers=false: no cache, intermediate images removed */
+	bool keep_containers;	    /* --rm=false: leave the containers of successful RUNs */
+	bool force_rm;		    /* --force-rm: remove failed RUN containers too (always done here) */
+	enum spec_format format;    /* oci or docker */
+	const char *network;	    /* RUN's network mode (NULL: "host"; "default"/"private": the engine's, as run) */
+	bool squash;		    /* the final stage's new layers as one */
+	bool squash_all;	    /* the whole image as one layer */
+	const struct strv *secrets; /* --secret id=X,src=FILE */
+	const struct strv *cache_from; /* --cache-from: accepted, not consulted yet (the store's cache is used) */
 	bool debug_cache;	       /* log why each step missed */
 	const char *tmpdir;	       /* layer tars (NULL: /var/tmp) */
 	const char *runtime;	       /* --runtime for RUN containers (NULL: the engine's) */
