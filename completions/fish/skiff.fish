@@ -23,6 +23,10 @@ function __skiff_info
             echo '--detach-keys'
             echo 'container'
             echo 0
+        case 'build'
+            echo '--build-arg --cache-from --file -f --format --iidfile --label --network --platform --pull --secret --tag -t --target --authfile --cert-dir --creds --retry --retry-delay --signature-policy'
+            echo 'dir'
+            echo 0
         case 'commit'
             echo '--author -a --change -c --format -f --iidfile --message -m'
             echo 'container image'
@@ -182,6 +186,10 @@ function __skiff_info
         case 'image'
             echo ''
             echo '-'
+            echo 0
+        case 'image build'
+            echo '--build-arg --cache-from --file -f --format --iidfile --label --network --platform --pull --secret --tag -t --target --authfile --cert-dir --creds --retry --retry-delay --signature-policy'
+            echo 'dir'
             echo 0
         case 'image exists'
             echo ''
@@ -512,7 +520,7 @@ function __skiff_subcommands
         case 'healthcheck'
             printf '%s\n' 'run'
         case 'image'
-            printf '%s\n' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'tag' 'untag'
+            printf '%s\n' 'build' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'tag' 'untag'
         case 'manifest'
             printf '%s\n' 'add' 'annotate' 'create' 'exists' 'inspect' 'push' 'remove' 'rm'
         case 'network'
@@ -636,10 +644,11 @@ complete -c skiff -n '__skiff_arg_is file' -F
 complete -c skiff -n '__skiff_arg_is dir' -a '(__fish_complete_directories)'
 complete -c skiff -n '__skiff_arg_is image' -a '(__skiff_images)'
 complete -c skiff -n '__skiff_arg_is container' -a '(__skiff_containers)'
-complete -c skiff -n '__skiff_arg_is command' -a 'attach commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
+complete -c skiff -n '__skiff_arg_is command' -a 'attach build commit container cp create diff events exec export healthcheck help history image images import info inspect kill load login logout logs manifest mount network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top umount unpause unshare untag version volume wait'
 
 # Commands and the global options.
 complete -c skiff -n __skiff_at_top -a 'attach' -d 'Attach to a running container'
+complete -c skiff -n __skiff_at_top -a 'build' -d 'Build an image using instructions from Containerfiles'
 complete -c skiff -n __skiff_at_top -a 'commit' -d 'Create new image based on the changed container'
 complete -c skiff -n __skiff_at_top -a 'container' -d 'Manage containers'
 complete -c skiff -n __skiff_at_top -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
@@ -732,6 +741,7 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'wait' -d 'Block on one o
 complete -c skiff -n "__skiff_at_group 'healthcheck'" -a 'run' -d 'Run the health check of a container'
 
 # skiff image
+complete -c skiff -n "__skiff_at_group 'image'" -a 'build' -d 'Build an image using instructions from Containerfiles'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'exists' -d 'Check if an image exists in local storage'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'history' -d 'Show history of a specified image'
 complete -c skiff -n "__skiff_at_group 'image'" -a 'import' -d 'Import a tarball to create a filesystem image'
@@ -789,6 +799,35 @@ complete -c skiff -n "__skiff_opts_for 'attach'" -l latest -s l -d 'Act on the l
 complete -c skiff -n "__skiff_opts_for 'attach'" -l no-stdin -d 'Do not attach STDIN'
 complete -c skiff -n "__skiff_opts_for 'attach'" -l sig-proxy -d 'Proxy received signals to the container\'s process'
 complete -c skiff -n "__skiff_opts_for 'attach'" -l help -s h -d 'Show help'
+
+# skiff build
+complete -c skiff -n "__skiff_opts_for 'build'" -l build-arg -x -d 'Set a build-time variable (NAME alone: from the environment)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l cache-from -x -a '(__skiff_images)' -d 'Accepted for compatibility: only this store\'s build cache is used (the images named are not consulted yet)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l file -s f -r -F -d 'Containerfile/Dockerfile to use ("-": stdin)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l force-rm -d 'Always remove intermediate containers, even after a failure'
+complete -c skiff -n "__skiff_opts_for 'build'" -l format -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'build'" -l label -x -d 'Set a label on the image'
+complete -c skiff -n "__skiff_opts_for 'build'" -l layers -d 'Cache intermediate images (default true; false: no cache, intermediate images removed)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l network -x -d 'Network of RUN instructions: host (the default: no per-step setup), none, or private/default (podman\'s own network, as run)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l no-cache -d 'Do not use existing cached images'
+complete -c skiff -n "__skiff_opts_for 'build'" -l platform -x -d 'Platform of the image (only the native one)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l pull -x -d 'Pull the base images: missing (default), always, never (true: always, false: missing)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l quiet -s q -d 'Print only the image ID'
+complete -c skiff -n "__skiff_opts_for 'build'" -l rm -d 'Remove intermediate containers after a successful build (default true; --rm=false keeps them)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l secret -r -F -d 'A secret for RUN --mount=type=secret,id=ID'
+complete -c skiff -n "__skiff_opts_for 'build'" -l squash -d 'Squash the final stage\'s new layers into one'
+complete -c skiff -n "__skiff_opts_for 'build'" -l squash-all -d 'Squash the whole image into one layer'
+complete -c skiff -n "__skiff_opts_for 'build'" -l tag -s t -x -d 'Name the resulting image (repeatable)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l target -x -d 'Build up to this stage'
+complete -c skiff -n "__skiff_opts_for 'build'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'build'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'build'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'build'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l help -s h -d 'Show help'
 
 # skiff commit
 complete -c skiff -n "__skiff_opts_for 'commit'" -l author -s a -x -d 'Set the author for the image committed'
@@ -1272,6 +1311,35 @@ complete -c skiff -n "__skiff_opts_for 'history'" -l help -s h -d 'Show help'
 
 # skiff image
 complete -c skiff -n "__skiff_opts_for 'image'" -l help -s h -d 'Show help'
+
+# skiff image build
+complete -c skiff -n "__skiff_opts_for 'image build'" -l build-arg -x -d 'Set a build-time variable (NAME alone: from the environment)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l cache-from -x -a '(__skiff_images)' -d 'Accepted for compatibility: only this store\'s build cache is used (the images named are not consulted yet)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l file -s f -r -F -d 'Containerfile/Dockerfile to use ("-": stdin)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l force-rm -d 'Always remove intermediate containers, even after a failure'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l format -x -d 'Format of the image manifest and metadata (oci, docker)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l iidfile -r -F -d 'Write the image ID to the file'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l label -x -d 'Set a label on the image'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l layers -d 'Cache intermediate images (default true; false: no cache, intermediate images removed)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l network -x -d 'Network of RUN instructions: host (the default: no per-step setup), none, or private/default (podman\'s own network, as run)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l no-cache -d 'Do not use existing cached images'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l platform -x -d 'Platform of the image (only the native one)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l pull -x -d 'Pull the base images: missing (default), always, never (true: always, false: missing)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l quiet -s q -d 'Print only the image ID'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l rm -d 'Remove intermediate containers after a successful build (default true; --rm=false keeps them)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l secret -r -F -d 'A secret for RUN --mount=type=secret,id=ID'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l squash -d 'Squash the final stage\'s new layers into one'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l squash-all -d 'Squash the whole image into one layer'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l tag -s t -x -d 'Name the resulting image (repeatable)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l target -x -d 'Build up to this stage'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l authfile -r -F -d 'Path of the authentication file'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l cert-dir -r -F -d 'Use certificates at PATH (*.crt, *.cert, *.key) to connect to the registry'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l creds -x -d 'Use USERNAME[:PASSWORD] for accessing the registry'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l retry -x -d 'Number of times to retry in case of failure (default 3)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l retry-delay -x -d 'Delay between retries in case of failure (default 1s, doubling)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l signature-policy -r -F -d 'Path to a signature-policy file (default: policy.json in podman\'s places)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l tls-verify -d 'Require HTTPS and verify certificates when contacting registries (default true)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l help -s h -d 'Show help'
 
 # skiff image exists
 complete -c skiff -n "__skiff_opts_for 'image exists'" -l help -s h -d 'Show help'

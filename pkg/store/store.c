@@ -13,7 +13,7 @@
 #include "vendor-free/lock.h"
 #include "vendor-free/xalloc.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char *const migrations[SCHEMA_VERSION] = {
 	/* 1: images and layers */
@@ -100,6 +100,13 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	"  volume TEXT NOT NULL REFERENCES volumes(name),"
 	"  PRIMARY KEY (container_id, volume));"
 	"CREATE INDEX container_volumes_volume ON container_volumes(volume);",
+	/* 5: the build cache (pkg/store/buildcache.c): a step's key -> the image it made; an
+	 * entry goes with its image */
+	"CREATE TABLE build_cache ("
+	"  key TEXT PRIMARY KEY,"
+	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX build_cache_image ON build_cache(image_id);",
 };
 
 int db_error(struct store *s, struct skiff_err **err, const char *what)

@@ -210,6 +210,12 @@ int store_layer_set_blob(struct store *s, const char *id, const char *digest, ui
  * pull or build left). */
 int store_prune_layers(struct store *s, struct skiff_err **err);
 
+/* ---- build cache (buildcache.c): a build step's key (64 hex) -> the image it made ---- */
+/* ENOENT when there is no entry (or its image is gone). */
+int store_build_cache_get(struct store *s, const char *key, char **ret_image_id, struct skiff_err **err);
+/* Record (or replace) an entry; ENOENT when the image does not exist. */
+int store_build_cache_put(struct store *s, const char *key, const char *image_id, struct skiff_err **err);
+
 /* ---- maintenance ---- */
 struct store_check_report {
 	struct strv problems; /* one line each */

@@ -1,0 +1,198 @@
+/* pkg/build cache: step keys, lookups and records in the store, and committing a step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pkg/build/build-internal.h"
+#include "pkg/digest/digest.h"
+#include "pkg/json/json.h"
+#include "vendor-free/cleanup.h"
+#include "vendor-free/xalloc.h"
+
+void cache_key(const char *parent, const char *pending, const char *step, char out[65])
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	/* length-prefixed fields: no two different inputs give the same material */
+	const char *parts[] = {"skiff-build-cache-v1", parent ? parent : "scratch", pending ? pending : "", step};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		strbuf_addf(&sb, "%zu:%s\n", strlen(parts[i]), parts[i]);
+	char d[DIGEST_STR_LEN + 1];
+	digest_buf(sb.buf, sb.len, d);
+	memcpy(out, digest_hex(d), 64);
+	out[64] = '\0';
+}
+
+bool cache_lookup(struct builder *b, const char *key, char **ret_id)
+{
+	if (b->o->no_cache || b->o->no_layers)
+		return false;
+	char *id = NULL;
+	struct skiff_err *e = NULL;
+	if (store_build_cache_get(b->e->store, key, &id, &e) < 0) {
+		err_free(e);
+		return false;
+	}
+	if (!store_image_exists(b->e->store, id)) {
+		free(id);
+		return false;
+	}
+	*ret_id = id;
+	return true;
+}
+
+void cache_record(struct builder *b, const char *key, const char *image_id)
+{
+	if (b->o->no_layers)
+		return;
+	struct skiff_err *e = NULL;
+	if (store_build_cache_put(b->e->store, key, image_id, &e) < 0)
+		stage_debug(b, "cache: not recorded: %s", e->msg);
+	err_free(e);
+}
+
+int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err)
+{
+	const char *dir = b->o->tmpdir && *b->o->tmpdir ? b->o->tmpdir : "/var/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		cleanup_free char *tmpl = xasprintf("%s/skiff-build-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
+	if (fd < 0)
+		return err_make(err, errno, "create a temporary file in %s", dir);
+	*ret = fd;
+	return 0;
+}
+
+static char *labels_json(const struct spec_map *labels)
+{
+	if (!labels->len)
+		return NULL;
+	struct json *lj = json_new_object();
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t k = 0; k < labels->len; k++)
+		json_object_set_string(lj, labels->items[k].key, labels->items[k].value);
+	json_dump(lj, 0, &sb);
+	json_free(lj);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The layers of image id (held in h) and their sizes. */
+static int image_layers(struct store *s, struct store_layer_hold *h, const char *id, struct strv *ids,
+			struct strv *sizes, struct skiff_err **err)
+{
+	struct store_image *img = NULL;
+	if (store_image_get(s, id, &img, err) < 0)
+		return err_wrap(err, "base image");
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < img->layers.len; i++) {
+		const char *lid = img->layers.v[i];
+		struct store_layer_info info;
+		if (!store_layer_hold_existing(s, h, lid))
+			rc = err_makex(err, ENOENT, "layer %s of image %s is missing", lid, img->id);
+		else if (store_layer_info(s, lid, &info, err) < 0)
+			rc = -1;
+		else {
+			strv_push(ids, lid);
+			strv_pushf(sizes, "%llu", (unsigned long long)info.size);
+			store_layer_info_release(&info);
+		}
+	}
+	store_image_free(img);
+	return rc;
+}
+
+int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err)
+{
+	struct builder *b = st->b;
+	struct store *s = b->e->store;
+	struct spec_image_config *c = st->cfg;
+	cleanup_spec_manifest struct spec_manifest *m = spec_manifest_new(b->o->format);
+	struct store_layer_hold *hold = store_hold_new(s);
+	cleanup_strv struct strv layers = STRV_INIT, sizes = STRV_INIT;
+	cleanup_strbuf struct strbuf cfg = STRBUF_INIT, man = STRBUF_INIT;
+	cleanup_free char *layer_id = NULL, *diff_id = NULL, *labels = NULL, *id = NULL;
+	int rc = -1;
+
+	if (st->image_id && image_layers(s, hold, st->image_id, &layers, &sizes, err) < 0)
+		goto out;
+	if (layers.len != c->diff_ids.len) {
+		err_makex(err, EINVAL, "image %s has %zu layers but its config lists %zu",
+			  st->image_id ? st->image_id : "scratch", layers.len, c->diff_ids.len);
+		goto out;
+	}
+	if (layer_fd >= 0) {
+		int fd = layer_fd;
+		struct store_layer_src src = {.read = store_read_fd, .ud = &fd};
+		const char *parent = layers.len ? layers.v[layers.len - 1] : NULL;
+		if (store_layer_create_unknown(s, hold, parent, &src, &layer_id, &diff_id, err) < 0) {
+			err_wrap(err, "store the new layer");
+			goto out;
+		}
+		struct store_layer_info info;
+		if (store_layer_info(s, layer_id, &info, err) < 0)
+			goto out;
+		strv_push(&layers, layer_id);
+		strv_pushf(&sizes, "%llu", (unsigned long long)info.size);
+		store_layer_info_release(&info);
+		if (spec_image_config_add_diff_id(c, diff_id, err) < 0)
+			goto out;
+	}
+	c->created = spec_time_now();
+	for (size_t i = 0; i < st->nhist; i++) {
+		st->hist[i].created = c->created;
+		spec_image_config_add_history(c, &st->hist[i]);
+	}
+	if (h) {
+		struct spec_history hh = *h;
+		hh.created = c->created;
+		spec_image_config_add_history(c, &hh);
+	}
+	json_free(c->dom); /* a document of our own now */
+	c->dom = NULL;
+	c->digest[0] = '\0';
+	char cdigest[DIGEST_STR_LEN + 1];
+	if (spec_image_config_generate(c, &cfg, cdigest, err) < 0)
+		goto out;
+	const char *lmt = spec_layer_media_type(b->o->format, SPEC_COMPRESSION_NONE);
+	if (spec_descriptor_set(&m->config, m->config.media_type, cdigest, (int64_t)cfg.len, err) < 0)
+		goto out;
+	for (size_t i = 0; i < c->diff_ids.len; i++)
+		if (spec_manifest_add_layer(m, lmt, c->diff_ids.v[i], strtoll(sizes.v[i], NULL, 10), err) < 0)
+			goto out;
+	if (spec_manifest_generate(m, &man, NULL, err) < 0)
+		goto out;
+	labels = labels_json(&c->config.labels);
+	struct strv names = STRV_INIT;
+	struct store_image_new in = {
+		.config = cfg.buf,
+		.config_len = cfg.len,
+		.manifest = man.buf,
+		.manifest_len = man.len,
+		.manifest_type = m->media_type,
+		.layers = &layers,
+		.names = &names,
+		.created = c->created.sec,
+		.created_nsec = c->created.nsec,
+		.labels_json = labels,
+		.parent = st->image_id,
+	};
+	if (store_image_commit(s, &in, &id, NULL, err) < 0)
+		goto out;
+	strv_push(&b->temp_images, id);
+	free(st->image_id);
+	st->image_id = TAKE_PTR(id);
+	/* the history now lives in the config */
+	for (size_t i = 0; i < st->nhist; i++)
+		spec_history_release(&st->hist[i]);
+	st->nhist = 0;
+	strbuf_reset(&st->pending);
+	rc = 0;
+out:
+	store_hold_release(hold);
+	return rc;
+}
