@@ -168,6 +168,7 @@ bench: deps all fixtures
 	tests/perf/containers
 	tests/perf/registry
 	tests/perf/network
+	tests/perf/build
 
 demo: deps
 	@$(MAKE) --no-print-directory all
