@@ -23,6 +23,7 @@
 #include "pkg/spec/runtime.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
+#include "vendor-free/pathres.h"
 #include "vendor-free/spawn.h"
 #include "vendor-free/strbuf.h"
 #include "vendor-free/xalloc.h"
@@ -493,6 +494,34 @@ static char *oom_file(const char *id)
 	return NULL;
 }
 
+/* The working directory exists in the rootfs when the process starts: a missing one is
+ * made (owned by the container's root, 0755, as docker makes -w and the image's WorkingDir);
+ * one that is not a directory is refused by name. */
+static int ensure_workdir(int rootfd, const char *cwd, struct skiff_err **err)
+{
+	struct skiff_err *e2 = NULL;
+	if (!cwd || !strcmp(cwd, "/"))
+		return 0;
+	int fd = pathres_open(rootfd, cwd, O_PATH | O_DIRECTORY, 0, PATHRES_IN_ROOT, &e2);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	int st = err_status(e2);
+	err_free(e2);
+	if (st == ENOTDIR)
+		return err_makex(err, ENOTDIR, "workdir \"%s\" exists, but is not a directory", cwd);
+	if (st != ENOENT)
+		return err_makex(err, st, "workdir \"%s\": %s", cwd, strerror(st));
+	cleanup_free char *base = NULL;
+	cleanup_close int dfd = pathres_open_parent(rootfd, cwd, PATHRES_MKDIR, &base, err);
+	if (dfd < 0)
+		return err_wrap(err, "create workdir \"%s\"", cwd);
+	if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
+		return err_make(err, errno, "create workdir \"%s\"", cwd);
+	return 0;
+}
+
 static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int rundirfd, const char *netns,
 			struct skiff_err **err)
 {
@@ -561,6 +590,8 @@ static int write_bundle(struct engine *e, struct ctr *c, const char *rootfs, int
 	}
 	if (rc == 0)
 		rc = ctr_oci_spec(c->cfg, ic, &env, &spec, err);
+	if (rc == 0)
+		rc = ensure_workdir(rootfd, spec->process ? spec->process->cwd : NULL, err);
 	if (rc == 0) {
 		struct spec_rt_linux *l = spec_runtime_ensure_linux(spec);
 		free(l->cgroups_path);

@@ -69,6 +69,12 @@ function setup() {
 	assert "$output" =~ "HOME=/root" "HOME from /etc/passwd"
 	run_skiff run --rm -w /tmp "$IMAGE" pwd
 	is "$output" "/tmp" "-w"
+	# a missing working directory is made (as docker), owned by the container's root
+	run_skiff run --rm -u 1000:1000 -w /no/such$TESTNUM "$IMAGE" sh -c 'pwd; stat -c %u:%g:%a .'
+	is "$output" "/no/such$TESTNUM
+0:0:755" "-w of a missing directory"
+	run_skiff 125 run --rm -w /bin/busybox "$IMAGE" true
+	assert "$output" =~ 'workdir "/bin/busybox" exists, but is not a directory' "-w of a file: $output"
 	run_skiff run --rm -u 1000:1000 "$IMAGE" id
 	assert "$output" =~ "uid=1000" "-u uid"
 	run_skiff run --rm -u tester "$IMAGE" sh -c 'id -u; echo $HOME'
