@@ -23,6 +23,7 @@
 #define TS_MAGIC_LEN 8
 #define TS_RAW_MAX (1u << 20)	 /* largest 'R' record */
 #define TS_RAW_FLUSH (64u << 10) /* raw bytes are gathered up to this before a record */
+#define GZ_BATCH (64u << 10)	 /* bytes handed to the compressing thread at a time */
 #define BLOCK 512
 #define SPECIAL_MAX (1u << 20) /* extension headers larger than this are refused (as libarchive does) */
 #define SIZE_LIMIT (1ull << 62)
@@ -37,9 +38,13 @@ struct seg {
 
 struct tarsplit {
 	gzFile gz; /* NULL: no output */
-	/* Compressing runs on a thread of its own: gz_put() queues bytes, the worker
-	 * writes them to gz and keeps its first failure (read after async_pipe_close). */
+	/* Compressing runs on a thread of its own: gz_put() fills the pipe's buffer
+	 * (slot) and hands it over every GZ_BATCH bytes, so that little is left to
+	 * compress at the end; the worker writes to gz and keeps its first failure (read
+	 * after async_pipe_close). */
 	struct async_pipe *pipe;
+	char *slot;
+	size_t cap, fill;
 	int werr;
 	char *wmsg;
 	struct strbuf out; /* raw bytes not yet written as an 'R' record */
@@ -117,13 +122,33 @@ static int gz_consume(void *ud, const void *buf, size_t n)
 /* Queue bytes for the worker (its failures come out of gz_drain()). */
 static int gz_put(struct tarsplit *ts, const void *buf, size_t n, struct skiff_err **err)
 {
-	async_pipe_write(ts->pipe, buf, n);
+	const char *p = buf;
+	while (n) {
+		size_t batch, k;
+		if (!ts->slot) {
+			ts->slot = async_pipe_acquire(ts->pipe, &ts->cap);
+			ts->fill = 0;
+		}
+		batch = ts->cap < GZ_BATCH ? ts->cap : GZ_BATCH;
+		k = n < batch - ts->fill ? n : batch - ts->fill;
+		memcpy(ts->slot + ts->fill, p, k);
+		ts->fill += k;
+		p += k;
+		n -= k;
+		if (ts->fill == batch) {
+			async_pipe_commit(ts->pipe, ts->fill);
+			ts->slot = NULL;
+		}
+	}
 	return 0;
 }
 
 /* Wait for the worker to write everything queued: 0, or its failure. */
 static int gz_drain(struct tarsplit *ts, struct skiff_err **err)
 {
+	if (ts->slot && ts->fill)
+		async_pipe_commit(ts->pipe, ts->fill);
+	ts->slot = NULL;
 	if (!async_pipe_close(ts->pipe))
 		return 0;
 	if (ts->wmsg)
