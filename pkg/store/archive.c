@@ -19,8 +19,8 @@ struct driver {
 	void *ud;
 	struct archive *dec; /* decompressor */
 	/* Hashing runs on threads of their own while the layer unpacks. The blob is read
-	 * straight into dblob's buffers (no copy); the tar is copied to dtar only when the
-	 * blob is compressed, since an uncompressed blob is the tar. */
+	 * straight into dblob's buffers (no copy). dtar exists only when the blob is
+	 * compressed (the tar is copied to it); an uncompressed blob is the tar. */
 	struct digester_async *dblob;
 	struct digester_async *dtar;
 	size_t pending; /* bytes of the buffer libarchive holds, committed on the next read */
@@ -153,6 +153,9 @@ static int open_decompressor(struct driver *d, struct skiff_err **err)
 	    archive_read_next_header(d->dec, &ae) == ARCHIVE_OK) {
 		/* Filter 0 is the last one applied; "none" means the bytes pass unchanged. */
 		d->plain = archive_filter_count(d->dec) <= 1 || archive_filter_code(d->dec, 0) == ARCHIVE_FILTER_NONE;
+		/* a plain blob is its own tar: its hash serves both, no second thread */
+		if (!d->plain)
+			d->dtar = digester_async_new();
 		return 0;
 	}
 	if (d->c.io_err)
@@ -278,7 +281,6 @@ int archive_apply_read(archive_read_fn read, void *ud, int dirfd, const struct a
 	if (!d.c.ts)
 		return -1;
 	d.dblob = digester_async_new();
-	d.dtar = digester_async_new();
 	rc = run(&d, &res, err);
 	driver_release(&d);
 	if (rc < 0)

@@ -372,13 +372,37 @@ static int make_room(struct ent *x, const char *base, bool keep_dir, struct skif
 	return 0;
 }
 
+/* Owner and mode of a regular file this entry just created (fd): chown and chmod only
+ * what differs from what creating it gave (an fstat costs much less than either, and
+ * most files already have the creator's owner and their mode). Creating never sets
+ * setuid, setgid or sticky bits, so a mode with them is always set, after the chown
+ * (which would clear them). */
+static int apply_new_file_meta(struct ent *x, int fd, struct skiff_err **err)
+{
+	la_int64_t uid = archive_entry_uid(x->e), gid = archive_entry_gid(x->e);
+	mode_t mode = (mode_t)(archive_entry_mode(x->e) & 07777);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return apply_owner(x, fd, err) < 0 || apply_mode(x, fd, err) < 0 ? -1 : 0;
+	if (!x->c->opts->ignore_owners && (uid != (la_int64_t)st.st_uid || gid != (la_int64_t)st.st_gid) &&
+	    apply_owner(x, fd, err) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode && apply_mode(x, fd, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int do_file(struct ent *x, struct skiff_err **err)
 {
+	/* created with its permission bits (the umask may take some away: then chmod) */
+	const mode_t cmode = (mode_t)(archive_entry_mode(x->e) & 0777);
 	cleanup_close int fd = -1;
 
 	/* O_EXCL|O_NOFOLLOW: a file is created, never written through a link. Most
-	 * entries are new, so try that first and make room only when something is there. */
-	fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	 * entries are new, so try that first and make room only when something is there.
+	 * (The new file's fd is writable whatever its mode.) */
+	fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, cmode);
 	if (fd < 0 && errno == EEXIST) {
 		/* Replacing something: the tree changes, so the cache goes (this entry
 		 * keeps the directory it already opened). */
@@ -389,15 +413,14 @@ static int do_file(struct ent *x, struct skiff_err **err)
 		apply_pcache_drop(x->c);
 		if (make_room(x, x->base, false, err) < 0)
 			return -1;
-		fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(x->parentfd, x->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, cmode);
 	}
 	if (fd < 0)
 		return eerr(err, x->name, errno, "create");
 	if (read_body(x, fd, x->path, err) < 0)
 		return -1;
 	/* chmod after chown (which clears setuid), capabilities after both */
-	if (apply_owner(x, fd, err) < 0 || apply_mode(x, fd, err) < 0 || apply_xattrs(x, fd, err) < 0 ||
-	    apply_times(x, fd, err) < 0)
+	if (apply_new_file_meta(x, fd, err) < 0 || apply_xattrs(x, fd, err) < 0 || apply_times(x, fd, err) < 0)
 		return -1;
 	mark_path(x->c, x->path);
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "pkg/digest/digest.h"
 #include "pkg/store/archive-internal.h"
+#include "vendor-free/asyncpipe.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/pathres.h"
@@ -22,6 +23,7 @@
 #define TS_MAGIC_LEN 8
 #define TS_RAW_MAX (1u << 20)	 /* largest 'R' record */
 #define TS_RAW_FLUSH (64u << 10) /* raw bytes are gathered up to this before a record */
+#define GZ_BATCH (64u << 10)	 /* bytes handed to the compressing thread at a time */
 #define BLOCK 512
 #define SPECIAL_MAX (1u << 20) /* extension headers larger than this are refused (as libarchive does) */
 #define SIZE_LIMIT (1ull << 62)
@@ -35,7 +37,16 @@ struct seg {
 };
 
 struct tarsplit {
-	gzFile gz;	   /* NULL: no output */
+	gzFile gz; /* NULL: no output */
+	/* Compressing runs on a thread of its own: gz_put() fills the pipe's buffer
+	 * (slot) and hands it over every GZ_BATCH bytes, so that little is left to
+	 * compress at the end; the worker writes to gz and keeps its first failure (read
+	 * after async_pipe_close). */
+	struct async_pipe *pipe;
+	char *slot;
+	size_t cap, fill;
+	int werr;
+	char *wmsg;
 	struct strbuf out; /* raw bytes not yet written as an 'R' record */
 
 	/* the walker */
@@ -86,18 +97,63 @@ static int gz_fail(gzFile gz, struct skiff_err **err, const char *what)
 	return err_makex(err, EIO, "%s: %s", what, msg && *msg ? msg : "zlib error");
 }
 
-static int gz_put(struct tarsplit *ts, const void *buf, size_t n, struct skiff_err **err)
+/* The worker: compress and write. 0, or an errno value (the details in werr, wmsg). */
+static int gz_consume(void *ud, const void *buf, size_t n)
 {
+	struct tarsplit *ts = ud;
 	const char *p = buf;
 	while (n) {
 		unsigned k = n > (1u << 30) ? (1u << 30) : (unsigned)n;
 		int w = gzwrite(ts->gz, p, k);
-		if (w <= 0)
-			return gz_fail(ts->gz, err, "write tar-split");
+		if (w <= 0) {
+			int zerr = Z_OK;
+			const char *msg = gzerror(ts->gz, &zerr);
+			ts->werr = zerr == Z_ERRNO && errno ? errno : EIO;
+			if (zerr != Z_ERRNO)
+				ts->wmsg = xstrdup(msg && *msg ? msg : "zlib error");
+			return ts->werr;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* Queue bytes for the worker (its failures come out of gz_drain()). */
+static int gz_put(struct tarsplit *ts, const void *buf, size_t n, struct skiff_err **err)
+{
+	const char *p = buf;
+	while (n) {
+		size_t batch, k;
+		if (!ts->slot) {
+			ts->slot = async_pipe_acquire(ts->pipe, &ts->cap);
+			ts->fill = 0;
+		}
+		batch = ts->cap < GZ_BATCH ? ts->cap : GZ_BATCH;
+		k = n < batch - ts->fill ? n : batch - ts->fill;
+		memcpy(ts->slot + ts->fill, p, k);
+		ts->fill += k;
+		p += k;
+		n -= k;
+		if (ts->fill == batch) {
+			async_pipe_commit(ts->pipe, ts->fill);
+			ts->slot = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Wait for the worker to write everything queued: 0, or its failure. */
+static int gz_drain(struct tarsplit *ts, struct skiff_err **err)
+{
+	if (ts->slot && ts->fill)
+		async_pipe_commit(ts->pipe, ts->fill);
+	ts->slot = NULL;
+	if (!async_pipe_close(ts->pipe))
+		return 0;
+	if (ts->wmsg)
+		return err_makex(err, ts->werr, "write tar-split: %s", ts->wmsg);
+	return err_make(err, ts->werr, "write tar-split");
 }
 
 static int out_flush(struct tarsplit *ts, struct skiff_err **err)
@@ -528,7 +584,8 @@ int tarsplit_finish(struct tarsplit *ts, uint64_t total, const char *diffid, str
 		return -1;
 	rec[0] = 'E';
 	put_le(rec + 1, total, 8);
-	if (gz_put(ts, rec, sizeof(rec), err) < 0 || gz_put(ts, diffid, DIGEST_STR_LEN, err) < 0)
+	if (gz_put(ts, rec, sizeof(rec), err) < 0 || gz_put(ts, diffid, DIGEST_STR_LEN, err) < 0 ||
+	    gz_drain(ts, err) < 0)
 		return -1;
 	gz = ts->gz;
 	ts->gz = NULL;
@@ -560,6 +617,7 @@ struct tarsplit *tarsplit_new(int fd, struct skiff_err **err)
 		return NULL;
 	}
 	gzbuffer(ts->gz, 128 << 10);
+	ts->pipe = async_pipe_new(gz_consume, ts);
 	if (gz_put(ts, TS_MAGIC, TS_MAGIC_LEN, err) < 0) {
 		tarsplit_free(ts);
 		return NULL;
@@ -571,8 +629,10 @@ void tarsplit_free(struct tarsplit *ts)
 {
 	if (!ts)
 		return;
+	async_pipe_free(ts->pipe); /* first: its worker uses gz */
 	if (ts->gz)
 		gzclose(ts->gz);
+	free(ts->wmsg);
 	for (size_t i = 0; i < ts->nsegs; i++)
 		strbuf_release(&ts->segs[i].raw);
 	free(ts->segs);
