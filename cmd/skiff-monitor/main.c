@@ -70,6 +70,9 @@ static void usage(FILE *f)
 	      "  --exit-command-arg ARG   its arguments (repeatable)\n"
 	      "  --exec-process FILE      an exec session: run FILE (an OCI process) in the running\n"
 	      "                           container ID instead of creating it\n"
+	      "  --restore DIR            restore the container from the CRIU checkpoint DIR\n"
+	      "                           (RUNTIME restore) instead of creating it (also\n"
+	      "                           $SKIFF_MONITOR_RESTORE)\n"
 	      "  --health-process FILE    a healthcheck: FILE (an OCI process) run with RUNTIME exec\n"
 	      "  --health-interval MS     between checks (0: only on a HEALTHCHECK request)\n"
 	      "  --health-timeout MS      a check running longer fails (default 30000)\n"
@@ -133,7 +136,7 @@ struct args {
 	const char *restart;
 	bool foreground, spawn, stop_timeout_set;
 	/* owned copies */
-	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command, *exec_process, *health_process;
+	char *dir, *bundle, *runtime, *log_path, *oom_file, *exit_command, *exec_process, *health_process, *restore;
 };
 
 enum {
@@ -163,6 +166,7 @@ enum {
 	OPT_SPAWN,
 	OPT_PARSE_LOG,
 	OPT_EXEC_PROCESS,
+	OPT_RESTORE,
 	OPT_HEALTH_PROCESS,
 	OPT_HEALTH_INTERVAL,
 	OPT_HEALTH_TIMEOUT,
@@ -203,6 +207,7 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 		{"exit-command", required_argument, NULL, OPT_EXIT_COMMAND},
 		{"exit-command-arg", required_argument, NULL, OPT_EXIT_COMMAND_ARG},
 		{"exec-process", required_argument, NULL, OPT_EXEC_PROCESS},
+		{"restore", required_argument, NULL, OPT_RESTORE},
 		{"health-process", required_argument, NULL, OPT_HEALTH_PROCESS},
 		{"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
 		{"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
@@ -313,6 +318,10 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 			free(a->exec_process);
 			a->exec_process = absolute(optarg);
 			break;
+		case OPT_RESTORE:
+			free(a->restore);
+			a->restore = absolute(optarg);
+			break;
 		case OPT_HEALTH_PROCESS:
 			free(a->health_process);
 			a->health_process = absolute(optarg);
@@ -378,6 +387,13 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 	o->oom_file = a->oom_file;
 	o->exit_command = a->exit_command;
 	o->exec_process = a->exec_process;
+	/* the engine's restore path asks through the environment (ctr_start has no option for
+	 * it); not passed on to the runtime or the exit command */
+	const char *rs = getenv("SKIFF_MONITOR_RESTORE");
+	if (!a->restore && rs && *rs && !a->exec_process)
+		a->restore = absolute(rs);
+	unsetenv("SKIFF_MONITOR_RESTORE");
+	o->restore = a->restore;
 	o->health_process = a->health_process;
 	o->runtime_args = (const char *const *)a->runtime_args.v;
 	o->exit_command_args = (const char *const *)a->exit_args.v;
@@ -427,6 +443,7 @@ static int spawn_main(struct args *a)
 	so.exit_command = a->o.exit_command;
 	so.exit_command_args = a->o.exit_command_args;
 	so.exec_process = a->o.exec_process;
+	so.restore = a->o.restore;
 	so.stop_signal = a->o.stop_signal;
 	so.stop_timeout = a->stop_timeout_set ? (int)a->o.stop_timeout : -1;
 	if (mon_spawn(&so, &ctr, &mon, &err) < 0)
@@ -530,6 +547,7 @@ int main(int argc, char **argv)
 	free(a.exit_command);
 	free(a.exec_process);
 	free(a.health_process);
+	free(a.restore);
 	return status;
 }
 

@@ -81,6 +81,7 @@ static const struct {
 	bool sealed; /* runs from a sealed copy of the binary (CVE-2019-5736) */
 	const char *summary;
 } commands[] = {
+	{"checkpoint", cmd_checkpoint, false, "checkpoint a running container (CRIU)"},
 	{"create", cmd_create, true, "create a container"},
 	{"delete", cmd_delete, false, "remove definition for a container"},
 	{"exec", cmd_exec, true, "exec a command in a running container"},
@@ -88,6 +89,7 @@ static const struct {
 	{"kill", cmd_kill, false, "send a signal to the container init process"},
 	{"list", cmd_list, false, "list known containers"},
 	{"pause", cmd_pause, false, "pause all the processes in the container"},
+	{"restore", cmd_restore, false, "restore a container from a checkpoint (CRIU)"},
 	{"resume", cmd_resume, false, "unpause the processes in the container"},
 	{"run", cmd_run, true, "run a container"},
 	{"spec", cmd_spec, false, "generate a configuration file"},

@@ -31,5 +31,7 @@ int cmd_resume(struct global *g, int argc, char **argv);
 int cmd_list(struct global *g, int argc, char **argv);
 int cmd_features(struct global *g, int argc, char **argv);
 int cmd_exec(struct global *g, int argc, char **argv);
+int cmd_checkpoint(struct global *g, int argc, char **argv);
+int cmd_restore(struct global *g, int argc, char **argv);
 
 #endif

@@ -39,6 +39,10 @@ function __skiff_info
             echo '--detach-keys'
             echo 'container'
             echo 0
+        case 'container checkpoint'
+            echo '--export -e'
+            echo 'container container*'
+            echo 0
         case 'container commit'
             echo '--author -a --change -c --format -f --iidfile --message -m'
             echo 'container image'
@@ -105,6 +109,10 @@ function __skiff_info
             echo 0
         case 'container restart'
             echo '--time -t'
+            echo 'container container*'
+            echo 0
+        case 'container restore'
+            echo '--import -i'
             echo 'container container*'
             echo 0
         case 'container rm'
@@ -516,7 +524,7 @@ end
 function __skiff_subcommands
     switch $argv[1]
         case 'container'
-            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'port' 'pause' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
+            printf '%s\n' 'attach' 'checkpoint' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'mount' 'port' 'pause' 'prune' 'rename' 'restart' 'restore' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'umount' 'unpause' 'wait'
         case 'healthcheck'
             printf '%s\n' 'run'
         case 'image'
@@ -710,6 +718,7 @@ complete -c skiff -n "__skiff_at_top" -l help -s h -d 'Show help'
 
 # skiff container
 complete -c skiff -n "__skiff_at_group 'container'" -a 'attach' -d 'Attach to a running container'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'checkpoint' -d 'Checkpoint one or more running containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'commit' -d 'Create new image based on the changed container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'create' -d 'Create but do not start a container'
@@ -727,6 +736,7 @@ complete -c skiff -n "__skiff_at_group 'container'" -a 'pause' -d 'Pause all the
 complete -c skiff -n "__skiff_at_group 'container'" -a 'prune' -d 'Remove all stopped containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'rename' -d 'Rename an existing container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'restart' -d 'Restart one or more containers'
+complete -c skiff -n "__skiff_at_group 'container'" -a 'restore' -d 'Restore one or more containers from a checkpoint'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'run' -d 'Run a command in a new container'
 complete -c skiff -n "__skiff_at_group 'container'" -a 'start' -d 'Start one or more containers'
@@ -849,6 +859,14 @@ complete -c skiff -n "__skiff_opts_for 'container attach'" -l latest -s l -d 'Ac
 complete -c skiff -n "__skiff_opts_for 'container attach'" -l no-stdin -d 'Do not attach STDIN'
 complete -c skiff -n "__skiff_opts_for 'container attach'" -l sig-proxy -d 'Proxy received signals to the container\'s process'
 complete -c skiff -n "__skiff_opts_for 'container attach'" -l help -s h -d 'Show help'
+
+# skiff container checkpoint
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l all -s a -d 'Checkpoint all running containers'
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l leave-running -s R -d 'Leave the container running after writing the checkpoint'
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l keep -s k -d 'Keep all temporary checkpoint files (CRIU\'s dump.log)'
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l export -s e -r -F -d 'Also export the checkpoint to a tar file'
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l tcp-established -d 'Checkpoint a container with established TCP connections'
+complete -c skiff -n "__skiff_opts_for 'container checkpoint'" -l help -s h -d 'Show help'
 
 # skiff container commit
 complete -c skiff -n "__skiff_opts_for 'container commit'" -l author -s a -x -d 'Set the author for the image committed'
@@ -1035,6 +1053,12 @@ complete -c skiff -n "__skiff_opts_for 'container rename'" -l help -s h -d 'Show
 complete -c skiff -n "__skiff_opts_for 'container restart'" -l all -s a -d 'Restart all containers'
 complete -c skiff -n "__skiff_opts_for 'container restart'" -l time -s t -x -d 'Seconds to wait for stop before killing the container'
 complete -c skiff -n "__skiff_opts_for 'container restart'" -l help -s h -d 'Show help'
+
+# skiff container restore
+complete -c skiff -n "__skiff_opts_for 'container restore'" -l all -s a -d 'Restore all checkpointed containers'
+complete -c skiff -n "__skiff_opts_for 'container restore'" -l keep -s k -d 'Keep the checkpoint and CRIU\'s restore.log after restoring'
+complete -c skiff -n "__skiff_opts_for 'container restore'" -l import -s i -r -F -d 'Restore from a checkpoint exported with checkpoint --export'
+complete -c skiff -n "__skiff_opts_for 'container restore'" -l help -s h -d 'Show help'
 
 # skiff container rm
 complete -c skiff -n "__skiff_opts_for 'container rm'" -l all -s a -d 'Remove all containers'

@@ -150,6 +150,7 @@ int mon_spawn(const struct mon_spawn_opts *o, pid_t *ret_ctr_pid, pid_t *ret_mon
 		strv_pushf(&argv, "%d", o->stop_timeout);
 	}
 	push_opt(&argv, "--exec-process", o->exec_process);
+	push_opt(&argv, "--restore", o->restore);
 	if (o->health_process) {
 		push_opt(&argv, "--health-process", o->health_process);
 		strv_push(&argv, "--health-interval");

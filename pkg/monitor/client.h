@@ -33,6 +33,7 @@ struct mon_spawn_opts {
 	int stop_signal;		      /* 0: the monitor's default, SIGTERM */
 	int stop_timeout;		      /* seconds; -1: the monitor's default, 10 (0 is SIGKILL at once) */
 	const char *exec_process;	      /* an exec session: the process.json to run */
+	const char *restore;		      /* a CRIU checkpoint directory to restore from */
 	const char *health_process;	      /* the healthcheck's process.json; NULL: none */
 	uint64_t health_interval_ms, health_timeout_ms, health_start_period_ms;
 	unsigned health_retries;

@@ -82,6 +82,7 @@ struct monitor {
 
 	unsigned restarts, backoff_n;
 	bool stopped_by_user;
+	bool restored;	      /* --restore was done: later runs are created */
 	bool cleanup_claimed; /* EXIT reached a client that cleans up itself */
 	bool shutdown;	      /* SIGTERM/SIGINT to the monitor: no restart */
 	struct mon_exit last;

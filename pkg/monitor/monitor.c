@@ -686,8 +686,12 @@ static int setup(struct monitor *m, struct skiff_err **err)
 	}
 	if (ctl_listen(m, err) < 0 || write_monitor_pid(m, err) < 0)
 		return -1;
-	if (o->start && !o->exec_process && mon_do_start(m, err) < 0)
+	if (o->restore && m->state == ST_RUNNING) {
+		m->started_mono = mono_ns();
+		mon_health_on_start(m);
+	} else if (o->start && !o->exec_process && mon_do_start(m, err) < 0) {
 		return -1;
+	}
 	return 0;
 }
 

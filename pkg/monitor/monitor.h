@@ -58,6 +58,9 @@ struct monitor_opts {
 	/* An exec session: run `RUNTIME exec --process FILE` in the running container ID instead
 	 * of creating it (at once with start, else on START); no delete, no restart after. */
 	const char *exec_process;
+	/* Restore the container from this CRIU checkpoint directory (`RUNTIME restore`, running
+	 * at once) instead of create + start; the first run only: a restart creates it anew. */
+	const char *restore;
 	/* Healthcheck: `RUNTIME exec --process health_process ID` every interval (0: only on
 	 * request), killed after timeout; docker's retries and start period. */
 	const char *health_process;

@@ -313,6 +313,14 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 		strv_push(&argv, "--detach");
 		strv_push(&argv, "--process");
 		strv_push(&argv, o->exec_process);
+	} else if (o->restore && !m->restored) {
+		/* the restored process runs at once and inherits the runtime's stdio */
+		mon_runtime_argv(m, &argv, "restore");
+		strv_push(&argv, "--image-path");
+		strv_push(&argv, o->restore);
+		strv_push(&argv, "--bundle");
+		strv_push(&argv, o->bundle);
+		strv_push(&argv, "--detach");
 	} else {
 		mon_runtime_argv(m, &argv, "create");
 		strv_push(&argv, "--bundle");
@@ -325,7 +333,8 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 		strv_pushf(&argv, "%s/%s", o->dir, CONSOLE_SOCKET);
 	}
 	strv_push(&argv, o->id);
-	const char *what = o->exec_process ? "runtime exec" : "runtime create";
+	bool restoring = !o->exec_process && o->restore && !m->restored;
+	const char *what = o->exec_process ? "runtime exec" : restoring ? "runtime restore" : "runtime create";
 	if (spawn((const char *const *)argv.v, &so, &rt_pid, &rt_pidfd, err) < 0)
 		return err_wrap(err, "%s", what);
 	close(TAKE_FD(err_w));
@@ -361,8 +370,10 @@ int ctr_create(struct monitor *m, struct skiff_err **err)
 	m->stdin_closed = false;
 	m->oom_base = read_oom_count(o->oom_file);
 	/* an exec'd process runs from the start */
-	m->started_at = o->exec_process ? mon_now_ns() : 0;
-	m->state = o->exec_process ? ST_RUNNING : ST_CREATED;
+	m->started_at = o->exec_process || restoring ? mon_now_ns() : 0;
+	m->state = o->exec_process || restoring ? ST_RUNNING : ST_CREATED;
+	if (restoring)
+		m->restored = true;
 	if (mon_watch(m, m->out_fd, EPOLLIN, &m->src_out, err) < 0)
 		return -1;
 	m->out_watched = true;
