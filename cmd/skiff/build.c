@@ -28,7 +28,8 @@ static const struct cli_opt build_opts[] = {
 	{"build-arg", 0, OPT_LIST, &bo.build_args, "NAME[=VALUE]",
 	 "Set a build-time variable (NAME alone: from the environment)", 0},
 	{"cache-from", 0, OPT_LIST, &bo.cache_from, "IMAGE",
-	 "Accepted for compatibility: only this store's build cache is used (the images named are not consulted yet)",
+	 "Reuse the layers of IMAGE (pulled when missing; repeatable or a comma list) for steps that miss the local "
+	 "cache",
 	 0},
 	{"file", 'f', OPT_LIST, &bo.files, "FILE", "Containerfile/Dockerfile to use (\"-\": stdin)", 0},
 	{"force-rm", 0, OPT_BOOL, &bo.force_rm, NULL, "Always remove intermediate containers, even after a failure", 0},
@@ -94,6 +95,12 @@ static void debug_line(void *ud, const char *line)
 {
 	(void)ud;
 	fprintf(stderr, "DEBU[0000] %s\n", line);
+}
+
+static void warn_line(void *ud, const char *line)
+{
+	(void)ud;
+	fprintf(stderr, "WARN[0000] %s\n", line);
 }
 
 static void reset_opts(void)
@@ -175,6 +182,7 @@ static int build_cmd(struct skiff_ctx *ctx, int argc, char **argv, struct skiff_
 	o.runtime = ctx->runtime;
 	o.log = bo.quiet ? NULL : log_line;
 	o.debug = o.debug_cache ? debug_line : NULL;
+	o.warn = warn_line;
 	o.pull_image = pull_image;
 	o.pull_ud = &pc;
 	if (bo.quiet) { /* podman: -q prints the image ID and nothing else, RUN output included */
@@ -222,7 +230,10 @@ const struct cli_impl cli_build = {
 		"skipped. Each step's result is cached (by the parent image, the instruction after ARG/ENV "
 		"expansion, the build args in scope and the content of COPY/ADD sources): an unchanged step prints "
 		"\"--> Using cache ID\"; --no-cache builds again, --layers=false keeps no intermediate images. "
-		"SKIFF_DEBUG_CACHE=1 (or --log-level=debug) says why a step missed. A failing RUN stops the build "
+		"After a miss, a --cache-from image whose history and layers continue the build with the step gives "
+		"its layer (as docker's --cache-from: for a store that has not built the image; an image that cannot "
+		"be found or pulled is a warning). SKIFF_DEBUG_CACHE=1 (or --log-level=debug) says why a step missed. "
+		"A failing RUN stops the build "
 		"with its exit status. RUN uses the host's network unless --network (or RUN --network) says "
 		"otherwise (podman gives each RUN a private network; skiff skips that setup, as BuildKit does "
 		"rootless); /etc/hosts, /etc/resolv.conf, /etc/hostname, /run/.containerenv and RUN --mount targets "

@@ -812,7 +812,7 @@ complete -c skiff -n "__skiff_opts_for 'attach'" -l help -s h -d 'Show help'
 
 # skiff build
 complete -c skiff -n "__skiff_opts_for 'build'" -l build-arg -x -d 'Set a build-time variable (NAME alone: from the environment)'
-complete -c skiff -n "__skiff_opts_for 'build'" -l cache-from -x -a '(__skiff_images)' -d 'Accepted for compatibility: only this store\'s build cache is used (the images named are not consulted yet)'
+complete -c skiff -n "__skiff_opts_for 'build'" -l cache-from -x -a '(__skiff_images)' -d 'Reuse the layers of IMAGE (pulled when missing; repeatable or a comma list) for steps that miss the local cache'
 complete -c skiff -n "__skiff_opts_for 'build'" -l file -s f -r -F -d 'Containerfile/Dockerfile to use ("-": stdin)'
 complete -c skiff -n "__skiff_opts_for 'build'" -l force-rm -d 'Always remove intermediate containers, even after a failure'
 complete -c skiff -n "__skiff_opts_for 'build'" -l format -x -d 'Format of the image manifest and metadata (oci, docker)'
@@ -1338,7 +1338,7 @@ complete -c skiff -n "__skiff_opts_for 'image'" -l help -s h -d 'Show help'
 
 # skiff image build
 complete -c skiff -n "__skiff_opts_for 'image build'" -l build-arg -x -d 'Set a build-time variable (NAME alone: from the environment)'
-complete -c skiff -n "__skiff_opts_for 'image build'" -l cache-from -x -a '(__skiff_images)' -d 'Accepted for compatibility: only this store\'s build cache is used (the images named are not consulted yet)'
+complete -c skiff -n "__skiff_opts_for 'image build'" -l cache-from -x -a '(__skiff_images)' -d 'Reuse the layers of IMAGE (pulled when missing; repeatable or a comma list) for steps that miss the local cache'
 complete -c skiff -n "__skiff_opts_for 'image build'" -l file -s f -r -F -d 'Containerfile/Dockerfile to use ("-": stdin)'
 complete -c skiff -n "__skiff_opts_for 'image build'" -l force-rm -d 'Always remove intermediate containers, even after a failure'
 complete -c skiff -n "__skiff_opts_for 'image build'" -l format -x -d 'Format of the image manifest and metadata (oci, docker)'

@@ -16,11 +16,11 @@ struct builder {
 	char **stage_ids;	 /* per stage: its image id once built (NULL: not built) */
 	bool *needed;
 	size_t step, nsteps;
-	struct strv temp_images;     /* intermediate images (removed without layers) */
-	struct strv cache_from_keys; /* unused placeholder for --cache-from candidates */
-	int run_status;		     /* a failed RUN's exit status (-1: none) */
-	size_t target;		     /* the target stage */
-	char *target_base;	     /* its FROM image (NULL: scratch) */
+	struct strv temp_images; /* intermediate images (removed without layers) */
+	struct cachefrom *cf;	 /* --cache-from images (loaded at the first miss) */
+	int run_status;		 /* a failed RUN's exit status (-1: none) */
+	size_t target;		 /* the target stage */
+	char *target_base;	 /* its FROM image (NULL: scratch) */
 };
 
 struct stage {
@@ -86,5 +86,16 @@ void cache_record(struct builder *b, const char *key, const char *image_id);
 int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err);
 /* An unnamed temporary file for a layer tar. */
 int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err);
+/* stage_commit with an existing layer (layer_id, whose diff id is diff_id) as the new one. */
+int stage_commit_layer(struct stage *st, const char *layer_id, const char *diff_id, const struct spec_history *h,
+		       struct skiff_err **err);
+
+/* cachefrom.c: --cache-from */
+/* After a local miss of a step that makes layer h: an image of a --cache-from image (or a
+ * prefix of its layers) whose history is st's so far plus h and whose layers are st's
+ * plus one. On a match that layer and st's config are committed as st's new image (true).
+ * false: no match (err unset) or, with *err set, the store failed. */
+bool cachefrom_lookup(struct stage *st, const struct spec_history *h, struct skiff_err **err);
+void cachefrom_free(struct cachefrom *cf);
 
 #endif

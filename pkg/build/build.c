@@ -159,7 +159,7 @@ out:
 	free(b.target_base);
 	strv_release(&b.global_args);
 	strv_release(&b.temp_images);
-	strv_release(&b.cache_from_keys);
+	cachefrom_free(b.cf);
 	if (b.df)
 		df_free(b.df);
 	bctx_close(b.ctx);

@@ -14,7 +14,9 @@
  * state (the last image's id and the metadata instructions since, expanded), the
  * instruction expanded, for RUN the build args in scope (they are in its environment),
  * and for COPY/ADD the content digest of the sources (bcopy_digest). A hit reuses the
- * image without any container work.
+ * image without any container work. After a miss, --cache-from images (pulled when
+ * missing) are searched for one whose history and layers continue this build with the
+ * step: its layer is reused under the config this build makes (pkg/build/cachefrom.c).
  */
 #ifndef SKIFF_BUILD_H
 #define SKIFF_BUILD_H
@@ -45,7 +47,7 @@ struct build_opts {
 	bool squash;		    /* the final stage's new layers as one */
 	bool squash_all;	    /* the whole image as one layer */
 	const struct strv *secrets; /* --secret id=X,src=FILE */
-	const struct strv *cache_from; /* --cache-from: accepted, not consulted yet (the store's cache is used) */
+	const struct strv *cache_from; /* --cache-from images (each may be a comma list): see cachefrom.c */
 	bool debug_cache;	       /* log why each step missed */
 	const char *tmpdir;	       /* layer tars (NULL: /var/tmp) */
 	const char *runtime;	       /* --runtime for RUN containers (NULL: the engine's) */
@@ -55,6 +57,8 @@ struct build_opts {
 	void (*log)(void *ud, const char *line);
 	/* debug lines (cache misses), NULL: none */
 	void (*debug)(void *ud, const char *line);
+	/* warnings (a --cache-from image that cannot be had), NULL: none */
+	void (*warn)(void *ud, const char *line);
 	void *log_ud;
 	/* Pull ref into the store (the CLI's registry settings) and give its image id. */
 	int (*pull_image)(void *ud, const char *ref, char **ret_id, struct skiff_err **err);

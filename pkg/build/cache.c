@@ -106,7 +106,10 @@ static int image_layers(struct store *s, struct store_layer_hold *h, const char 
 	return rc;
 }
 
-int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err)
+/* stage_commit, with the new layer from layer_fd or an existing layer (have_layer with
+ * have_diff_id), or none. */
+static int commit(struct stage *st, int layer_fd, const char *have_layer, const char *have_diff_id,
+		  const struct spec_history *h, struct skiff_err **err)
 {
 	struct builder *b = st->b;
 	struct store *s = b->e->store;
@@ -140,6 +143,19 @@ int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, s
 		strv_pushf(&sizes, "%llu", (unsigned long long)info.size);
 		store_layer_info_release(&info);
 		if (spec_image_config_add_diff_id(c, diff_id, err) < 0)
+			goto out;
+	} else if (have_layer) {
+		struct store_layer_info info;
+		if (!store_layer_hold_existing(s, hold, have_layer)) {
+			err_makex(err, ENOENT, "layer %s is missing", have_layer);
+			goto out;
+		}
+		if (store_layer_info(s, have_layer, &info, err) < 0)
+			goto out;
+		strv_push(&layers, have_layer);
+		strv_pushf(&sizes, "%llu", (unsigned long long)info.size);
+		store_layer_info_release(&info);
+		if (spec_image_config_add_diff_id(c, have_diff_id, err) < 0)
 			goto out;
 	}
 	c->created = spec_time_now();
@@ -195,4 +211,15 @@ int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, s
 out:
 	store_hold_release(hold);
 	return rc;
+}
+
+int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err)
+{
+	return commit(st, layer_fd, NULL, NULL, h, err);
+}
+
+int stage_commit_layer(struct stage *st, const char *layer_id, const char *diff_id, const struct spec_history *h,
+		       struct skiff_err **err)
+{
+	return commit(st, -1, layer_id, diff_id, h, err);
 }

@@ -165,31 +165,42 @@ static int load_image(struct stage *st, const char *id, struct skiff_err **err)
 	return 0;
 }
 
-/* A step that makes an image: look key up; on a hit, take the image. */
-static bool step_cached(struct stage *st, const char *step, char key[65])
+/* A step that makes an image: look key up; on a hit, take the image. After a miss, a step
+ * that makes a layer (h, NULL for none) may continue a --cache-from image. 1: a hit, 0: a
+ * miss, -1: the store failed. */
+static int step_cached(struct stage *st, const char *step, char key[65], const struct spec_history *h,
+		       struct skiff_err **err)
 {
 	struct builder *b = st->b;
 	cache_key(st->image_id, st->pending.buf, step, key);
 	if (st->cache_broken)
-		return false;
+		return 0;
 	cleanup_free char *id = NULL;
 	if (!cache_lookup(b, key, &id)) {
 		if (!b->o->no_cache && !b->o->no_layers)
 			stage_debug(b, "cache miss: no image recorded for key %.12s (parent %.12s, step %s)", key,
 				    st->image_id ? st->image_id : "scratch", step);
+		if (h && cachefrom_lookup(st, h, err)) {
+			strv_release(&st->workdirs); /* the reused layer has them */
+			cache_record(b, key, st->image_id);
+			stage_log(b, "--> Using cache %s", st->image_id);
+			return 1;
+		}
+		if (*err)
+			return -1;
 		st->cache_broken = true;
-		return false;
+		return 0;
 	}
 	struct skiff_err *e = NULL;
 	if (load_image(st, id, &e) < 0) {
 		stage_debug(b, "cache miss: %s", e->msg);
 		err_free(e);
 		st->cache_broken = true;
-		return false;
+		return 0;
 	}
 	strv_release(&st->workdirs); /* the cached image has them */
 	stage_log(b, "--> Using cache %s", id);
-	return true;
+	return 1;
 }
 
 static void log_committed(struct stage *st)
@@ -491,6 +502,7 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 	cleanup_ctr_config struct ctr_config *cfg = ctr_config_new();
 	cleanup_strbuf struct strbuf key = STRBUF_INIT;
 	strbuf_addf(&key, "RUN\n%s\n%s", in->exec_form ? "exec" : "shell", created_by);
+	size_t key_base = key.len;
 	const char *network = b->o->network;
 	for (size_t i = 0; i < in->nflags; i++) {
 		const struct df_flag *f = &in->flags[i];
@@ -508,9 +520,17 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 			return err_makex(err, EINVAL, "RUN: unknown flag --%s", f->name);
 		}
 	}
+	/* history names what the key does (mounts, network): --cache-from matches on it */
+	if (key.len > key_base) {
+		char *by = xasprintf("%s #%s", created_by, key.buf + key_base);
+		free(created_by);
+		created_by = by;
+	}
 	char k[65];
-	if (step_cached(st, key.buf, k))
-		return 0;
+	struct spec_history h = {.created_by = created_by};
+	int hit = step_cached(st, key.buf, k, &h, err);
+	if (hit)
+		return hit < 0 ? -1 : 0;
 	if (!st->image_id)
 		return err_makex(err, EINVAL, "RUN needs a base image with a shell: the stage is FROM scratch");
 
@@ -576,7 +596,6 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 	bctr_remove(b, &bc, rc == 0 && b->o->keep_containers);
 	if (rc < 0)
 		return -1;
-	struct spec_history h = {.created_by = created_by};
 	if (stage_commit(st, lfd, &h, err) < 0)
 		return -1;
 	cache_record(b, k, st->image_id);
@@ -695,11 +714,25 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 	if (rc == 0)
 		rc = bcopy_digest(&src, &co, &digest, err);
 	cleanup_strbuf struct strbuf key = STRBUF_INIT;
+	cleanup_free char *by = NULL;
+	struct spec_history h = {0};
 	char k[65];
 	if (rc == 0) {
 		strbuf_addf(&key, "%s\nfrom=%s\nchown=%s\nchmod=%s\nsrc=%s\ndest=%s", what, from_id ? from_id : "",
 			    chown ? chown : "", chmod ? chmod : "", digest, dest);
-		if (step_cached(st, key.buf, k))
+		/* buildah's form: the step's text, with the sources' digest (which stands for
+		 * --from's content) and the flags that change the layer */
+		cleanup_strbuf struct strbuf flags = STRBUF_INIT;
+		if (chown)
+			strbuf_addf(&flags, "--chown=%s ", chown);
+		if (chmod)
+			strbuf_addf(&flags, "--chmod=%s ", chmod);
+		by = xasprintf("/bin/sh -c #(nop) %s %s%s in %s ", what, flags.buf, digest, dest);
+		h.created_by = by;
+		int hit = step_cached(st, key.buf, k, &h, err);
+		if (hit < 0)
+			rc = -1;
+		if (hit)
 			goto out;
 	}
 	/* the destination: a build container of the current image, or a staging dir over scratch */
@@ -737,9 +770,6 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 		rc = bctr_layer(b, &dstc, NULL, &lfd, err);
 	}
 	if (rc == 0) {
-		/* buildah's form: the step's text, with the sources' digest */
-		cleanup_free char *by = xasprintf("/bin/sh -c #(nop) %s %s in %s ", what, digest, dest);
-		struct spec_history h = {.created_by = by};
 		rc = stage_commit(st, lfd, &h, err);
 		if (rc == 0) {
 			cache_record(b, k, st->image_id);
@@ -886,10 +916,26 @@ static int do_arg(struct stage *st, const struct df_instr *in, struct strbuf *ke
 	return 0;
 }
 
+/* s for history: as is when plain, else in double quotes with \ and " escaped. */
+static void add_quoted(struct strbuf *sb, const char *s)
+{
+	if (*s && !s[strcspn(s, " \t\n\"'\\$=")]) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '"');
+}
+
 static int do_meta(struct stage *st, const struct df_instr *in, struct skiff_err **err)
 {
 	struct spec_container_config *k = &st->cfg->config;
-	cleanup_strbuf struct strbuf key = STRBUF_INIT;
+	cleanup_strbuf struct strbuf key = STRBUF_INIT, hist = STRBUF_INIT;
 	cleanup_free char *v = NULL;
 	strbuf_addstr(&key, df_kind_name(in->kind));
 	switch (in->kind) {
@@ -906,6 +952,10 @@ static int do_meta(struct stage *st, const struct df_instr *in, struct skiff_err
 			else
 				spec_map_set(&k->labels, kk, vv);
 			strbuf_addf(&key, " %s=%s", kk, vv);
+			strbuf_addch(&hist, ' ');
+			add_quoted(&hist, kk);
+			strbuf_addch(&hist, '=');
+			add_quoted(&hist, vv);
 		}
 		break;
 	case DF_ARG:
@@ -1019,7 +1069,17 @@ static int do_meta(struct stage *st, const struct df_instr *in, struct skiff_err
 		return err_makex(err, EINVAL, "%s: not a metadata instruction", df_kind_name(in->kind));
 	}
 	if (in->kind != DF_ARG) {
-		cleanup_free char *by = xasprintf("/bin/sh -c #(nop) %s", in->text);
+		/* with a variable, the expanded form: history (and so --cache-from) must tell
+		 * "ENV A=$X" with X=1 from X=2; the commands of CMD, SHELL ... are not expanded */
+		bool expands = in->kind != DF_CMD && in->kind != DF_ENTRYPOINT && in->kind != DF_SHELL &&
+			       in->kind != DF_HEALTHCHECK && in->kind != DF_ONBUILD;
+		cleanup_free char *by = NULL;
+		if (!expands || !strchr(in->text, '$'))
+			by = xasprintf("/bin/sh -c #(nop) %s", in->text);
+		else if (in->kind == DF_ENV || in->kind == DF_LABEL)
+			by = xasprintf("/bin/sh -c #(nop) %s%s", df_kind_name(in->kind), hist.buf);
+		else
+			by = xasprintf("/bin/sh -c #(nop) %s", key.buf);
 		add_hist(st, by);
 	}
 	strbuf_addf(&st->pending, "%zu:%s\n", key.len, key.buf);
@@ -1232,7 +1292,12 @@ int stage_run(struct builder *b, size_t idx, struct skiff_err **err)
 	/* the stage's own image: commit what is pending (the base alone is reused) */
 	if (st.pending.len || !st.image_id) {
 		char k[65];
-		if (!step_cached(&st, "END", k)) {
+		int hit = step_cached(&st, "END", k, NULL, err);
+		if (hit < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (!hit) {
 			cleanup_close int lfd = -1;
 			if (st.workdirs.len && (rc = workdir_layer(&st, &lfd, err)) < 0)
 				goto out;
