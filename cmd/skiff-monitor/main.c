@@ -71,8 +71,7 @@ static void usage(FILE *f)
 	      "  --exec-process FILE      an exec session: run FILE (an OCI process) in the running\n"
 	      "                           container ID instead of creating it\n"
 	      "  --restore DIR            restore the container from the CRIU checkpoint DIR\n"
-	      "                           (RUNTIME restore) instead of creating it (also\n"
-	      "                           $SKIFF_MONITOR_RESTORE)\n"
+	      "                           (RUNTIME restore) instead of creating it\n"
 	      "  --health-process FILE    a healthcheck: FILE (an OCI process) run with RUNTIME exec\n"
 	      "  --health-interval MS     between checks (0: only on a HEALTHCHECK request)\n"
 	      "  --health-timeout MS      a check running longer fails (default 30000)\n"
@@ -387,12 +386,6 @@ static int parse_args(int argc, char **argv, struct args *a, int *ret_exit)
 	o->oom_file = a->oom_file;
 	o->exit_command = a->exit_command;
 	o->exec_process = a->exec_process;
-	/* the engine's restore path asks through the environment (ctr_start has no option for
-	 * it); not passed on to the runtime or the exit command */
-	const char *rs = getenv("SKIFF_MONITOR_RESTORE");
-	if (!a->restore && rs && *rs && !a->exec_process)
-		a->restore = absolute(rs);
-	unsetenv("SKIFF_MONITOR_RESTORE");
 	o->restore = a->restore;
 	o->health_process = a->health_process;
 	o->runtime_args = (const char *const *)a->runtime_args.v;

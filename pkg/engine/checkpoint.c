@@ -256,12 +256,7 @@ int ctr_restore(struct engine *e, struct ctr *c, const struct ctr_restore_opts *
 					 "makes one)",
 					 c->row.name);
 	}
-	/* ctr_start has no restore option: the monitor takes it from its environment */
-	if (setenv("SKIFF_MONITOR_RESTORE", dir, 1) < 0)
-		return err_make(err, errno, "setenv");
-	int rc = ctr_start(e, c, false, err);
-	unsetenv("SKIFF_MONITOR_RESTORE");
-	if (rc < 0)
+	if (ctr_start_restore(e, c, dir, err) < 0)
 		return err_wrap(err, "restore %s", c->row.name);
 	ctr_event(e, c, "restore");
 	if (!o->keep)

@@ -621,7 +621,19 @@ static int stop_signal(struct engine *e, struct ctr *c)
 	return c->cfg->stop_signal > 0 ? c->cfg->stop_signal : SIGTERM;
 }
 
+static int start(struct engine *e, struct ctr *c, bool attach_first, const char *restore, struct skiff_err **err);
+
 int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_err **err)
+{
+	return start(e, c, attach_first, NULL, err);
+}
+
+int ctr_start_restore(struct engine *e, struct ctr *c, const char *checkpoint_dir, struct skiff_err **err)
+{
+	return start(e, c, false, checkpoint_dir, err);
+}
+
+static int start(struct engine *e, struct ctr *c, bool attach_first, const char *restore, struct skiff_err **err)
 {
 	if (is_active(c))
 		return 0;
@@ -740,6 +752,7 @@ int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_e
 	mo.terminal = c->cfg->tty;
 	mo.stdin_open = c->cfg->interactive;
 	mo.start = !attach_first;
+	mo.restore = restore;
 	mo.log_path = log;
 	/* json-file is written in the k8s-file format (as podman does) */
 	mo.log_driver =

@@ -65,6 +65,8 @@ int ctr_refresh(struct engine *e, struct ctr *c, struct skiff_err **err);
  * a START on its control socket (ctr_attach_start); else the container is started. A
  * container already running is left as it is. */
 int ctr_start(struct engine *e, struct ctr *c, bool attach_first, struct skiff_err **err);
+/* Start c from the CRIU checkpoint in checkpoint_dir (the monitor runs the runtime's restore). */
+int ctr_start_restore(struct engine *e, struct ctr *c, const char *checkpoint_dir, struct skiff_err **err);
 /* Record that the monitor has started c (after a START on its socket). */
 int ctr_mark_started(struct engine *e, struct ctr *c, struct skiff_err **err);
 /* The OCI runtime of c (its own --runtime, else the engine's) and its --root (caller frees). */
