@@ -482,11 +482,23 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 	}
 	cleanup_free char *cmd = NULL;
 	if (in->exec_form) {
+		/* history and the cache key keep the array, quoted: ["echo","a b"] is neither
+		 * ["echo a","b"] nor the shell form "echo a b" */
 		struct strbuf sb = STRBUF_INIT;
+		strbuf_addch(&sb, '[');
 		for (size_t i = 0; i < in->nargs; i++) {
 			strv_push(&argv, in->args[i]);
-			strbuf_addf(&sb, "%s%s", i ? " " : "", in->args[i]);
+			if (i)
+				strbuf_addch(&sb, ',');
+			strbuf_addch(&sb, '"');
+			for (const char *c = in->args[i]; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					strbuf_addch(&sb, '\\');
+				strbuf_addch(&sb, *c);
+			}
+			strbuf_addch(&sb, '"');
 		}
+		strbuf_addch(&sb, ']');
 		cmd = strbuf_detach(&sb, NULL);
 	} else {
 		cmd = run_command_text(in);

@@ -156,6 +156,22 @@ EOF
 	refute_line --partial "Using cache"
 	run_skiff ps -a -q
 	is "$output" "" "no build containers left"
+
+	# exec form: the array is the key (["sh","-c","echo a b >/r"] is not
+	# ["sh","-c","echo a","b >/r"], nor the shell form of the same words)
+	printf 'FROM %s\nRUN ["sh","-c","echo a b >/r"]\n' "$IMAGE" >"$CTX/Dockerfile"
+	run_skiff build -t e$TESTNUM "$CTX"
+	printf 'FROM %s\nRUN ["sh","-c","echo a","b >/r"]\n' "$IMAGE" >"$CTX/Dockerfile"
+	run_skiff build -t e$TESTNUM "$CTX"
+	refute_line --partial "Using cache"
+	printf 'FROM %s\nRUN sh -c "echo a b >/r"\n' "$IMAGE" >"$CTX/Dockerfile"
+	run_skiff build -t e$TESTNUM "$CTX"
+	refute_line --partial "Using cache"
+	run_skiff history --format '{{.CreatedBy}}' e$TESTNUM
+	run_skiff build -t e2$TESTNUM - <<<"$(printf 'FROM %s\nRUN ["sh","-c","echo a b >/r"]\n' "$IMAGE")"
+	assert_output --partial "Using cache"
+	run_skiff history --no-trunc --format '{{.CreatedBy}}' e2$TESTNUM
+	assert_line --index 0 '["sh","-c","echo a b >/r"]'
 }
 
 @test "build: parser errors name the line; -q, --iidfile, several -t; stdin Dockerfile" {
