@@ -202,11 +202,12 @@ int ctr_checkpoint(struct engine *e, struct ctr *c, const struct ctr_checkpoint_
 	cleanup_free char *dir = checkpoint_dir(e, c->row.id);
 	if (fresh_dir(dir, err) < 0)
 		return err_wrap(err, "checkpoint %s", c->row.name);
-	/* we record the end ourselves: the monitor leaves its exit command (--rm) to us */
+	/* we record the end ourselves: the monitor leaves its exit command (--rm) to us, and
+	 * the end the dump brings is not one to restart from */
 	int fd = -1;
 	struct skiff_err *e2 = NULL;
 	if (!o->leave_running && ctr_connect(e, c, &fd, &e2) == 0 &&
-	    mon_attach_flags(fd, MON_ATTACH_CLEANUP, &e2) < 0) {
+	    mon_attach_flags(fd, MON_ATTACH_CLEANUP | MON_ATTACH_NORESTART, &e2) < 0) {
 		close(fd);
 		fd = -1;
 	}

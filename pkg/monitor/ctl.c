@@ -289,7 +289,9 @@ static void handle(struct monitor *m, struct mon_client *c, const struct mon_msg
 			reply(m, c, EINVAL, "attach: unknown flags 0x%02x", msg->flags);
 			return;
 		}
-		c->attach = msg->flags;
+		c->attach = msg->flags & ~MON_ATTACH_NORESTART;
+		if (msg->flags & MON_ATTACH_NORESTART)
+			m->stopped_by_user = true;
 		reply(m, c, 0, "%s", "");
 		return;
 	case MON_PKT_STDIN:

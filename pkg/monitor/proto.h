@@ -60,7 +60,9 @@ enum mon_pkt_type {
 /* The client does the exit command's work itself once it has the EXIT packet (an attached
  * `skiff run`): the monitor skips the exit command when EXIT reached such a client. */
 #define MON_ATTACH_CLEANUP 0x8
-#define MON_ATTACH_KNOWN (MON_ATTACH_ALL | MON_ATTACH_CLEANUP)
+/* The container's next exit is the client's doing (a checkpoint ends it): no restart. */
+#define MON_ATTACH_NORESTART 0x10
+#define MON_ATTACH_KNOWN (MON_ATTACH_ALL | MON_ATTACH_CLEANUP | MON_ATTACH_NORESTART)
 
 /* STOP with this timeout (or signal 0) uses the monitor's --stop-timeout (--stop-signal). */
 #define MON_STOP_DEFAULT_TIMEOUT UINT32_MAX

@@ -17,11 +17,13 @@ function criu_works() {
 }
 
 # a container counting on stdout, 5 lines a second
-function run_counter() { # name
-	run_skiff run -d --name "$1" --network none "$IMAGE" \
+function run_counter() { # name [run options]
+	local name=$1
+	shift
+	run_skiff run -d --name "$name" --network none "$@" "$IMAGE" \
 		sh -c 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done'
 	cid=$output
-	wait_for sh -c "'$SKIFF' --root '$SKIFF_TEST_ROOT/root' --runroot '$SKIFF_TEST_ROOT/runroot' logs $1 | grep -qx 3"
+	wait_for sh -c "'$SKIFF' --root '$SKIFF_TEST_ROOT/root' --runroot '$SKIFF_TEST_ROOT/runroot' logs $name | grep -qx 3"
 }
 
 # last NAME: the last number the counter logged
@@ -74,13 +76,14 @@ function logs_past() { # name n
 @test "checkpoint and restore: the counter goes on, new pid, logs continue" {
 	skip_if_rootless "checkpoint needs root (CRIU)"
 	criu_works || skip "no CRIU that passes \`criu check\` (set SKIFF_CRIU to a CRIU >= 4.1)"
-	run_counter c$TESTNUM
+	# a restart policy does not bring a checkpointed container back
+	run_counter c$TESTNUM --restart always
 	run_skiff inspect --format '{{.State.Pid}}' c$TESTNUM
 	local pid1=$output
 	run_skiff container checkpoint c$TESTNUM
 	is "$output" "$cid" "checkpoint prints the id"
-	run_skiff inspect --format '{{.State.Status}}' c$TESTNUM
-	is "$output" "exited" "exited after the checkpoint"
+	run_skiff inspect --format '{{.State.Status}} {{.RestartCount}}' c$TESTNUM
+	is "$output" "exited 0" "exited after the checkpoint, not restarted"
 	last c$TESTNUM
 	local n=$last_n
 	run_skiff 125 container restore nosuch$TESTNUM
