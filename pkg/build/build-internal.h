@@ -23,6 +23,16 @@ struct builder {
 	char *target_base;	 /* its FROM image (NULL: scratch) */
 };
 
+/* A RUN --mount=type=bind waiting for its step to run (stage.c). */
+struct run_bind {
+	size_t mount;	/* its index in the RUN container's mounts */
+	char *from_id;	/* from=: the stage's or image's id; NULL: the context */
+	char *source;	/* cleaned, relative to the root */
+	bool rw;	/* writes go to a copy (context) or the source container's layer (from=) */
+	struct bctr *c; /* from=: the container whose rootfs is bound */
+	char *tmpdir;	/* the context copied (rw, or a .dockerignore to honour) */
+};
+
 struct stage {
 	struct builder *b;
 	const struct df_stage *st;
@@ -37,6 +47,8 @@ struct stage {
 	bool cache_broken; /* a step missed: later steps cannot hit (their parent is new) */
 	bool committed_here;
 	struct strv workdirs; /* WORKDIRs not yet made in the tree: the next RUN/COPY (or the stage's end) makes them */
+	struct run_bind *binds; /* the current RUN's binds */
+	size_t n_binds, alloc_binds;
 };
 
 /* A build container (RUN, COPY's source and destination, squash). */

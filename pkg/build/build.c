@@ -41,7 +41,19 @@ static int global_args(struct builder *b, struct skiff_err **err)
 	return 0;
 }
 
-/* Which stages the target needs: itself, its FROM stage, its COPY --from stages, and theirs. */
+/* The stage a RUN --mount=...,from=NAME names (NULL: none). */
+static const struct df_stage *mount_from_stage(const struct builder *b, const char *mount, size_t before)
+{
+	cleanup_strv struct strv parts = STRV_INIT;
+	strv_split(&parts, mount ? mount : "", ',');
+	for (size_t i = 0; i < parts.len; i++)
+		if (!strncmp(parts.v[i], "from=", 5))
+			return df_stage_find(b->df, parts.v[i] + 5, before);
+	return NULL;
+}
+
+/* Which stages the target needs: itself, its FROM stage, its COPY --from and RUN --mount from=
+ * stages, and theirs. */
 static int mark_needed(struct builder *b, size_t idx, struct skiff_err **err)
 {
 	if (b->needed[idx])
@@ -56,6 +68,16 @@ static int mark_needed(struct builder *b, size_t idx, struct skiff_err **err)
 		return -1;
 	for (size_t i = 0; i < st->n; i++) {
 		const struct df_instr *in = &st->instrs[i];
+		if (in->kind == DF_RUN) {
+			for (size_t f = 0; f < in->nflags; f++) {
+				if (strcmp(in->flags[f].name, "mount"))
+					continue;
+				dep = mount_from_stage(b, in->flags[f].value, idx);
+				if (dep && mark_needed(b, dep->index, err) < 0)
+					return -1;
+			}
+			continue;
+		}
 		if (in->kind != DF_COPY)
 			continue;
 		const char *from = df_flag_get(in, "from", NULL);

@@ -1,6 +1,7 @@
 /* pkg/build stage: one stage's instructions, from FROM to its last step. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "pkg/image/image.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
+#include "vendor-free/pathres.h"
 #include "vendor-free/xalloc.h"
 
 static void vlog(void (*fn)(void *, const char *), void *ud, const char *fmt, va_list ap)
@@ -335,6 +337,94 @@ static int stage_make_workdirs(struct stage *st, struct bctr *bc, int rootfd, st
 /* ---------------- RUN ---------------- */
 
 /* --mount=type=secret|cache|bind|tmpfs,... into cfg's mounts. */
+static int copy_source_image(struct stage *st, const char *what, const char *from, char **ret_id,
+			     struct skiff_err **err);
+
+/* The host path of path inside rootfd (resolved there: symlinks stay inside). */
+static int path_in_root(int rootfd, const char *path, char **ret, struct skiff_err **err)
+{
+	cleanup_close int fd = pathres_open(rootfd, path, O_PATH, 0, PATHRES_IN_ROOT, err);
+	if (fd < 0)
+		return -1;
+	char link[64], buf[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return err_make(err, errno, "readlink %s", link);
+	buf[n] = '\0';
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+/* Make the RUN's binds ready: the from= containers mounted, the context (or its copy). */
+static int run_binds_ready(struct stage *st, struct ctr_config *cfg, struct skiff_err **err)
+{
+	struct builder *b = st->b;
+	for (size_t i = 0; i < st->n_binds; i++) {
+		struct run_bind *rb = &st->binds[i];
+		struct ctr_mount *m = &cfg->mounts[rb->mount];
+		if (rb->from_id) {
+			rb->c = xzalloc(sizeof(*rb->c));
+			struct ctr_config *cc = ctr_config_new();
+			int rc = bctr_create(b, rb->from_id, cc, rb->c, err);
+			ctr_config_free(cc);
+			cleanup_close int fd = -1;
+			if (rc < 0 || bctr_mount(b, rb->c, &fd, err) < 0 ||
+			    path_in_root(fd, rb->source, &m->source, err) < 0)
+				return err_wrap(err, "RUN --mount source %s", rb->source);
+			continue;
+		}
+		if (!rb->rw && !b->ctx->ignore) {
+			if (path_in_root(b->ctx->dirfd, rb->source, &m->source, err) < 0)
+				return err_wrap(err, "RUN --mount source %s", rb->source);
+			continue;
+		}
+		/* a copy: writes never reach the user's files, ignored files are not there */
+		const char *tmp = b->o->tmpdir && *b->o->tmpdir ? b->o->tmpdir : "/var/tmp";
+		char *dir = xasprintf("%s/skiff-build-XXXXXX", tmp);
+		if (!mkdtemp(dir)) {
+			int e = errno;
+			free(dir);
+			return err_make(err, e, "RUN --mount: create a directory in %s", tmp);
+		}
+		rb->tmpdir = dir;
+		cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return err_make(err, errno, "open %s", dir);
+		struct bcopy_src src = {.rootfd = b->ctx->dirfd, .ignore = b->ctx->ignore, .is_context = true};
+		cleanup_strv struct strv srcs = STRV_INIT;
+		strv_push(&srcs, rb->source);
+		struct bcopy_opts co = {.srcs = &srcs, .dest = "/", .workdir = "/"};
+		struct stat sb;
+		cleanup_close int sfd = pathres_open(b->ctx->dirfd, rb->source, O_PATH, 0, PATHRES_IN_ROOT, err);
+		if (sfd < 0 || fstat(sfd, &sb) < 0 || bcopy_run(&src, dfd, &co, err) < 0)
+			return err_wrap(err, "RUN --mount source %s", rb->source);
+		const char *base = strrchr(rb->source, '/') ? strrchr(rb->source, '/') + 1 : rb->source;
+		m->source = S_ISDIR(sb.st_mode) ? xstrdup(dir) : xasprintf("%s/%s", dir, base);
+	}
+	return 0;
+}
+
+static void run_binds_release(struct stage *st)
+{
+	for (size_t i = 0; i < st->n_binds; i++) {
+		struct run_bind *rb = &st->binds[i];
+		if (rb->c) {
+			bctr_remove(st->b, rb->c, false);
+			free(rb->c);
+		}
+		if (rb->tmpdir) {
+			struct skiff_err *e = NULL;
+			if (rm_rf_at(AT_FDCWD, rb->tmpdir, &e) < 0)
+				err_free(e);
+			free(rb->tmpdir);
+		}
+		free(rb->from_id);
+		free(rb->source);
+	}
+	st->n_binds = 0;
+}
+
 static int run_mount(struct stage *st, const char *spec, struct ctr_config *cfg, struct strbuf *key,
 		     struct skiff_err **err)
 {
@@ -422,31 +512,40 @@ static int run_mount(struct stage *st, const char *spec, struct ctr_config *cfg,
 	} else if (!strcmp(type, "bind")) {
 		if (!target)
 			return err_makex(err, EINVAL, "--mount=%s: a bind mount needs a target", spec);
-		if (from)
-			return err_makex(err, ENOTSUP, "--mount=%s: from= is not supported yet", spec);
-		/* the source is inside the context: resolved there, never outside it */
-		cleanup_free char *rel = xstrdup(source ? source : ".");
-		char *r = rel;
-		while (*r == '/')
-			r++;
-		if (strstr(r, ".."))
-			return err_makex(err, EINVAL, "--mount=%s: source escapes the context", spec);
-		cleanup_free char *path = xasprintf("%s/%s", b->ctx->dir, *r ? r : ".");
-		char *real = realpath(path, NULL);
-		size_t dl = strlen(b->ctx->dir);
-		cleanup_free char *rootreal = realpath(b->ctx->dir, NULL);
-		if (!real || !rootreal)
-			return err_make(err, errno ? errno : ENOENT, "--mount=%s: %s", spec, source ? source : ".");
-		dl = strlen(rootreal);
-		if (strncmp(real, rootreal, dl) || (real[dl] && real[dl] != '/')) {
-			free(real);
-			return err_makex(err, EINVAL, "--mount=%s: source escapes the context", spec);
+		/* the source is made ready (and its tree read) only when the step runs: a bind
+		 * of pending[] with the mount's index; the key has the source's content */
+		cleanup_free char *rel = NULL;
+		if (path_clean(source ? source : ".", &rel, err) < 0)
+			return err_wrap(err, "--mount=%s: source", spec);
+		struct run_bind rb = {.mount = cfg->n_mounts, .source = xstrdup(rel), .rw = rw};
+		if (from) {
+			if (copy_source_image(st, "--mount from", from, &rb.from_id, err) < 0) {
+				free(rb.source);
+				return -1;
+			}
+			strbuf_addf(key, " bind=%s:%s:%s:%s", rb.from_id, rel, target, rw ? "rw" : "ro");
+		} else {
+			/* the context's content under the source, after .dockerignore: a changed
+			 * file there misses, as for COPY */
+			struct bcopy_src src = {.rootfd = b->ctx->dirfd, .ignore = b->ctx->ignore, .is_context = true};
+			cleanup_strv struct strv srcs = STRV_INIT;
+			strv_push(&srcs, rel);
+			struct bcopy_opts co = {.srcs = &srcs, .dest = "/", .workdir = "/"};
+			cleanup_free char *digest = NULL;
+			if (bcopy_digest(&src, &co, &digest, err) < 0) {
+				free(rb.source);
+				return err_wrap(err, "--mount=%s", spec);
+			}
+			strbuf_addf(key, " bind=%s:%s:%s:%s", rel, digest, target, rw ? "rw" : "ro");
 		}
+		if (st->n_binds == st->alloc_binds) {
+			st->alloc_binds = st->alloc_binds ? 2 * st->alloc_binds : 2;
+			st->binds = xreallocarray(st->binds, st->alloc_binds, sizeof(*st->binds));
+		}
+		st->binds[st->n_binds++] = rb;
 		m->type = xstrdup("bind");
-		m->source = real;
 		m->destination = xstrdup(target);
 		strv_push(&m->options, rw ? "rw" : "ro");
-		strbuf_addf(key, " bind=%s:%s:%s", r, target, rw ? "rw" : "ro");
 	} else {
 		return err_makex(err, EINVAL, "--mount=%s: unknown type \"%s\"", spec, type);
 	}
@@ -469,7 +568,16 @@ static char *run_command_text(const struct df_instr *in)
 	return strbuf_detach(&sb, NULL);
 }
 
+static int run_step(struct stage *st, const struct df_instr *in, const char *stepname, struct skiff_err **err);
+
 static int do_run(struct stage *st, const struct df_instr *in, const char *stepname, struct skiff_err **err)
+{
+	int rc = run_step(st, in, stepname, err);
+	run_binds_release(st);
+	return rc;
+}
+
+static int run_step(struct stage *st, const struct df_instr *in, const char *stepname, struct skiff_err **err)
 {
 	struct builder *b = st->b;
 	cleanup_strv struct strv shell = STRV_INIT, argv = STRV_INIT, env = STRV_INIT;
@@ -572,6 +680,8 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 		network = "host";
 	cfg->network = xstrdup(!strcmp(network, "default") ? "" : network);
 
+	if (run_binds_ready(st, cfg, err) < 0)
+		return -1;
 	struct bctr bc = {0};
 	int rc = bctr_create(b, st->image_id, cfg, &bc, err);
 	if (rc == 0 && st->workdirs.len)
@@ -617,13 +727,14 @@ static int do_run(struct stage *st, const struct df_instr *in, const char *stepn
 
 /* ---------------- COPY / ADD ---------------- */
 
-static int copy_source_image(struct stage *st, const char *from, char **ret_id, struct skiff_err **err)
+static int copy_source_image(struct stage *st, const char *what, const char *from, char **ret_id,
+			     struct skiff_err **err)
 {
 	struct builder *b = st->b;
 	const struct df_stage *src = df_stage_find(b->df, from, st->st->index);
 	if (src) {
 		if (!b->stage_ids[src->index])
-			return err_makex(err, EINVAL, "COPY --from=%s: stage was not built", from);
+			return err_makex(err, EINVAL, "%s=%s: stage was not built", what, from);
 		*ret_id = xstrdup(b->stage_ids[src->index]);
 		return 0;
 	}
@@ -636,7 +747,7 @@ static int copy_source_image(struct stage *st, const char *from, char **ret_id, 
 	}
 	if (err_status(e2) != ENOENT || b->o->pull == BUILD_PULL_NEVER || !b->o->pull_image) {
 		*err = e2;
-		return err_wrap(err, "COPY --from=%s", from);
+		return err_wrap(err, "%s=%s", what, from);
 	}
 	err_free(e2);
 	return b->o->pull_image(b->o->pull_ud, from, ret_id, err);
@@ -713,7 +824,7 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 	cleanup_free char *digest = NULL, *stagedir = NULL;
 	struct bcopy_src src = {.rootfd = b->ctx->dirfd, .ignore = b->ctx->ignore, .is_context = true};
 	if (rc == 0 && from) {
-		rc = copy_source_image(st, from, &from_id, err);
+		rc = copy_source_image(st, "COPY --from", from, &from_id, err);
 		if (rc == 0) {
 			struct ctr_config *cc = ctr_config_new();
 			rc = bctr_create(b, from_id, cc, &srcc, err);
@@ -1257,6 +1368,8 @@ static void stage_release(struct stage *st)
 	free(st->hist);
 	strv_release(&st->args);
 	strv_release(&st->workdirs);
+	run_binds_release(st);
+	free(st->binds);
 }
 
 int stage_run(struct builder *b, size_t idx, struct skiff_err **err)

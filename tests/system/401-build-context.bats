@@ -113,6 +113,46 @@ A /seen" "the layer holds only what the RUN wrote"
 	assert "$output" =~ "secret tok" "a missing --secret is named: $output"
 }
 
+@test "build: RUN --mount=type=bind from the context (keyed on its content, rw writes a copy) and from a stage" {
+	mkdir -p "$CTX/src"
+	echo one >"$CTX/src/f"
+	echo hidden >"$CTX/src/secret.txt"
+	printf 'src/secret.txt\n' >"$CTX/.dockerignore"
+	cat >"$CTX/Dockerfile" <<EOF
+FROM $IMAGE AS data
+RUN mkdir /data && echo from-stage > /data/x
+FROM $IMAGE
+RUN --mount=type=bind,source=src,target=/s cat /s/f > /out && ls /s > /listing
+RUN --mount=type=bind,target=/c,rw touch /c/written-by-run && echo ok > /rw
+RUN --mount=type=bind,from=data,source=/data,target=/d cat /d/x > /y
+EOF
+	run_skiff build -t bm$TESTNUM "$CTX"
+	run_skiff run --rm bm$TESTNUM sh -c 'cat /out /listing /rw /y; ls /s /c /d 2>/dev/null | wc -l'
+	is "$output" "one
+f
+ok
+from-stage
+0" "the binds' content at build time; nothing of them in the image; the ignored file not bound"
+	[ ! -e "$CTX/written-by-run" ] || die "a rw bind wrote into the context"
+	run_skiff build -t bm$TESTNUM "$CTX"
+	hits=$(grep -c -- "--> Using cache" <<<"$output")
+	assert "$hits" -eq 4 "all cached: $output"
+	echo two >"$CTX/src/f"
+	run_skiff build -t bm$TESTNUM "$CTX"
+	hits=$(grep -c -- "--> Using cache" <<<"$output")
+	assert "$hits" -eq 1 "a changed file under the bind misses from that RUN on (the data stage hits): $output"
+	run_skiff run --rm bm$TESTNUM cat /out
+	is "$output" "two" "the new content"
+	printf 'FROM %s\nRUN --mount=type=bind,from=nosuch%s,target=/x true\n' "$IMAGE" "$TESTNUM" >"$CTX/Dockerfile"
+	run_skiff 125 build --pull=never "$CTX"
+	assert_output --partial "nosuch$TESTNUM"
+	printf 'FROM %s\nRUN --mount=type=bind,source=../..,target=/x true\n' "$IMAGE" >"$CTX/Dockerfile"
+	run_skiff 125 build "$CTX"
+	assert_output --partial "escapes"
+	run_skiff ps -a -q
+	is "$output" "" "no build containers left"
+}
+
 @test "build: --layers=false, --rm=false, --force-rm, -q hides RUN output, image build, history" {
 	cat >"$CTX/Dockerfile" <<EOF
 FROM $IMAGE
