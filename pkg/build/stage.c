@@ -174,7 +174,10 @@ static int step_cached(struct stage *st, const char *step, char key[65], const s
 		       struct skiff_err **err)
 {
 	struct builder *b = st->b;
-	cache_key(st->image_id, st->pending.buf, step, key);
+	/* the image format is in every image a step makes: a docker-format image is no hit
+	 * for an OCI build */
+	cleanup_free char *material = xasprintf("format=%d\n%s", (int)b->o->format, step);
+	cache_key(st->image_id, st->pending.buf, material, key);
 	if (st->cache_broken)
 		return 0;
 	cleanup_free char *id = NULL;

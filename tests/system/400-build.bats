@@ -192,4 +192,15 @@ EOF
 LABEL from=stdin"
 	iformat '{{.Config.Labels}}' "$output"
 	assert "$output" =~ "from:stdin" "-f -"
+	# --format: the manifest type, oci by default; the format is part of the cache key
+	printf 'FROM %s\nRUN echo f > /f\n' "$IMAGE" >"$CTX/Dockerfile"
+	run_skiff build -q --format docker -t fd$TESTNUM "$CTX"
+	iformat '{{.ManifestType}}' fd$TESTNUM
+	is "$output" "application/vnd.docker.distribution.manifest.v2+json" "--format docker"
+	run_skiff build -t fo$TESTNUM "$CTX"
+	refute_line --partial "Using cache"
+	iformat '{{.ManifestType}}' fo$TESTNUM
+	is "$output" "application/vnd.oci.image.manifest.v1+json" "oci by default, not the docker-format cache hit"
+	run_skiff 125 build --format bogus "$CTX"
+	assert_output --partial 'unrecognized image type "bogus"'
 }
