@@ -110,10 +110,10 @@ function _registry_spawn() {
 function _registry_wait() {
 	local name=$1 pid=$2 log=$3
 	shift 3
-	poll_until 15 _registry_answers "$pid" "$@" || true
+	poll_until 60 _registry_answers "$pid" "$@" || true
 	_registry_alive "$pid" || return 2
 	curl -s -o /dev/null --max-time 2 "$@" 2>/dev/null && return 0
-	echo "# $name did not answer within 15s; its log:" >&2
+	echo "# $name did not answer within 60s; its log:" >&2
 	sed 's/^/#   /' "$log" >&2
 	return 1
 }
@@ -128,7 +128,7 @@ function _registry_answers() {
 # _registry_port_file FILE PID LOG: waits for a server to write its port; prints it.
 function _registry_port_file() {
 	local file=$1 pid=$2 log=$3
-	poll_until 15 _registry_port_written "$file" "$pid" || true
+	poll_until 60 _registry_port_written "$file" "$pid" || true
 	if [ ! -s "$file" ]; then
 		echo "# server (pid $pid) did not start; its log:" >&2
 		sed 's/^/#   /' "$log" >&2
