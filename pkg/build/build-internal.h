@@ -96,6 +96,10 @@ void cache_record(struct builder *b, const char *key, const char *image_id);
 /* Commit st's config (and its pending history) over st->image_id, with a new layer from
  * layer_fd (a tar, rewound) or none (-1). The new image becomes st->image_id. */
 int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err);
+/* stage_commit with the writable layer (overlay upper dir) of stopped container ctr_id
+ * moved into the store as the new layer: no tar round trip (the container is left with
+ * an empty one). */
+int stage_commit_container(struct stage *st, const char *ctr_id, const struct spec_history *h, struct skiff_err **err);
 /* An unnamed temporary file for a layer tar. */
 int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err);
 /* stage_commit with an existing layer (layer_id, whose diff id is diff_id) as the new one. */

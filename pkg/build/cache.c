@@ -7,6 +7,7 @@
 
 #include "pkg/build/build-internal.h"
 #include "pkg/digest/digest.h"
+#include "pkg/engine/changes.h"
 #include "pkg/json/json.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
@@ -106,9 +107,15 @@ static int image_layers(struct store *s, struct store_layer_hold *h, const char 
 	return rc;
 }
 
-/* stage_commit, with the new layer from layer_fd or an existing layer (have_layer with
- * have_diff_id), or none. */
-static int commit(struct stage *st, int layer_fd, const char *have_layer, const char *have_diff_id,
+static int tar_upper(void *ud, int dirfd, store_write_fn write, void *wud, struct skiff_err **err)
+{
+	(void)ud;
+	return changes_tar_upper(dirfd, write, wud, err);
+}
+
+/* stage_commit, with the new layer from layer_fd, or container ctr's upper dir (moved,
+ * not copied), or an existing layer (have_layer with have_diff_id), or none. */
+static int commit(struct stage *st, int layer_fd, const char *ctr, const char *have_layer, const char *have_diff_id,
 		  const struct spec_history *h, struct skiff_err **err)
 {
 	struct builder *b = st->b;
@@ -128,11 +135,13 @@ static int commit(struct stage *st, int layer_fd, const char *have_layer, const 
 			  st->image_id ? st->image_id : "scratch", layers.len, c->diff_ids.len);
 		goto out;
 	}
-	if (layer_fd >= 0) {
+	if (layer_fd >= 0 || ctr) {
 		int fd = layer_fd;
 		struct store_layer_src src = {.read = store_read_fd, .ud = &fd};
 		const char *parent = layers.len ? layers.v[layers.len - 1] : NULL;
-		if (store_layer_create_unknown(s, hold, parent, &src, &layer_id, &diff_id, err) < 0) {
+		if ((ctr ? store_layer_create_from_container(s, hold, parent, ctr, tar_upper, NULL, &layer_id, &diff_id,
+							     err)
+			 : store_layer_create_unknown(s, hold, parent, &src, &layer_id, &diff_id, err)) < 0) {
 			err_wrap(err, "store the new layer");
 			goto out;
 		}
@@ -215,11 +224,16 @@ out:
 
 int stage_commit(struct stage *st, int layer_fd, const struct spec_history *h, struct skiff_err **err)
 {
-	return commit(st, layer_fd, NULL, NULL, h, err);
+	return commit(st, layer_fd, NULL, NULL, NULL, h, err);
+}
+
+int stage_commit_container(struct stage *st, const char *ctr_id, const struct spec_history *h, struct skiff_err **err)
+{
+	return commit(st, -1, ctr_id, NULL, NULL, h, err);
 }
 
 int stage_commit_layer(struct stage *st, const char *layer_id, const char *diff_id, const struct spec_history *h,
 		       struct skiff_err **err)
 {
-	return commit(st, -1, layer_id, diff_id, h, err);
+	return commit(st, -1, NULL, layer_id, diff_id, h, err);
 }

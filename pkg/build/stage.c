@@ -710,18 +710,32 @@ static int run_step(struct stage *st, const struct df_instr *in, const char *ste
 		rc = err_makex(err, ECHILD, "error building at STEP \"%s\": exit status %d", stepname, code);
 	}
 	cleanup_close int lfd = -1;
+	/* overlay: the upper dir becomes the layer as it is (a kept container keeps its own) */
+	bool direct = strcmp(store_driver(b->e->store), "vfs") && !b->o->keep_containers;
 	if (rc == 0) {
 		cleanup_strv struct strv targets = STRV_INIT;
 		for (size_t i = 0; i < ARRAY_SIZE(run_mount_targets); i++)
 			strv_push(&targets, run_mount_targets[i]);
 		for (size_t i = 0; i < cfg->n_mounts; i++)
 			strv_push(&targets, cfg->mounts[i].destination);
-		rc = bctr_layer(b, &bc, &targets, &lfd, err);
+		if (direct) {
+			cleanup_free char *cdir = store_container_dir(b->e->store, bc.c.row.id);
+			cleanup_free char *upper = xasprintf("%s/diff", cdir);
+			cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (ufd < 0)
+				rc = err_make(err, errno, "open %s", upper);
+			else
+				build_strip_mount_targets(ufd, -1, &targets);
+			if (rc == 0)
+				rc = stage_commit_container(st, bc.c.row.id, &h, err);
+		} else {
+			rc = bctr_layer(b, &bc, &targets, &lfd, err);
+		}
 	}
 	bctr_remove(b, &bc, rc == 0 && b->o->keep_containers);
 	if (rc < 0)
 		return -1;
-	if (stage_commit(st, lfd, &h, err) < 0)
+	if (!direct && stage_commit(st, lfd, &h, err) < 0)
 		return -1;
 	cache_record(b, k, st->image_id);
 	log_committed(st);

@@ -181,14 +181,7 @@ int store_layer_remove_content(struct store *s, const char *id, struct skiff_err
 	return 0;
 }
 
-struct staging {
-	char name[128];
-	int fd;	     /* staging dir */
-	int difffd;  /* staging/diff */
-	int splitfd; /* staging/tar-split.gz */
-};
-
-static int staging_new(struct store *s, const char *hint, struct staging *st, struct skiff_err **err)
+int staging_new(struct store *s, const char *hint, struct staging *st, struct skiff_err **err)
 {
 	static unsigned counter;
 	st->fd = st->difffd = st->splitfd = -1;
@@ -214,7 +207,7 @@ static int staging_new(struct store *s, const char *hint, struct staging *st, st
 	return 0;
 }
 
-static void staging_close(struct staging *st)
+void staging_close(struct staging *st)
 {
 	if (st->fd >= 0)
 		close(st->fd);
@@ -225,7 +218,7 @@ static void staging_close(struct staging *st)
 	st->fd = st->difffd = st->splitfd = -1;
 }
 
-static void staging_discard(struct store *s, struct staging *st)
+void staging_discard(struct store *s, struct staging *st)
 {
 	staging_close(st);
 	if (st->name[0])
@@ -380,13 +373,23 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 {
 	struct staging stg = {.fd = -1, .difffd = -1, .splitfd = -1};
 	struct archive_apply_result res;
+
+	if (staging_new(s, "new", &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0) {
+		staging_discard(s, &stg);
+		return err_wrap(err, "create layer");
+	}
+	return staging_install(s, h, parent, &stg, &res, ret_id, ret_diff_id, err);
+}
+
+int staging_install(struct store *s, struct store_layer_hold *h, const char *parent, struct staging *stg,
+		    const struct archive_apply_result *rp, char **ret_id, char **ret_diff_id, struct skiff_err **err)
+{
+	const struct archive_apply_result res = *rp;
 	char id[65];
 	struct skiff_lock fd = SKIFF_LOCK_INIT;
 	int state;
 
-	if (staging_new(s, "new", &stg, err) < 0 || unpack(s, &stg, parent, src, &res, err) < 0)
-		goto fail;
-	staging_close(&stg);
+	staging_close(stg);
 	store_chain_id(parent, res.diffid, id);
 	if (layer_lock(s, id, LOCK_EXCL, true, &fd, err) < 0)
 		goto fail;
@@ -399,18 +402,18 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 		/* the row first (incomplete), so recovery knows the directory */
 		if (insert_layer(s, id, parent, res.diffid, LAYER_INCOMPLETE, &res, err) < 0)
 			goto fail;
-		if (renameat(s->tmpfd, stg.name, s->layersfd, id) < 0) {
+		if (renameat(s->tmpfd, stg->name, s->layersfd, id) < 0) {
 			err_make(err, errno, "move layer %s into place", id);
 			store_layer_remove_content(s, id, NULL);
 			goto fail;
 		}
-		stg.name[0] = '\0';
+		stg->name[0] = '\0';
 		if (complete_layer(s, id, &res, err) < 0) {
 			store_layer_remove_content(s, id, NULL);
 			goto fail;
 		}
 	}
-	staging_discard(s, &stg);
+	staging_discard(s, stg);
 	if (lock_downgrade(&fd, err) < 0)
 		goto fail;
 	if (!hold_has(h, id))
@@ -421,7 +424,7 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
 	*ret_diff_id = xstrdup(res.diffid);
 	return 0;
 fail:
-	staging_discard(s, &stg);
+	staging_discard(s, stg);
 	lock_close(&fd);
 	return err_wrap(err, "create layer");
 }

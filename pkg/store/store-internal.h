@@ -66,4 +66,23 @@ int store_copy_tree(int srcfd, int dstfd, struct skiff_err **err);
 /* Remove a layer directory and its row (caller holds the layer lock exclusively). */
 int store_layer_remove_content(struct store *s, const char *id, struct skiff_err **err);
 
+/* A layer being made under tmp/ (layers.c). */
+struct staging {
+	char name[128];
+	int fd;	     /* staging dir */
+	int difffd;  /* staging/diff */
+	int splitfd; /* staging/tar-split.gz */
+};
+struct archive_apply_result;
+/* tmp/layer-HINT-...: with an empty diff/ and a new tar-split.gz (fds set to -1 first). */
+int staging_new(struct store *s, const char *hint, struct staging *st, struct skiff_err **err);
+void staging_close(struct staging *st);
+/* Close, and remove the directory unless it was moved into place. */
+void staging_discard(struct store *s, struct staging *st);
+/* Make the complete staging stg (res: its tar's diff id and sizes) layer
+ * chain(parent, diff id), held in h: row (incomplete), rename, complete; an existing
+ * complete layer with that id is kept and stg discarded. stg is consumed either way. */
+int staging_install(struct store *s, struct store_layer_hold *h, const char *parent, struct staging *stg,
+		    const struct archive_apply_result *res, char **ret_id, char **ret_diff_id, struct skiff_err **err);
+
 #endif

@@ -201,6 +201,19 @@ int store_layer_create_unknown(struct store *s, struct store_layer_hold *h, cons
  * Threads may write different layers at once. */
 typedef int (*store_write_fn)(void *ud, const void *buf, size_t n);
 int store_layer_write_tar(struct store *s, const char *id, store_write_fn write, void *ud, struct skiff_err **err);
+/* Writes an OCI layer tar of the overlay upper dir at dirfd through write (the store has
+ * no tar writer: pkg/engine's changes_tar_upper() is one). */
+typedef int (*store_tar_dir_fn)(void *ud, int dirfd, store_write_fn write, void *wud, struct skiff_err **err);
+/* Make container ctr_id's writable layer (overlay: its upper dir, whiteouts and opaque
+ * directories as overlayfs keeps them) a new layer on parent, held in h, without a copy:
+ * the container is unmounted and its upper dir renamed into staging (an empty one takes
+ * its place); the tar tar_dir(ud, ...) writes of it is hashed (the diff id) and recorded
+ * as the tar-split, never stored, so the layer is what store_layer_create_unknown() makes
+ * of that tar: same id, same diff id, same tar out. ENOTSUP with vfs. On failure the
+ * upper dir is put back where it can be. */
+int store_layer_create_from_container(struct store *s, struct store_layer_hold *h, const char *parent,
+				      const char *ctr_id, store_tar_dir_fn tar_dir, void *ud, char **ret_id,
+				      char **ret_diff_id, struct skiff_err **err);
 
 /* Remember the compressed blob a push made of layer id (so the next push finds it in
  * the registry instead of compressing again). Thread-safe like store_layer_ensure(). */
