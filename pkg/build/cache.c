@@ -8,6 +8,7 @@
 #include "pkg/build/build-internal.h"
 #include "pkg/digest/digest.h"
 #include "pkg/engine/changes.h"
+#include "pkg/image/image.h"
 #include "pkg/json/json.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/xalloc.h"
@@ -69,44 +70,6 @@ int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err)
 	return 0;
 }
 
-static char *labels_json(const struct spec_map *labels)
-{
-	if (!labels->len)
-		return NULL;
-	struct json *lj = json_new_object();
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t k = 0; k < labels->len; k++)
-		json_object_set_string(lj, labels->items[k].key, labels->items[k].value);
-	json_dump(lj, 0, &sb);
-	json_free(lj);
-	return strbuf_detach(&sb, NULL);
-}
-
-/* The layers of image id (held in h) and their sizes. */
-static int image_layers(struct store *s, struct store_layer_hold *h, const char *id, struct strv *ids,
-			struct strv *sizes, struct skiff_err **err)
-{
-	struct store_image *img = NULL;
-	if (store_image_get(s, id, &img, err) < 0)
-		return err_wrap(err, "base image");
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < img->layers.len; i++) {
-		const char *lid = img->layers.v[i];
-		struct store_layer_info info;
-		if (!store_layer_hold_existing(s, h, lid))
-			rc = err_makex(err, ENOENT, "layer %s of image %s is missing", lid, img->id);
-		else if (store_layer_info(s, lid, &info, err) < 0)
-			rc = -1;
-		else {
-			strv_push(ids, lid);
-			strv_pushf(sizes, "%llu", (unsigned long long)info.size);
-			store_layer_info_release(&info);
-		}
-	}
-	store_image_free(img);
-	return rc;
-}
-
 static int tar_upper(void *ud, int dirfd, store_write_fn write, void *wud, struct skiff_err **err)
 {
 	(void)ud;
@@ -128,7 +91,7 @@ static int commit(struct stage *st, int layer_fd, const char *ctr, const char *h
 	cleanup_free char *layer_id = NULL, *diff_id = NULL, *labels = NULL, *id = NULL;
 	int rc = -1;
 
-	if (st->image_id && image_layers(s, hold, st->image_id, &layers, &sizes, err) < 0)
+	if (st->image_id && image_hold_layers(s, hold, st->image_id, &layers, NULL, &sizes, err) < 0)
 		goto out;
 	if (layers.len != c->diff_ids.len) {
 		err_makex(err, EINVAL, "image %s has %zu layers but its config lists %zu",
@@ -191,7 +154,7 @@ static int commit(struct stage *st, int layer_fd, const char *ctr, const char *h
 			goto out;
 	if (spec_manifest_generate(m, &man, NULL, err) < 0)
 		goto out;
-	labels = labels_json(&c->config.labels);
+	labels = image_labels_json(&c->config.labels);
 	struct strv names = STRV_INIT;
 	struct store_image_new in = {
 		.config = cfg.buf,

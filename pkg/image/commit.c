@@ -324,7 +324,7 @@ static void progress(const struct image_commit_opts *o, const char *fmt, ...)
 	o->progress(o->progress_ud, line);
 }
 
-static char *labels_json(const struct spec_map *labels)
+char *image_labels_json(const struct spec_map *labels)
 {
 	if (!labels->len)
 		return NULL;
@@ -337,12 +337,11 @@ static char *labels_json(const struct spec_map *labels)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* The base image's layers (held in h), their diff ids and sizes. */
-static int base_layers(struct store *s, struct store_layer_hold *h, const char *base_id, struct strv *ids,
-		       struct strv *diff_ids, struct strv *sizes, struct skiff_err **err)
+int image_hold_layers(struct store *s, struct store_layer_hold *h, const char *image_id, struct strv *ids,
+		      struct strv *diff_ids, struct strv *sizes, struct skiff_err **err)
 {
 	struct store_image *img = NULL;
-	if (store_image_get(s, base_id, &img, err) < 0)
+	if (store_image_get(s, image_id, &img, err) < 0)
 		return err_wrap(err, "base image");
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < img->layers.len; i++) {
@@ -354,7 +353,8 @@ static int base_layers(struct store *s, struct store_layer_hold *h, const char *
 			rc = -1;
 		else {
 			strv_push(ids, id);
-			strv_push(diff_ids, info.diff_id);
+			if (diff_ids)
+				strv_push(diff_ids, info.diff_id);
 			strv_pushf(sizes, "%llu", (unsigned long long)info.size);
 			store_layer_info_release(&info);
 		}
@@ -382,7 +382,7 @@ int image_commit(struct store *s, const struct image_commit_opts *o, char **ret_
 		for (size_t i = 0; i < c->n_history; i++)
 			spec_history_release(&c->history[i]);
 		c->n_history = 0;
-	} else if (o->base_id && base_layers(s, h, o->base_id, &layers, &diff_ids, &sizes, err) < 0) {
+	} else if (o->base_id && image_hold_layers(s, h, o->base_id, &layers, &diff_ids, &sizes, err) < 0) {
 		goto out;
 	}
 	if (!o->squash && diff_ids.len != c->diff_ids.len) {
@@ -440,7 +440,7 @@ int image_commit(struct store *s, const struct image_commit_opts *o, char **ret_
 	progress(o, "Writing manifest to image destination");
 	if (name)
 		strv_push(&names, name);
-	labels = labels_json(&c->config.labels);
+	labels = image_labels_json(&c->config.labels);
 	struct store_image_new in = {
 		.config = cfg.buf,
 		.config_len = cfg.len,

@@ -82,6 +82,13 @@ int image_prune(struct store *s, bool all, struct image_rm_report *rep, struct s
  * (stored as its number, as podman), USER, VOLUME (JSON array or words), WORKDIR
  * (relative to the previous one). EINVAL 'invalid change "X": ...' naming the problem. */
 int image_apply_change(struct spec_image_config *c, const char *change, struct skiff_err **err);
+/* The store's labels column for an image: its config's labels as a JSON object (NULL when
+ * it has none). */
+char *image_labels_json(const struct spec_map *labels);
+/* Hold the layers of image image_id in h; push their ids, diff ids (when diff_ids is not
+ * NULL) and sizes. ENOENT naming a missing layer. */
+int image_hold_layers(struct store *s, struct store_layer_hold *h, const char *image_id, struct strv *ids,
+		      struct strv *diff_ids, struct strv *sizes, struct skiff_err **err);
 /* A commit's image name: "x" -> "localhost/x:latest" (podman's); EINVAL when invalid. */
 int image_commit_name(const char *input, char **ret, struct skiff_err **err);
 

@@ -248,19 +248,6 @@ out:
 	return rc;
 }
 
-static char *labels_json(const struct spec_image_config *cfg)
-{
-	if (!cfg->config.labels.len)
-		return NULL;
-	struct json *o = json_new_object();
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t k = 0; k < cfg->config.labels.len; k++)
-		json_object_set_string(o, cfg->config.labels.items[k].key, cfg->config.labels.items[k].value);
-	json_dump(o, 0, &sb);
-	json_free(o);
-	return strbuf_detach(&sb, NULL);
-}
-
 /* Pull name:ref from one endpoint. */
 static int pull_from(struct store *s, struct registry *r, const struct trust_policy *policy,
 		     const struct registry_endpoint *ep, const char *name, const char *path, const char *ref,
@@ -361,7 +348,7 @@ static int pull_from(struct store *s, struct registry *r, const struct trust_pol
 	emit(&c, PULL_MANIFEST, NULL, NULL, 0, 0);
 	/* by digest: "name@sha256:..." (podman's name for it; images shows tag <none>) */
 	strv_push(&names, stored);
-	labels = labels_json(cfg);
+	labels = image_labels_json(&cfg->config.labels);
 	struct store_image_new in = {
 		.config = config,
 		.config_len = config_len,

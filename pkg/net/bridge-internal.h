@@ -33,6 +33,8 @@ void net_store_table(const char *tag, char out[16]);
 /* Run `ip ARGS... NULL`, inside the namespace file netns when not NULL (the calling thread
  * joins it for the spawn and returns). The error quotes ip's message. */
 int net_ip(const char *netns, struct skiff_err **err, ...) __attribute__((sentinel));
+/* Lock runroot/networks/NAME (made when missing) for writing: an fd to close to unlock. */
+int net_lock_runroot(const char *runroot, const char *name, int *ret_fd, struct skiff_err **err);
 /* Apply an nftables script (`nft -f`), atomically. */
 int net_nft_apply(const char *script, struct skiff_err **err);
 /* The handle of nftables table "inet NAME" (over nfnetlink); ENOENT when there is none. */

@@ -25,13 +25,12 @@
 
 #define STATE "bridge.json"
 
-/* One lock for every bridge change of this runroot: addresses, bridges, the table. */
-static int lock_bridges(const char *runroot, int *ret_fd, struct skiff_err **err)
+int net_lock_runroot(const char *runroot, const char *name, int *ret_fd, struct skiff_err **err)
 {
 	cleanup_free char *dir = xasprintf("%s/networks", runroot);
 	if (mkdir_p_at(AT_FDCWD, dir, 0700, err) < 0)
 		return -1;
-	cleanup_free char *p = xasprintf("%s/.bridge.lock", dir);
+	cleanup_free char *p = xasprintf("%s/%s", dir, name);
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return err_make(err, errno, "open %s", p);
@@ -43,6 +42,12 @@ static int lock_bridges(const char *runroot, int *ret_fd, struct skiff_err **err
 		}
 	*ret_fd = fd;
 	return 0;
+}
+
+/* One lock for every bridge change of this runroot: addresses, bridges, the table. */
+static int lock_bridges(const char *runroot, int *ret_fd, struct skiff_err **err)
+{
+	return net_lock_runroot(runroot, ".bridge.lock", ret_fd, err);
 }
 
 static char *ctr_dir(const char *runroot, const char *id)

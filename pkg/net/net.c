@@ -367,18 +367,16 @@ static int start_pasta(const struct net_setup *s, int dirfd, const char *netns, 
 	return write_helper_pid(dirfd, (pid_t)p, err);
 }
 
-/* One request on slirp4netns's API socket; its error reply becomes ours. */
-static int slirp_api(const char *sock, const char *req, struct skiff_err **err)
+int net_slirp_api(const char *sock, const char *what, const char *req, long *ret_id, struct skiff_err **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(sock) >= sizeof(sa.sun_path))
-		return err_makex(err, ENAMETOOLONG, "slirp4netns API socket path %s is too long", sock);
+		return err_makex(err, ENAMETOOLONG, "slirp4netns API socket path %s is too long", what);
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return err_make(err, errno, "connect to slirp4netns at %s", sock);
-	size_t n = strlen(req);
-	if (write(fd, req, n) != (ssize_t)n)
+		return err_make(err, errno, "connect to slirp4netns at %s", what);
+	if (write_all(fd, req, strlen(req)) < 0)
 		return err_make(err, errno, "slirp4netns API");
 	shutdown(fd, SHUT_WR);
 	struct strbuf reply = STRBUF_INIT;
@@ -395,6 +393,12 @@ static int slirp_api(const char *sock, const char *req, struct skiff_err **err)
 		const char *d = json_object_get_string(json_object_get(j, "error"), "desc");
 		rc = err_makex(err, d && strstr(d, "in use") ? EADDRINUSE : EIO, "slirp4netns: %s",
 			       d ? d : "request refused");
+	} else if (ret_id) {
+		struct json *id = json_object_get(json_object_get(j, "return"), "id");
+		if (!json_is(id, JSON_NUMBER))
+			rc = err_makex(err, EIO, "slirp4netns API: no id in the reply");
+		else
+			*ret_id = (long)id->u.num.i;
 	}
 	strbuf_release(&reply);
 	return rc;
@@ -492,7 +496,7 @@ static int start_slirp(const struct net_setup *s, int dirfd, const char *netns, 
 				"\"host_port\":%u,\"guest_addr\":\"%s\",\"guest_port\":%u}}",
 				np->proto, np->host_ip[0] ? np->host_ip : "0.0.0.0", np->host_port + k, SLIRP_GUEST,
 				np->ctr_port + k);
-			if (slirp_api(sock, req, err) < 0)
+			if (net_slirp_api(sock, sock, req, NULL, err) < 0)
 				rc = err_wrap(err, "publish %s:%u/%s", np->host_ip[0] ? np->host_ip : "0.0.0.0",
 					      np->host_port + k, np->proto);
 		}

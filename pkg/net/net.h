@@ -94,4 +94,8 @@ int net_write_etc(int dirfd, const char *nameserver, const char *host, struct sk
  * net.ipv4.ping_group_range. */
 int net_make_netns(const char *path, const char *ping_range, struct skiff_err **err);
 
+/* One request on slirp4netns's API socket sock (what names it in messages); its error
+ * reply becomes ours; *ret_id gets the reply's "return.id" when asked for. */
+int net_slirp_api(const char *sock, const char *what, const char *req, long *ret_id, struct skiff_err **err);
+
 #endif

@@ -42,6 +42,7 @@
 #include "pkg/json/json.h"
 #include "pkg/net/bridge-internal.h"
 #include "pkg/net/bridge.h"
+#include "pkg/net/net.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/spawn.h"
@@ -106,21 +107,7 @@ bool net_rootless_mode(const char *runroot)
 
 static int lock_rootless(const char *runroot, int *ret_fd, struct skiff_err **err)
 {
-	cleanup_free char *dir = xasprintf("%s/networks", runroot);
-	if (mkdir_p_at(AT_FDCWD, dir, 0700, err) < 0)
-		return -1;
-	cleanup_free char *p = xasprintf("%s/.rootless.lock", dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return err_make(err, errno, "open %s", p);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return err_make(err, e, "lock %s", p);
-		}
-	*ret_fd = fd;
-	return 0;
+	return net_lock_runroot(runroot, ".rootless.lock", ret_fd, err);
 }
 
 /* Whether the helper recorded in dir/helper.pid is still the process it was. */
@@ -266,38 +253,11 @@ static int slirp_call(const char *runroot, const char *req, long *ret_id, struct
 	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_make(err, errno, "open %s", dir);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	/* through our fd of the directory: a long runroot would not fit in sun_path */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/slirp.sock", dfd);
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return err_make(err, errno, "connect to slirp4netns at %s/slirp.sock", dir);
-	if (write_all(fd, req, strlen(req)) < 0)
-		return err_make(err, errno, "slirp4netns API");
-	shutdown(fd, SHUT_WR);
-	struct strbuf reply = STRBUF_INIT;
-	char buf[1024];
-	ssize_t r;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (reply.len < 65536 && poll(&p, 1, 5000) > 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&reply, buf, (size_t)r);
-	cleanup_json struct json *j = NULL;
-	int rc = 0;
-	if (json_parse(reply.buf, reply.len, &j, err) < 0) {
-		rc = err_wrap(err, "slirp4netns API reply");
-	} else if (json_object_get(j, "error")) {
-		const char *d = json_object_get_string(json_object_get(j, "error"), "desc");
-		rc = err_makex(err, d && strstr(d, "in use") ? EADDRINUSE : EIO, "slirp4netns: %s",
-			       d ? d : "request refused");
-	} else if (ret_id) {
-		struct json *id = json_object_get(json_object_get(j, "return"), "id");
-		if (!json_is(id, JSON_NUMBER))
-			rc = err_makex(err, EIO, "slirp4netns API: no id in the reply to add_hostfwd");
-		else
-			*ret_id = (long)id->u.num.i;
-	}
-	strbuf_release(&reply);
-	return rc;
+	char sock[64];
+	snprintf(sock, sizeof(sock), "/proc/self/fd/%d/slirp.sock", dfd);
+	cleanup_free char *what = xasprintf("%s/slirp.sock", dir);
+	return net_slirp_api(sock, what, req, ret_id, err);
 }
 
 /* Ask the helper to forward host ADDR:PORT/proto to RL_GUEST:PORT; *ret_fwd gets its id. */
