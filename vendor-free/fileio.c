@@ -539,3 +539,19 @@ int rm_rf_at(int dirfd, const char *name, struct skiff_err **err)
 	strbuf_release(&rm.path);
 	return rm.failed ? -1 : 0;
 }
+
+int tmpfile_in_dir(const char *dir, int *ret_fd, struct skiff_err **err)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		char *tmpl = xasprintf("%s/.skiff-tmp-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			(void)unlink(tmpl);
+		free(tmpl);
+	}
+	if (fd < 0)
+		return err_make(err, errno, "create a temporary file in %s", dir);
+	*ret_fd = fd;
+	return 0;
+}

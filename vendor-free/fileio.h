@@ -48,6 +48,9 @@ int fsync_dir_at(int dirfd, const char *name, struct skiff_err **err);
  * Existing directories (and symlinks to directories) are fine; an existing
  * non-directory component is an ENOTDIR error naming it. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode, struct skiff_err **err);
+/* An unnamed temporary file (read-write, 0600) in dir: O_TMPFILE, else a unique file
+ * unlinked at once. Gone when the fd is closed. */
+int tmpfile_in_dir(const char *dir, int *ret_fd, struct skiff_err **err);
 
 /* rm -rf: remove name (relative to dirfd) and everything below it.
  * - never follows a symlink (a symlink is unlinked, not its target);

@@ -11,6 +11,7 @@
 #include "pkg/image/image.h"
 #include "pkg/json/json.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
 #include "vendor-free/xalloc.h"
 
 void cache_key(const char *parent, const char *pending, const char *step, char out[65])
@@ -56,18 +57,7 @@ void cache_record(struct builder *b, const char *key, const char *image_id)
 
 int cache_tmpfile(struct builder *b, int *ret, struct skiff_err **err)
 {
-	const char *dir = b->o->tmpdir && *b->o->tmpdir ? b->o->tmpdir : "/var/tmp";
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		cleanup_free char *tmpl = xasprintf("%s/skiff-build-XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-	}
-	if (fd < 0)
-		return err_make(err, errno, "create a temporary file in %s", dir);
-	*ret = fd;
-	return 0;
+	return tmpfile_in_dir(b->o->tmpdir && *b->o->tmpdir ? b->o->tmpdir : "/var/tmp", ret, err);
 }
 
 static int tar_upper(void *ud, int dirfd, store_write_fn write, void *wud, struct skiff_err **err)

@@ -14,6 +14,7 @@
 #include "pkg/engine/changes.h"
 #include "pkg/image/image.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/fileio.h"
 #include "vendor-free/hashmap.h"
 #include "vendor-free/pathres.h"
 #include "vendor-free/strbuf.h"
@@ -894,22 +895,6 @@ int ctr_commit_config(struct engine *e, struct ctr *c, struct spec_image_config 
 	return 0;
 }
 
-/* An unnamed temporary file in dir. */
-static int tmpfile_in(const char *dir, int *ret, struct skiff_err **err)
-{
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		cleanup_free char *tmpl = xasprintf("%s/skiff-commit-XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-	}
-	if (fd < 0)
-		return err_make(err, errno, "create a temporary file in %s", dir);
-	*ret = fd;
-	return 0;
-}
-
 /* Write c's new layer (or, squash, its whole rootfs) as a tar to fd. */
 static int write_layer(struct engine *e, struct ctr *c, bool squash, int fd, struct skiff_err **err)
 {
@@ -964,7 +949,7 @@ int ctr_commit(struct engine *e, struct ctr *c, const struct ctr_commit_opts *o,
 	}
 	cleanup_close int fd = -1;
 	const char *tmpdir = e->cfg && e->cfg->tmpdir && *e->cfg->tmpdir ? e->cfg->tmpdir : "/var/tmp";
-	int rc = tmpfile_in(tmpdir, &fd, err);
+	int rc = tmpfile_in_dir(tmpdir, &fd, err);
 	if (rc == 0)
 		rc = write_layer(e, c, o->squash, fd, err);
 	if (paused) {

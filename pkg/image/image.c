@@ -42,10 +42,10 @@ int image_open_input(const char *path, const char *tmpdir, int *ret_fd, struct s
 		return 0;
 	}
 	/* A pipe: spool it to a temporary file (unlinked; gone when closed). */
-	int tmp = open(tmpdir ? tmpdir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (tmp < 0) {
+	int tmp = -1;
+	if (tmpfile_in_dir(tmpdir ? tmpdir : "/var/tmp", &tmp, err) < 0) {
 		close(fd);
-		return err_make(err, errno, "create a temporary file in %s", tmpdir ? tmpdir : "/var/tmp");
+		return -1;
 	}
 	if (copy_fd(fd, tmp, NULL) < 0) {
 		int e = errno;

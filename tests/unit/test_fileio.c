@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -428,6 +429,42 @@ static void test_fsync_dir(void **state)
 	err_clear(&err);
 }
 
+static void test_tmpfile_in_dir(void **state)
+{
+	struct tmp *t = *state;
+	struct skiff_err *err = NULL;
+	int fd = -1;
+
+	assert_int_equal(tmpfile_in_dir(t->path, &fd, &err), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	char buf[4] = {0};
+	assert_int_equal(read(fd, buf, 3), 3);
+	assert_string_equal(buf, "abc");
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* unnamed: nothing shows in the directory */
+	DIR *d = opendir(t->path);
+	assert_non_null(d);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	assert_int_equal(n, 0);
+	close(fd);
+
+	char *missing = xasprintf("%s/nope", t->path);
+	fd = -1;
+	assert_int_equal(tmpfile_in_dir(missing, &fd, &err), -1);
+	assert_int_equal(fd, -1);
+	assert_int_equal(err->status, ENOENT);
+	assert_non_null(strstr(err->msg, missing));
+	err_clear(&err);
+	free(missing);
+}
+
 static void test_mkdir_p(void **state)
 {
 	struct tmp *t = *state;
@@ -778,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_all_pipe_and_copy_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmpfile_in_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf_deeper_than_fd_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_rf_unprivileged, setup, teardown),
