@@ -37,7 +37,7 @@ static int ns_clone_flag(enum spec_ns_type t)
 	return (unsigned)t < SPEC_NS_COUNT_ ? flags[t] : 0;
 }
 
-static char *now_rfc3339(void)
+char *rt_now_rfc3339(void)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -414,7 +414,7 @@ static int do_create(struct rt_ctx *c, const struct rt_global *g, struct created
 	};
 	if (proc_starttime(pid, &st.starttime) < 0)
 		return err_make(err, errno, "start time of pid %d", (int)pid);
-	cleanup_free char *created = now_rfc3339();
+	cleanup_free char *created = rt_now_rfc3339();
 	cleanup_free char *cgs = rt_cgroup_serialize(cr->cg);
 	st.created = created;
 	st.cgroup = cgs;

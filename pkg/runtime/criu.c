@@ -123,16 +123,6 @@ static int load_spec(const char *bundle, struct spec_runtime **ret, struct skiff
 	return 0;
 }
 
-static bool is_bind(const struct spec_rt_mount *m)
-{
-	if (m->type && !strcmp(m->type, "bind"))
-		return true;
-	for (size_t i = 0; i < m->options.len; i++)
-		if (!strcmp(m->options.v[i], "bind") || !strcmp(m->options.v[i], "rbind"))
-			return true;
-	return false;
-}
-
 static const char *netns_path(const struct spec_runtime *s)
 {
 	const struct spec_rt_linux *l = s->linux_spec;
@@ -260,7 +250,7 @@ static int dump(const struct rt_criu_opts *o, const struct rt_state *st, const c
 	if (save_descriptors(st->pid, o->image_path, &argv, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (is_bind(&spec->mounts[i]))
+		if (rt_mount_is_bind(&spec->mounts[i]))
 			strv_pushf(&argv, "--external=mnt[%s]:%s", spec->mounts[i].destination,
 				   spec->mounts[i].destination);
 	if (netns_path(spec)) {
@@ -294,18 +284,6 @@ int rt_checkpoint(const struct rt_global *g, const struct rt_criu_opts *o, struc
 		rc = dump(o, &st, work, err);
 	rt_state_release(&st);
 	return rc < 0 ? err_wrap(err, "checkpoint %s", o->id) : 0;
-}
-
-static char *now_rfc3339(void)
-{
-	struct timespec ts;
-	struct tm tm;
-	char buf[64];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-	return xstrdup(buf);
 }
 
 static char *absolute(const char *p)
@@ -366,7 +344,7 @@ static int restore_in(const struct rt_criu_opts *o, const char *bundle, const ch
 	strv_push(&argv, "--pidfile");
 	strv_push(&argv, pidfile);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (is_bind(&spec->mounts[i]) && spec->mounts[i].source)
+		if (rt_mount_is_bind(&spec->mounts[i]) && spec->mounts[i].source)
 			strv_pushf(&argv, "--external=mnt[%s]:%s", spec->mounts[i].destination, spec->mounts[i].source);
 	for (size_t i = 0; i < desc->len; i++)
 		if (*desc->v[i])
@@ -396,7 +374,7 @@ static int restore_in(const struct rt_criu_opts *o, const char *bundle, const ch
 	long pid = strtol(buf, &end, 10);
 	if (pid <= 0 || pid > INT_MAX || (*end && *end != '\n'))
 		return err_makex(err, EINVAL, "%s: not a pid: `%s`", pidfile, buf);
-	cleanup_free char *created = now_rfc3339();
+	cleanup_free char *created = rt_now_rfc3339();
 	struct rt_state st = {
 		.id = (char *)o->id,
 		.bundle = (char *)bundle,

@@ -102,4 +102,9 @@ int rt_state_pidfd(const struct rt_state *s);
 /* Write /proc/sys/KEY (dots as slashes); a name with ".." or "/" is refused. */
 int rt_write_sysctl(const char *key, const char *value, struct skiff_err **err);
 
+/* The time now as RFC 3339 with nanoseconds (state.json's "created"). */
+char *rt_now_rfc3339(void);
+/* Whether a spec mount is a bind mount (type "bind", or a bind/rbind option). */
+bool rt_mount_is_bind(const struct spec_rt_mount *m);
+
 #endif

@@ -236,16 +236,6 @@ static char *bind_source(const struct rt_ctx *c, const struct spec_rt_mount *m)
 	return m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", c->bundle, m->source);
 }
 
-static bool is_bind(const struct spec_rt_mount *m)
-{
-	if (m->type && !strcmp(m->type, "bind"))
-		return true;
-	for (size_t i = 0; i < m->options.len; i++)
-		if (!strcmp(m->options.v[i], "bind") || !strcmp(m->options.v[i], "rbind"))
-			return true;
-	return false;
-}
-
 /* srcfd: the bind source opened before the ids changed (see rt_setup_rootfs), or -1 with
  * src_errno saying why it could not be opened */
 static int mount_one(struct rt_ctx *c, int rootfd, const struct spec_rt_mount *m, int srcfd, int src_errno,
@@ -552,7 +542,7 @@ int rt_setup_rootfs(struct rt_ctx *c, struct skiff_err **err)
 	for (size_t i = 0; i < n; i++) {
 		const struct spec_rt_mount *m = &c->spec->mounts[i];
 		srcfd[i] = -1;
-		if (!m->source || !is_bind(m))
+		if (!m->source || !rt_mount_is_bind(m))
 			continue;
 		cleanup_free char *src = bind_source(c, m);
 		srcfd[i] = open(src, O_PATH | O_CLOEXEC);
@@ -637,4 +627,14 @@ int rt_finish_rootfs(struct rt_ctx *c, struct skiff_err **err)
 	if (c->spec->root_readonly && remount_bind("/", MS_RDONLY, 0, err) < 0)
 		return err_wrap(err, "make the rootfs read-only");
 	return 0;
+}
+
+bool rt_mount_is_bind(const struct spec_rt_mount *m)
+{
+	if (m->type && !strcmp(m->type, "bind"))
+		return true;
+	for (size_t i = 0; i < m->options.len; i++)
+		if (!strcmp(m->options.v[i], "bind") || !strcmp(m->options.v[i], "rbind"))
+			return true;
+	return false;
 }
