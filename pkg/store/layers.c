@@ -391,8 +391,37 @@ int staging_install(struct store *s, struct store_layer_hold *h, const char *par
 
 	staging_close(stg);
 	store_chain_id(parent, res.diffid, id);
-	if (layer_lock(s, id, LOCK_EXCL, true, &fd, err) < 0)
-		goto fail;
+	pthread_mutex_lock(&s->layer_mu);
+	bool held = hold_has(h, id);
+	pthread_mutex_unlock(&s->layer_mu);
+	if (held) {
+		/* this hold has it: complete, and ours to keep */
+		staging_discard(s, stg);
+		*ret_id = xstrdup(id);
+		*ret_diff_id = xstrdup(res.diffid);
+		return 0;
+	}
+	struct skiff_err *busy = NULL;
+	if (layer_lock(s, id, LOCK_EXCL, false, &fd, &busy) < 0) {
+		if (err_status(busy) != EAGAIN) {
+			*err = busy;
+			goto fail;
+		}
+		err_free(busy);
+		/* Held: most often shared, on a complete layer (perhaps by another hold of this
+		 * very process, whose lock an exclusive one of ours would wait on for ever). A
+		 * shared lock waits only for a creator; a complete layer is then ours as it is. */
+		if (layer_lock(s, id, LOCK_SHARED, true, &fd, err) < 0)
+			goto fail;
+		state = layer_state(s, id, err);
+		if (state == -2)
+			goto fail;
+		if (state == LAYER_COMPLETE)
+			goto have;
+		lock_close(&fd);
+		if (layer_lock(s, id, LOCK_EXCL, true, &fd, err) < 0)
+			goto fail;
+	}
 	state = layer_state(s, id, err);
 	if (state == -2)
 		goto fail;
@@ -413,9 +442,10 @@ int staging_install(struct store *s, struct store_layer_hold *h, const char *par
 			goto fail;
 		}
 	}
-	staging_discard(s, stg);
 	if (lock_downgrade(&fd, err) < 0)
 		goto fail;
+have:
+	staging_discard(s, stg);
 	if (!hold_has(h, id))
 		hold_add(h, id, &fd);
 	else
