@@ -838,6 +838,7 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 	}
 	struct bctr srcc = {0}, dstc = {0};
 	cleanup_close int srcfd = -1, dstfd = -1, lfd = -1;
+	bool direct = false;
 	cleanup_free char *digest = NULL, *stagedir = NULL;
 	struct bcopy_src src = {.rootfd = b->ctx->dirfd, .ignore = b->ctx->ignore, .is_context = true};
 	if (rc == 0 && from) {
@@ -906,11 +907,18 @@ static int do_copy(struct stage *st, const struct df_instr *in, struct skiff_err
 			rc = changes_tar_tree(dstfd, write_fd_fn, &lfd, err);
 		if (rc == 0 && lseek(lfd, 0, SEEK_SET) < 0)
 			rc = err_make(err, errno, "rewind the layer");
+	} else if (rc == 0 && strcmp(store_driver(b->e->store), "vfs")) {
+		/* overlay: what the copy wrote is the container's upper dir, which becomes the
+		 * layer as it is (as for RUN) */
+		close(TAKE_FD(dstfd));
+		direct = true;
+		rc = stage_commit_container(st, dstc.c.row.id, &h, err);
 	} else if (rc == 0) {
 		rc = bctr_layer(b, &dstc, NULL, &lfd, err);
 	}
 	if (rc == 0) {
-		rc = stage_commit(st, lfd, &h, err);
+		if (!direct)
+			rc = stage_commit(st, lfd, &h, err);
 		if (rc == 0) {
 			cache_record(b, k, st->image_id);
 			log_committed(st);
