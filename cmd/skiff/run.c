@@ -200,7 +200,8 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 "DRIVER",                                                                                               \
 		 "Log driver: k8s-file, json-file, journald, none",                                                      \
 		 0},                                                                                                     \
-		{"log-opt", 0, OPT_LIST, &o.log_opt, "OPT", "Logging driver options (max-size=SIZE, max-file=N)", 0},    \
+		{"log-opt", 0, OPT_LIST, &o.log_opt, "OPT", "Log driver options (max-size=SIZE, max-file=N, tag=TAG)",   \
+		 0},                                                                                                     \
 		{"memory", 'm', OPT_STRING, &o.memory, "LIMIT", "Memory limit (format: <number>[<unit>], e.g. 512m)",    \
 		 0},                                                                                                     \
 		{"memory-reservation", 0, OPT_STRING, &o.memory_reservation, "LIMIT", "Memory soft limit", 0},           \
@@ -582,7 +583,10 @@ static int build_config(struct skiff_ctx *ctx, struct engine *e, int argc, char 
 		} else if (!strncmp(s, "max-file=", 9)) {
 			if (ctr_parse_log_max_file(s + 9, &c->log_max_file, err) < 0)
 				return err_wrap(err, "--log-opt");
-		} else if (strncmp(s, "path=", 5) && strncmp(s, "tag=", 4)) {
+		} else if (!strncmp(s, "tag=", 4)) {
+			free(c->log_tag);
+			c->log_tag = xstrdup(s + 4);
+		} else if (strncmp(s, "path=", 5)) {
 			return err_makex(err, EINVAL, "invalid --log-opt \"%s\"", s);
 		}
 	}

@@ -760,6 +760,7 @@ static int start(struct engine *e, struct ctr *c, bool attach_first, const char 
 	mo.name = c->row.name;
 	mo.log_size_max = c->cfg->log_size_max;
 	mo.log_max_file = c->cfg->log_max_file;
+	mo.log_tag = c->cfg->log_tag;
 	mo.oom_file = oom;
 	mo.restart = restart;
 	mo.exit_command = e->skiff;

@@ -85,6 +85,7 @@ void ctr_config_free(struct ctr_config *c)
 	spec_map_release(&c->labels);
 	spec_map_release(&c->annotations);
 	free(c->log_driver);
+	free(c->log_tag);
 	free(c->runtime);
 	strv_release(&c->sysctls);
 	strv_release(&c->health_test);
@@ -145,9 +146,11 @@ struct json *ctr_log_config_json(const struct ctr_config *c)
 {
 	struct json *o;
 
-	if (c->log_size_max <= 0 && c->log_max_file < 1)
+	if (c->log_size_max <= 0 && c->log_max_file < 1 && !c->log_tag)
 		return json_new_null();
 	o = json_new_object();
+	if (c->log_tag)
+		json_object_set_string(o, "tag", c->log_tag);
 	if (c->log_max_file >= 1) {
 		cleanup_free char *s = xasprintf("%u", c->log_max_file);
 		json_object_set_string(o, "max-file", s);
@@ -284,6 +287,7 @@ struct json *ctr_config_to_json(const struct ctr_config *c)
 	json_object_set(o, "labels", ctr_map_json(&c->labels));
 	json_object_set(o, "annotations", ctr_map_json(&c->annotations));
 	set_str(o, "log_driver", c->log_driver);
+	set_str(o, "log_tag", c->log_tag);
 	json_object_set_int(o, "log_size_max", c->log_size_max);
 	json_object_set_int(o, "log_max_file", c->log_max_file);
 	set_str(o, "runtime", c->runtime);
@@ -635,7 +639,7 @@ static int config_read(const struct json *j, struct ctr_config *c, struct skiff_
 		return -1;
 
 	if (get_map(j, "labels", &c->labels, err) < 0 || get_map(j, "annotations", &c->annotations, err) < 0 ||
-	    get_str(j, "", "log_driver", &c->log_driver, err) < 0 ||
+	    get_str(j, "", "log_driver", &c->log_driver, err) < 0 || get_str(j, "", "log_tag", &c->log_tag, err) < 0 ||
 	    get_int_range(j, "", "log_size_max", -1, INT64_MAX, &c->log_size_max, NULL, err) < 0 ||
 	    get_int_range(j, "", "log_max_file", 0, CTR_LOG_MAX_FILE_MAX, &max_file, NULL, err) < 0 ||
 	    get_str(j, "", "runtime", &c->runtime, err) < 0 || get_strv(j, "", "sysctls", &c->sysctls, err) < 0)

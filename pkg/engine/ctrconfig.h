@@ -100,7 +100,8 @@ struct ctr_config {
 	/* metadata */
 	struct spec_map labels;	     /* -l/--label, --label-file; image labels merged at create */
 	struct spec_map annotations; /* --annotation */
-	char *log_driver;	     /* "k8s-file" (default), "none" */
+	char *log_driver;	     /* "k8s-file" (default), "json-file", "journald", "none" */
+	char *log_tag;		     /* --log-opt tag=: journald's CONTAINER_TAG (NULL: none) */
 	int64_t log_size_max;	     /* --log-opt max-size; 0: none */
 	unsigned log_max_file;	     /* --log-opt max-file: > 1 rotates at max-size; 0: not given (1) */
 	char *runtime;		     /* --runtime: NULL for the default */

@@ -58,14 +58,21 @@ S logs --tail 2 j$TESTNUM >"$out/tail" 2>&1
 S logs --timestamps --tail 1 j$TESTNUM >"$out/ts" 2>&1
 S logs --since 1h --until 0s j$TESTNUM >"$out/window" 2>&1
 S logs --until 2000-01-01 j$TESTNUM >"$out/none" 2>&1
+# --log-opt tag=: CONTAINER_TAG and the identifier
+S run --name t$TESTNUM --log-driver journald --log-opt tag=tg$TESTNUM "$IMAGE" echo tagged >/dev/null 2>&1
+S inspect --format '{{json .HostConfig.LogConfig}}' t$TESTNUM >"$out/tagcfg" 2>&1
+for i in \$(seq 100); do S logs t$TESTNUM 2>&1 | grep -q tagged && break; sleep 0.1; done
 # journald writes /run/log/journal until it is told to flush to /var/log/journal
 for d in /run/log/journal /var/log/journal; do
 	journalctl -D \$d -o export CONTAINER_NAME=j$TESTNUM 2>&1
 done >"$out/export"
+for d in /run/log/journal /var/log/journal; do
+	journalctl -D \$d -o export CONTAINER_NAME=t$TESTNUM 2>&1
+done >"$out/export-tag"
 # -f: follows a running container until it exits
 S run -d --name f$TESTNUM --log-driver journald "$IMAGE" sh -c 'echo first; sleep 2; echo second' >/dev/null 2>&1
 S logs -f f$TESTNUM >"$out/follow" 2>&1; echo \$? >"$out/follow.rc"
-S rm -f -t 0 j$TESTNUM f$TESTNUM >/dev/null 2>&1
+S rm -f -t 0 j$TESTNUM f$TESTNUM t$TESTNUM >/dev/null 2>&1
 kill \$jpid; wait \$jpid
 exit 0
 EOF
@@ -92,6 +99,11 @@ EOF
 	assert "$x" =~ "SYSLOG_IDENTIFIER=j$TESTNUM"
 	assert "$x" =~ "PRIORITY=3"
 	assert "$x" =~ "CONTAINER_PARTIAL_MESSAGE=true"
+	x=$(cat "$out/export-tag")
+	assert "$x" =~ "MESSAGE=tagged" "journalctl, tagged: $x"
+	assert "$x" =~ "CONTAINER_TAG=tg$TESTNUM"
+	assert "$x" =~ "SYSLOG_IDENTIFIER=tg$TESTNUM"
+	assert "$(cat "$out/tagcfg")" =~ '"tag":"tg'"$TESTNUM"'"' "inspect: $(cat "$out/tagcfg")"
 	is "$(cat "$out/follow.rc")" "0" "logs -f: $(cat "$out/follow")"
 	is "$(cat "$out/follow")" "$(printf 'first\nsecond')" "logs -f follows until the container exits"
 }
