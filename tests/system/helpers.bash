@@ -318,7 +318,7 @@ function require_fixture() {
 # poll_until TIMEOUT CMD...: 0 as soon as CMD succeeds, 1 when TIMEOUT seconds pass first
 # (no message: for callers with their own); every 0.1 s.
 function poll_until() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1)) interval=0.1
 	shift
 	while :; do
 		if "$@" >/dev/null 2>&1; then
@@ -327,7 +327,7 @@ function poll_until() {
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			return 1
 		fi
-		sleep 0.1
+		sleep "$interval" # the poll's interval
 	done
 }
 
