@@ -74,11 +74,9 @@ static int commit(struct stage *st, int layer_fd, const char *ctr, const char *h
 	struct builder *b = st->b;
 	struct store *s = b->e->store;
 	struct spec_image_config *c = st->cfg;
-	cleanup_spec_manifest struct spec_manifest *m = spec_manifest_new(b->o->format);
 	struct store_layer_hold *hold = store_hold_new(s);
-	cleanup_strv struct strv layers = STRV_INIT, sizes = STRV_INIT;
-	cleanup_strbuf struct strbuf cfg = STRBUF_INIT, man = STRBUF_INIT;
-	cleanup_free char *layer_id = NULL, *diff_id = NULL, *labels = NULL, *id = NULL;
+	cleanup_strv struct strv layers = STRV_INIT, sizes = STRV_INIT, names = STRV_INIT;
+	cleanup_free char *layer_id = NULL, *diff_id = NULL, *id = NULL;
 	int rc = -1;
 
 	if (st->image_id && image_hold_layers(s, hold, st->image_id, &layers, NULL, &sizes, err) < 0)
@@ -130,36 +128,7 @@ static int commit(struct stage *st, int layer_fd, const char *ctr, const char *h
 		hh.created = c->created;
 		spec_image_config_add_history(c, &hh);
 	}
-	json_free(c->dom); /* a document of our own now */
-	c->dom = NULL;
-	c->digest[0] = '\0';
-	char cdigest[DIGEST_STR_LEN + 1];
-	if (spec_image_config_generate(c, &cfg, cdigest, err) < 0)
-		goto out;
-	const char *lmt = spec_layer_media_type(b->o->format, SPEC_COMPRESSION_NONE);
-	if (spec_descriptor_set(&m->config, m->config.media_type, cdigest, (int64_t)cfg.len, err) < 0)
-		goto out;
-	for (size_t i = 0; i < c->diff_ids.len; i++)
-		if (spec_manifest_add_layer(m, lmt, c->diff_ids.v[i], strtoll(sizes.v[i], NULL, 10), err) < 0)
-			goto out;
-	if (spec_manifest_generate(m, &man, NULL, err) < 0)
-		goto out;
-	labels = image_labels_json(&c->config.labels);
-	struct strv names = STRV_INIT;
-	struct store_image_new in = {
-		.config = cfg.buf,
-		.config_len = cfg.len,
-		.manifest = man.buf,
-		.manifest_len = man.len,
-		.manifest_type = m->media_type,
-		.layers = &layers,
-		.names = &names,
-		.created = c->created.sec,
-		.created_nsec = c->created.nsec,
-		.labels_json = labels,
-		.parent = st->image_id,
-	};
-	if (store_image_commit(s, &in, &id, NULL, err) < 0)
+	if (image_store_built(s, c, b->o->format, &layers, &sizes, &names, st->image_id, &id, NULL, err) < 0)
 		goto out;
 	strv_push(&b->temp_images, id);
 	free(st->image_id);

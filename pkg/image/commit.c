@@ -363,14 +363,55 @@ int image_hold_layers(struct store *s, struct store_layer_hold *h, const char *i
 	return rc;
 }
 
+int image_store_built(struct store *s, struct spec_image_config *c, enum spec_format format, const struct strv *layers,
+		      const struct strv *sizes, const struct strv *names, const char *parent, char **ret_id,
+		      char *ret_config_digest, struct skiff_err **err)
+{
+	cleanup_spec_manifest struct spec_manifest *m = spec_manifest_new(format);
+	cleanup_strbuf struct strbuf cfg = STRBUF_INIT, man = STRBUF_INIT;
+	char cdigest[DIGEST_STR_LEN + 1];
+	if (layers->len != c->diff_ids.len || sizes->len != c->diff_ids.len)
+		return err_makex(err, EINVAL, "%zu layers, but the config lists %zu", layers->len, c->diff_ids.len);
+	json_free(c->dom); /* a document of our own now */
+	c->dom = NULL;
+	c->digest[0] = '\0';
+	if (spec_image_config_generate(c, &cfg, cdigest, err) < 0)
+		return -1;
+	const char *lmt = spec_layer_media_type(format, SPEC_COMPRESSION_NONE);
+	if (spec_descriptor_set(&m->config, m->config.media_type, cdigest, (int64_t)cfg.len, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->diff_ids.len; i++)
+		if (spec_manifest_add_layer(m, lmt, c->diff_ids.v[i], strtoll(sizes->v[i], NULL, 10), err) < 0)
+			return -1;
+	if (spec_manifest_generate(m, &man, NULL, err) < 0)
+		return -1;
+	cleanup_free char *labels = image_labels_json(&c->config.labels);
+	struct store_image_new in = {
+		.config = cfg.buf,
+		.config_len = cfg.len,
+		.manifest = man.buf,
+		.manifest_len = man.len,
+		.manifest_type = m->media_type,
+		.layers = layers,
+		.names = names,
+		.created = c->created.sec,
+		.created_nsec = c->created.nsec,
+		.labels_json = labels,
+		.parent = parent,
+	};
+	if (store_image_commit(s, &in, ret_id, NULL, err) < 0)
+		return -1;
+	if (ret_config_digest)
+		memcpy(ret_config_digest, cdigest, sizeof(cdigest));
+	return 0;
+}
+
 int image_commit(struct store *s, const struct image_commit_opts *o, char **ret_id, struct skiff_err **err)
 {
 	struct spec_image_config *c = o->config;
-	cleanup_spec_manifest struct spec_manifest *m = spec_manifest_new(o->format);
 	struct store_layer_hold *h = store_hold_new(s);
 	cleanup_strv struct strv layers = STRV_INIT, diff_ids = STRV_INIT, sizes = STRV_INIT, names = STRV_INIT;
-	cleanup_strbuf struct strbuf cfg = STRBUF_INIT, man = STRBUF_INIT;
-	cleanup_free char *name = NULL, *layer_id = NULL, *diff_id = NULL, *labels = NULL;
+	cleanup_free char *name = NULL, *layer_id = NULL, *diff_id = NULL;
 	char cdigest[DIGEST_STR_LEN + 1];
 	int rc = -1;
 
@@ -424,38 +465,13 @@ int image_commit(struct store *s, const struct image_commit_opts *o, char **ret_
 		};
 		spec_image_config_add_history(c, &hist);
 	}
-	json_free(c->dom); /* a document of our own now */
-	c->dom = NULL;
-	if (spec_image_config_generate(c, &cfg, cdigest, err) < 0)
-		goto out;
-	progress(o, "Copying config %s", cdigest);
-	const char *lmt = spec_layer_media_type(o->format, SPEC_COMPRESSION_NONE);
-	if (spec_descriptor_set(&m->config, m->config.media_type, cdigest, (int64_t)cfg.len, err) < 0)
-		goto out;
-	for (size_t i = 0; i < diff_ids.len; i++)
-		if (spec_manifest_add_layer(m, lmt, diff_ids.v[i], strtoll(sizes.v[i], NULL, 10), err) < 0)
-			goto out;
-	if (spec_manifest_generate(m, &man, NULL, err) < 0)
-		goto out;
-	progress(o, "Writing manifest to image destination");
 	if (name)
 		strv_push(&names, name);
-	labels = image_labels_json(&c->config.labels);
-	struct store_image_new in = {
-		.config = cfg.buf,
-		.config_len = cfg.len,
-		.manifest = man.buf,
-		.manifest_len = man.len,
-		.manifest_type = m->media_type,
-		.layers = &layers,
-		.names = &names,
-		.created = c->created.sec,
-		.created_nsec = c->created.nsec,
-		.labels_json = labels,
-		.parent = o->squash ? NULL : o->base_id,
-	};
-	if (store_image_commit(s, &in, ret_id, NULL, err) < 0)
+	if (image_store_built(s, c, o->format, &layers, &sizes, &names, o->squash ? NULL : o->base_id, ret_id, cdigest,
+			      err) < 0)
 		goto out;
+	progress(o, "Copying config %s", cdigest);
+	progress(o, "Writing manifest to image destination");
 	progress(o, "Storing signatures");
 	rc = 0;
 out:

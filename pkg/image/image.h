@@ -89,6 +89,13 @@ char *image_labels_json(const struct spec_map *labels);
  * NULL) and sizes. ENOENT naming a missing layer. */
 int image_hold_layers(struct store *s, struct store_layer_hold *h, const char *image_id, struct strv *ids,
 		      struct strv *diff_ids, struct strv *sizes, struct skiff_err **err);
+/* Store a new image: config c (its diff_ids naming layers, whose sizes are in sizes) is
+ * generated afresh, a manifest of format made over the layers, and the image committed
+ * with names and parent. *ret_id is the image's id; ret_config_digest (may be NULL) gets the
+ * config's digest. */
+int image_store_built(struct store *s, struct spec_image_config *c, enum spec_format format, const struct strv *layers,
+		      const struct strv *sizes, const struct strv *names, const char *parent, char **ret_id,
+		      char *ret_config_digest, struct skiff_err **err);
 /* A commit's image name: "x" -> "localhost/x:latest" (podman's); EINVAL when invalid. */
 int image_commit_name(const char *input, char **ret, struct skiff_err **err);
 

@@ -15,15 +15,11 @@
 int image_import(struct store *s, const struct image_import_opts *o, char **ret_id, struct skiff_err **err)
 {
 	cleanup_spec_image_config struct spec_image_config *c = spec_image_config_new();
-	cleanup_spec_manifest struct spec_manifest *m = spec_manifest_new(SPEC_FORMAT_OCI);
 	struct store_layer_hold *h = NULL;
-	struct strbuf cfg = STRBUF_INIT, man = STRBUF_INIT;
-	struct strv layers = STRV_INIT, names = STRV_INIT;
+	struct strv layers = STRV_INIT, sizes = STRV_INIT, names = STRV_INIT;
 	cleanup_free char *layer_id = NULL;
 	cleanup_free char *diff_id = NULL;
 	cleanup_free char *name = NULL;
-	cleanup_free char *labels = NULL;
-	char cdigest[DIGEST_STR_LEN + 1];
 	int fd = -1, rc = -1;
 
 	if (o->reference && image_normalize_name(o->reference, &name, err) < 0)
@@ -40,7 +36,7 @@ int image_import(struct store *s, const struct image_import_opts *o, char **ret_
 	struct store_layer_info info;
 	if (store_layer_info(s, layer_id, &info, err) < 0)
 		goto out;
-	uint64_t size = info.size;
+	strv_pushf(&sizes, "%llu", (unsigned long long)info.size);
 	store_layer_info_release(&info);
 	c->created = spec_time_now();
 	if (spec_image_config_add_diff_id(c, diff_id, err) < 0)
@@ -54,46 +50,18 @@ int image_import(struct store *s, const struct image_import_opts *o, char **ret_
 		};
 		spec_image_config_add_history(c, &hist);
 	}
-	if (spec_image_config_generate(c, &cfg, cdigest, err) < 0)
-		goto out;
-	if (spec_descriptor_set(&m->config, SPEC_MT_OCI_CONFIG, cdigest, (int64_t)cfg.len, err) < 0 ||
-	    spec_manifest_add_layer(m, SPEC_MT_OCI_LAYER, diff_id, (int64_t)size, err) < 0 ||
-	    spec_manifest_generate(m, &man, NULL, err) < 0)
-		goto out;
 	strv_push(&layers, layer_id);
 	if (name)
 		strv_push(&names, name);
-	struct store_image_new in = {
-		.config = cfg.buf,
-		.config_len = cfg.len,
-		.manifest = man.buf,
-		.manifest_len = man.len,
-		.manifest_type = SPEC_MT_OCI_MANIFEST,
-		.layers = &layers,
-		.names = &names,
-		.created = c->created.sec,
-		.created_nsec = c->created.nsec,
-	};
-	if (c->config.labels.len) {
-		struct json *lj = json_new_object();
-		struct strbuf sb = STRBUF_INIT;
-		for (size_t k = 0; k < c->config.labels.len; k++)
-			json_object_set_string(lj, c->config.labels.items[k].key, c->config.labels.items[k].value);
-		json_dump(lj, 0, &sb);
-		json_free(lj);
-		labels = strbuf_detach(&sb, NULL);
-		in.labels_json = labels;
-	}
-	rc = store_image_commit(s, &in, ret_id, NULL, err);
+	rc = image_store_built(s, c, SPEC_FORMAT_OCI, &layers, &sizes, &names, NULL, ret_id, NULL, err);
 	if (rc == 0 && ret_id)
 		image_event(s, "import", *ret_id, o->input && strcmp(o->input, "-") ? o->input : "stdin");
 out:
 	if (fd >= 0)
 		close(fd);
 	store_hold_release(h);
-	strbuf_release(&cfg);
-	strbuf_release(&man);
 	strv_release(&layers);
+	strv_release(&sizes);
 	strv_release(&names);
 	if (rc < 0)
 		err_wrap(err, "import %s", o->input);
