@@ -22,7 +22,7 @@ static const char *graph(struct engine *e)
 
 static struct {
 	const char *driver, *range;
-	struct strv labels, subnets, gateways;
+	struct strv labels, subnets, gateways, opts;
 	bool internal, ipv6, ignore;
 } cr;
 
@@ -38,6 +38,11 @@ static const struct cli_opt create_opts[] = {
 	 "given",
 	 0},
 	{"label", 0, OPT_LIST, &cr.labels, "KEY=VALUE", "Set metadata on a network", 0},
+	{"opt", 'o', OPT_LIST, &cr.opts, "KEY=VALUE",
+	 "Set a driver option: mtu=N (or com.docker.network.driver.mtu=N), the MTU of the bridge and every "
+	 "container link. Without it the links get 65520 and each container's default route the MTU of the "
+	 "host's uplink",
+	 0},
 	{"subnet", 0, OPT_LIST, &cr.subnets, "CIDR",
 	 "Subnet in CIDR format, IPv4 (default: a free 10.89.N.0/24) or IPv6 (fd00:1::/64); one of each family. An "
 	 "IPv6 subnet alone makes an IPv6-only network",
@@ -50,8 +55,12 @@ static int create_run(struct skiff_ctx *ctx, int argc, char **argv, struct skiff
 	struct engine e;
 	if (ctr_cli_engine(ctx, &e, err) < 0)
 		return -1;
-	struct net_create_opts o = {
-		.driver = cr.driver, .range = cr.range, .internal = cr.internal, .ipv6 = cr.ipv6, .labels = &cr.labels};
+	struct net_create_opts o = {.driver = cr.driver,
+				    .range = cr.range,
+				    .internal = cr.internal,
+				    .ipv6 = cr.ipv6,
+				    .labels = &cr.labels,
+				    .options = &cr.opts};
 	/* one subnet and one gateway of each family, told apart by a colon */
 	for (size_t i = 0; i < cr.subnets.len; i++) {
 		const char **slot = strchr(cr.subnets.v[i], ':') ? &o.subnet6 : &o.subnet;
@@ -229,6 +238,31 @@ static struct {
 	const char *format;
 } insp;
 
+/* A Go template names podman's struct fields ({{.Name}}, {{.Options}}), not the JSON keys: add
+ * those names beside the keys (maps that the JSON leaves out are empty, as podman's). */
+static void go_field_names(struct json *j)
+{
+	static const char *const names[][2] = {
+		{"name", "Name"},
+		{"id", "ID"},
+		{"driver", "Driver"},
+		{"network_interface", "NetworkInterface"},
+		{"created", "Created"},
+		{"subnets", "Subnets"},
+		{"ipv6_enabled", "IPv6Enabled"},
+		{"internal", "Internal"},
+		{"dns_enabled", "DNSEnabled"},
+		{"labels", "Labels"},
+		{"options", "Options"},
+		{"ipam_options", "IPAMOptions"},
+		{"containers", "Containers"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		const struct json *v = json_object_get(j, names[i][0]);
+		json_object_set(j, names[i][1], v ? json_clone(v) : json_new_object());
+	}
+}
+
 static const struct cli_opt inspect_opts[] = {
 	{"format", 'f', OPT_STRING, &insp.format, "FORMAT", "Pretty-print network to JSON or using a Go template", 0},
 	{0},
@@ -274,8 +308,11 @@ static int inspect_run(struct skiff_ctx *ctx, int argc, char **argv, struct skif
 	}
 	if (!insp.format || !strcmp(insp.format, "json"))
 		output_json(all);
-	else
+	else {
+		for (size_t i = 0; i < json_array_len(all); i++)
+			go_field_names(json_array_get(all, i));
 		rc = output_rows(insp.format, NULL, all, NULL, NULL, err);
+	}
 	json_free(all);
 	ctr_cli_engine_release(&e);
 	return rc < 0 ? rc : status;

@@ -336,7 +336,7 @@ function __skiff_info
             echo '- container'
             echo 0
         case 'network create'
-            echo '--driver -d --gateway --ip-range --label --subnet'
+            echo '--driver -d --gateway --ip-range --label --opt -o --subnet'
             echo '-'
             echo 0
         case 'network disconnect'
@@ -1623,6 +1623,7 @@ complete -c skiff -n "__skiff_opts_for 'network create'" -l internal -d 'Restric
 complete -c skiff -n "__skiff_opts_for 'network create'" -l ip-range -x -d 'Allocate container IPs from this range (inside the subnet)'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l ipv6 -d 'Enable IPv6: dual stack, with a random unique local fdXX:XXXX:XXXX:XXXX::/64 unless an IPv6 --subnet is given'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l label -x -d 'Set metadata on a network'
+complete -c skiff -n "__skiff_opts_for 'network create'" -l opt -s o -x -d 'Set a driver option: mtu=N (or com.docker.network.driver.mtu=N), the MTU of the bridge and every container link. Without it the links get 65520 and each container\'s default route the MTU of the host\'s uplink'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l subnet -x -d 'Subnet in CIDR format, IPv4 (default: a free 10.89.N.0/24) or IPv6 (fd00:1::/64); one of each family. An IPv6 subnet alone makes an IPv6-only network'
 complete -c skiff -n "__skiff_opts_for 'network create'" -l help -s h -d 'Show help'
 

@@ -60,6 +60,60 @@ void net_addr4(uint32_t a, char out[16])
 	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
+int net_parse_mtu(const char *s, unsigned *ret)
+{
+	if (!s || *s < '0' || *s > '9' || strlen(s) > 5)
+		return -1;
+	char *end;
+	unsigned long m = strtoul(s, &end, 10);
+	if (*end || m < 68 || m > 65535)
+		return -1;
+	*ret = (unsigned)m;
+	return 0;
+}
+
+unsigned net_default_route_mtu(const char *text, bool ipv6, unsigned (*mtu_of)(const char *name, void *ctx), void *ctx)
+{
+	unsigned best_metric = 0, mtu = 0;
+	bool found = false;
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512], dev[17] = "";
+		unsigned metric = 0;
+		bool dflt = false;
+		if (len < sizeof(buf)) {
+			memcpy(buf, line, len);
+			buf[len] = '\0';
+			if (ipv6) {
+				/* dst dst_len src src_len next_hop metric refcnt use flags device */
+				char dst[33], src[33], hop[33];
+				unsigned dl, sl, ref, use, fl;
+				dflt = sscanf(buf, "%32s %x %32s %x %32s %x %x %x %x %16s", dst, &dl, src, &sl, hop,
+					      &metric, &ref, &use, &fl, dev) == 10 &&
+				       dl == 0 && strspn(dst, "0") == 32 && (fl & 0x0001) /* RTF_UP */ &&
+				       !(fl & 0x0200) /* RTF_REJECT */ && strcmp(dev, "lo");
+			} else {
+				/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+				unsigned d, g, fl, ref, use, mask;
+				dflt = sscanf(buf, "%16s %x %x %x %u %u %u %x", dev, &d, &g, &fl, &ref, &use, &metric,
+					      &mask) == 8 &&
+				       d == 0 && mask == 0 && (fl & 0x0001) /* RTF_UP */;
+			}
+		}
+		if (dflt && (!found || metric < best_metric)) {
+			unsigned m = mtu_of(dev, ctx);
+			if (m) {
+				found = true;
+				best_metric = metric;
+				mtu = m;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return mtu;
+}
+
 int net_parse4(const char *s, uint32_t *ret)
 {
 	struct in_addr a;
@@ -229,6 +283,13 @@ struct json *net_network_json(const struct net_network *n)
 	}
 	if (l)
 		json_object_set(o, "labels", l);
+	if (n->mtu) { /* netavark's options: strings */
+		struct json *opts = json_new_object();
+		char v[16];
+		snprintf(v, sizeof(v), "%u", n->mtu);
+		json_object_set_string(opts, "mtu", v);
+		json_object_set(o, "options", opts);
+	}
 	struct json *ipam = json_new_object();
 	json_object_set_string(ipam, "driver", "host-local");
 	json_object_set(o, "ipam_options", ipam);
@@ -292,6 +353,11 @@ static int network_from_json(const struct json *j, const char *file, struct net_
 	n.internal = json_is(b, JSON_BOOL) && b->u.b;
 	b = json_object_get(j, "ipv6_enabled");
 	n.ipv6 = (json_is(b, JSON_BOOL) && b->u.b) || v6;
+	const char *mtu = json_string(json_get_path(j, "options", "mtu", NULL));
+	if (mtu && net_parse_mtu(mtu, &n.mtu) < 0) {
+		net_network_release(&n);
+		return err_makex(err, EINVAL, "network config %s: bad options.mtu \"%s\" (68-65535)", file, mtu);
+	}
 	struct json *l = json_object_get(j, "labels");
 	for (size_t i = 0; json_is(l, JSON_OBJECT) && i < l->u.obj.len; i++) {
 		const char *v = json_string(l->u.obj.vals[i]);
@@ -576,14 +642,26 @@ static int make_network(const char *graphroot, const char *name, const struct ne
 	n.created = now_rfc3339();
 	for (size_t i = 0; o->labels && i < o->labels->len; i++)
 		strv_push(&n.labels, o->labels->v[i]);
+	static const char docker_mtu[] = "com.docker.network.driver.mtu";
+	for (size_t i = 0; rc == 0 && o->options && i < o->options->len; i++) {
+		const char *kv = o->options->v[i], *eq = strchr(kv, '=');
+		size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+		if ((kl == 3 && !strncmp(kv, "mtu", 3)) ||
+		    (kl == sizeof(docker_mtu) - 1 && !strncmp(kv, docker_mtu, kl))) {
+			if (!eq || net_parse_mtu(eq + 1, &n.mtu) < 0)
+				rc = err_makex(err, EINVAL, "-o %s: the MTU must be a number from 68 to 65535", kv);
+		} else
+			rc = err_makex(err, ENOTSUP, "-o %s: unsupported bridge network option \"%.*s\" (mtu)", kv,
+				       (int)kl, kv);
+	}
 	/* podman: an IPv6 --subnet alone makes an IPv6-only network */
 	bool v4 = o->subnet || !o->subnet6;
 	if (o->subnet6)
 		n.ipv6 = true;
-	if (!v4 && (o->gateway || o->range))
+	if (rc == 0 && !v4 && (o->gateway || o->range))
 		rc = err_makex(err, EINVAL, "--%s %s: the network has no IPv4 subnet",
 			       o->gateway ? "gateway" : "ip-range", o->gateway ? o->gateway : o->range);
-	else if (v4)
+	else if (rc == 0 && v4)
 		rc = pick_subnet4(all, n_all, o, is_default, &n, err);
 	if (rc == 0 && n.ipv6)
 		rc = pick_subnet6(all, n_all, o, &n, err);

@@ -13,6 +13,12 @@ struct in6_addr; /* <netinet/in.h>, which nft.c's linux headers cannot be mixed 
 int net_cidr4(const char *s, uint32_t *ret_net, unsigned *ret_len);
 int net_parse4(const char *s, uint32_t *ret);
 void net_addr4(uint32_t a, char out[16]);
+/* A link MTU: decimal digits, 68..65535; -1 otherwise. */
+int net_parse_mtu(const char *s, unsigned *ret);
+/* The uplink MTU in /proc/.../net/route or ipv6_route text (what the calling thread's
+ * namespace shows): the device of the default route with the lowest metric, whose MTU
+ * mtu_of(name, ctx) says (0: unknown); 0 when there is no default route. */
+unsigned net_default_route_mtu(const char *text, bool ipv6, unsigned (*mtu_of)(const char *name, void *ctx), void *ctx);
 bool net_in_subnet(uint32_t a, uint32_t net, unsigned len);
 /* "addr/len" IPv6 (len 8..124) -> the network (host bits cleared) and the length; -1 when invalid. */
 int net_cidr6(const char *s, struct in6_addr *ret_net, unsigned *ret_len);

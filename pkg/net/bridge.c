@@ -327,7 +327,10 @@ static int ensure_bridge(struct nl_sock *host, const char *runroot, const struct
 		if (nl_addr_add(host, bidx, a6, NL_ADDR_REPLACE | NL_ADDR_NODAD, err) < 0)
 			return err_wrap(err, "network %s", n->name);
 	}
-	if (nl_link_set_up(host, bidx, true, err) < 0)
+	struct nl_link bl;
+	if (nl_link_get(host, NULL, bidx, &bl, err) < 0 ||
+	    (n->mtu && bl.mtu != n->mtu && nl_link_set_mtu(host, bidx, n->mtu, err) < 0) ||
+	    nl_link_set_up(host, bidx, true, err) < 0)
 		return err_wrap(err, "network %s", n->name);
 	if (n->subnet[0]) {
 		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
@@ -346,8 +349,35 @@ static void del_link(struct nl_sock *host, const char *name)
 	err_free(e2);
 }
 
+static unsigned link_mtu(const char *name, void *ctx)
+{
+	struct nl_link l;
+	struct skiff_err *e2 = NULL;
+	if (nl_link_get(ctx, name, 0, &l, &e2) < 0) {
+		err_free(e2);
+		return 0;
+	}
+	return l.mtu;
+}
+
+/* The MTU of the link the default route of family ipv6 leaves by, in the calling thread's
+ * namespace (the host's, or the rootless network namespace on the thread that joined it);
+ * 0 when there is no such route. */
+static unsigned uplink_mtu(struct nl_sock *host, bool ipv6)
+{
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	struct skiff_err *e2 = NULL;
+	if (read_file_at(AT_FDCWD, ipv6 ? "/proc/thread-self/net/ipv6_route" : "/proc/thread-self/net/route", 1 << 20,
+			 &text, &len, &e2) < 0) {
+		err_free(e2);
+		return 0;
+	}
+	return net_default_route_mtu(text, ipv6, link_mtu, host);
+}
+
 /* The links of one attachment: the veth pair on the bridge, the addresses (addr, addr6: CIDRs,
- * either NULL), lo, the default routes. */
+ * either NULL), lo, the default routes. MTUs as bridge.h says. */
 static int plumb(const char *runroot, const char *netns, const struct net_network *n, const char *veth,
 		 const char *ifname, const char *addr, const char *addr6, bool default_route, struct skiff_err **err)
 {
@@ -358,17 +388,41 @@ static int plumb(const char *runroot, const char *netns, const struct net_networ
 	if (nl_open(&host, err) < 0)
 		return -1;
 	int rc = 0, bidx = 0, vidx = 0, cidx = 0, lidx = 0;
+	unsigned want = n->mtu ? n->mtu : NET_LINK_MTU, mtu = want, route4 = 0, route6 = 0;
+	struct nl_link bl = {0};
 	del_link(&host, veth); /* a leftover of a crash */
-	if (ensure_bridge(&host, runroot, n, &bidx, err) < 0 || nl_veth_create(&host, veth, ifname, nsfd, err) < 0 ||
-	    nl_link_index(&host, veth, &vidx, err) < 0 || nl_link_set_master(&host, vidx, bidx, err) < 0 ||
-	    nl_link_set_up(&host, vidx, true, err) < 0 || nl_open_netns(netns, &ns, err) < 0 ||
-	    nl_link_index(&ns, ifname, &cidx, err) < 0 || (addr && nl_addr_add(&ns, cidx, addr, 0, err) < 0) ||
+	if (ensure_bridge(&host, runroot, n, &bidx, err) < 0 ||
+	    nl_veth_create(&host, veth, ifname, nsfd, want, err) < 0 || nl_link_index(&host, veth, &vidx, err) < 0 ||
+	    nl_link_set_master(&host, vidx, bidx, err) < 0 || nl_link_get(&host, NULL, bidx, &bl, err) < 0)
+		goto fail;
+	/* one MTU per segment: a default-MTU bridge has the least of its ports' (older containers') */
+	if (!n->mtu && bl.mtu >= 68 && bl.mtu < want) {
+		mtu = bl.mtu;
+		if (nl_link_set_mtu(&host, vidx, mtu, err) < 0)
+			goto fail;
+	}
+	if (!n->mtu && default_route) {
+		/* what leaves the host keeps the uplink's size */
+		unsigned up4 = uplink_mtu(&host, false), up6 = uplink_mtu(&host, true);
+		route4 = up4 ? up4 : 1500;
+		route6 = up6 ? up6 : route4;
+		route4 = route4 < mtu ? route4 : 0;
+		route6 = route6 < mtu && route6 >= 1280 ? route6 : 0;
+	}
+	if (nl_link_set_up(&host, vidx, true, err) < 0 || nl_open_netns(netns, &ns, err) < 0 ||
+	    nl_link_index(&ns, ifname, &cidx, err) < 0 || (mtu != want && nl_link_set_mtu(&ns, cidx, mtu, err) < 0) ||
+	    (addr && nl_addr_add(&ns, cidx, addr, 0, err) < 0) ||
 	    (addr6 && nl_addr_add(&ns, cidx, addr6, NL_ADDR_NODAD, err) < 0) ||
 	    nl_link_set_up(&ns, cidx, true, err) < 0 || nl_link_index(&ns, "lo", &lidx, err) < 0 ||
 	    nl_link_set_up(&ns, lidx, true, err) < 0 ||
-	    (default_route && addr && nl_route_add_default(&ns, cidx, n->gateway, err) < 0) ||
-	    (default_route && addr6 && nl_route_add_default(&ns, cidx, n->gateway6, err) < 0))
-		rc = err_wrap(err, "network %s", n->name);
+	    (default_route && addr && nl_route_add_default(&ns, cidx, n->gateway, route4, err) < 0) ||
+	    (default_route && addr6 && nl_route_add_default(&ns, cidx, n->gateway6, route6, err) < 0))
+		goto fail;
+	nl_close(&ns);
+	nl_close(&host);
+	return 0;
+fail:
+	rc = err_wrap(err, "network %s", n->name);
 	nl_close(&ns);
 	nl_close(&host);
 	return rc;

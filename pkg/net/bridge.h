@@ -26,6 +26,15 @@
  * alias names its runroot, and the next bridge setup or `network reload` on the host removes
  * the bridges and table of a store whose runroot is gone (a deleted test store).
  *
+ * MTU: a network made with -o mtu=N has that MTU on the bridge and every veth, as podman's.
+ * Without it, the veths (and so the bridge, whose MTU is the least of its ports') get
+ * NET_LINK_MTU, 65520 as pasta's and slirp4netns's taps, while each container's default routes
+ * carry the MTU of the link the host's own default route leaves by (1500 when there is none):
+ * what leaves the host is sized as before, but traffic between the host and its containers
+ * (published ports, 127.0.0.1 included) and between containers moves in 64 KiB frames, not
+ * 1500-byte ones (2.3x the TCP throughput here). A veth that joins a bridge whose other ports
+ * have a smaller MTU (containers started before) takes theirs, so one segment has one MTU.
+ *
  * IPv6 (--ipv6, or an IPv6 --subnet): a dual-stack network (an IPv6 --subnet alone: IPv6
  * only, as podman) with a random fdXX:XXXX:XXXX:XXXX::/64 when none is given; containers get
  * an address of each family (--ip6 for a fixed one), the bridge the gateways, the namespace
@@ -49,6 +58,7 @@
 
 #define NET_DEFAULT_NAME "podman"
 #define NET_BRIDGE_MODE "bridge" /* ctr_config.network of a container on bridge networks */
+#define NET_LINK_MTU 65520	 /* the veths of a network without -o mtu */
 #define NET_DEFAULT_ID "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9"
 
 struct net_network {
@@ -56,6 +66,7 @@ struct net_network {
 	char subnet[50], gateway[46], range[50]; /* IPv4 ("" on an IPv6-only network); range "" for the whole subnet */
 	char subnet6[50], gateway6[46];		 /* IPv6 (ipv6 true), "" otherwise */
 	bool internal, ipv6;
+	unsigned mtu;	    /* options.mtu (-o mtu=N); 0: the default, see NET_LINK_MTU */
 	struct strv labels; /* "k=v" */
 };
 void net_network_release(struct net_network *n);
@@ -66,6 +77,7 @@ struct net_create_opts {
 	const char *subnet6, *gateway6;	      /* IPv6; alone (no subnet): an IPv6-only network */
 	bool internal, ipv6;		      /* ipv6 without subnet6: a random unique local /64 */
 	const struct strv *labels;	      /* "k=v" */
+	const struct strv *options;	      /* -o "k=v": mtu (or com.docker.network.driver.mtu) */
 };
 /* A name [a-zA-Z0-9][a-zA-Z0-9_.-]*: EEXIST when taken; the subnet is picked when NULL. */
 int net_network_create(const char *graphroot, const char *name, const struct net_create_opts *o,

@@ -494,13 +494,16 @@ int nl_link_index(struct nl_sock *s, const char *name, int *ret_index, struct sk
 	return 0;
 }
 
-int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, struct skiff_err **err)
+int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, unsigned mtu,
+		   struct skiff_err **err)
 {
 	if (!name_ok(name) || !name_ok(peer))
 		return err_makex(err, EINVAL, "create veth %s: bad interface name", name ? name : "(null)");
 	struct nl_msg m;
 	link_msg(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
 	nl_msg_put_str(&m, IFLA_IFNAME, name);
+	if (mtu)
+		nl_msg_put_u32(&m, IFLA_MTU, mtu);
 	size_t info = nl_msg_nest_begin(&m, IFLA_LINKINFO);
 	nl_msg_put_str(&m, IFLA_INFO_KIND, "veth");
 	size_t data = nl_msg_nest_begin(&m, IFLA_INFO_DATA);
@@ -508,6 +511,8 @@ int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int pe
 	struct ifinfomsg pifi = {.ifi_family = AF_UNSPEC};
 	put_raw(&m, &pifi, sizeof(pifi));
 	nl_msg_put_str(&m, IFLA_IFNAME, peer);
+	if (mtu)
+		nl_msg_put_u32(&m, IFLA_MTU, mtu);
 	if (peer_netns_fd >= 0)
 		nl_msg_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	nl_msg_nest_end(&m, pa);
@@ -639,7 +644,7 @@ int nl_addr_add(struct nl_sock *s, int index, const char *cidr, unsigned flags, 
 	return transact(s, &m, NULL, err, "add address %s to link #%d", cidr, index);
 }
 
-int nl_route_add_default(struct nl_sock *s, int index, const char *gw, struct skiff_err **err)
+int nl_route_add_default(struct nl_sock *s, int index, const char *gw, unsigned mtu, struct skiff_err **err)
 {
 	unsigned char bin[16];
 	int family = 0;
@@ -654,5 +659,10 @@ int nl_route_add_default(struct nl_sock *s, int index, const char *gw, struct sk
 	nl_msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
 	nl_msg_put(&m, RTA_GATEWAY, bin, family == AF_INET ? 4 : 16);
 	nl_msg_put_u32(&m, RTA_OIF, (uint32_t)index);
+	if (mtu) {
+		size_t mx = nl_msg_nest_begin(&m, RTA_METRICS);
+		nl_msg_put_u32(&m, RTAX_MTU, mtu);
+		nl_msg_nest_end(&m, mx);
+	}
 	return transact(s, &m, NULL, err, "add default route via %s on link #%d", gw, index);
 }

@@ -46,8 +46,10 @@ struct nl_link {
 /* By name (index 0) or index (name NULL); ENODEV naming it when there is no such link. */
 int nl_link_get(struct nl_sock *s, const char *name, int index, struct nl_link *ret, struct skiff_err **err);
 int nl_link_index(struct nl_sock *s, const char *name, int *ret_index, struct skiff_err **err);
-/* A veth pair: name here, peer in the namespace peer_netns_fd (-1: here too). */
-int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, struct skiff_err **err);
+/* A veth pair: name here, peer in the namespace peer_netns_fd (-1: here too); both ends with
+ * MTU mtu (0: the kernel's 1500). */
+int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, unsigned mtu,
+		   struct skiff_err **err);
 /* A bridge named name unless a link of that name exists (EEXIST when it is not a bridge). */
 int nl_bridge_ensure(struct nl_sock *s, const char *name, int *ret_index, struct skiff_err **err);
 int nl_link_set_master(struct nl_sock *s, int index, int master, struct skiff_err **err);
@@ -62,8 +64,9 @@ int nl_link_del(struct nl_sock *s, const char *name, struct skiff_err **err);
 #define NL_ADDR_NODAD 2u   /* IPv6: no duplicate address detection */
 /* cidr: "10.88.0.1/16" or "fd00::1/64"; EINVAL naming it when malformed. */
 int nl_addr_add(struct nl_sock *s, int index, const char *cidr, unsigned flags, struct skiff_err **err);
-/* A default route via gw ("10.88.0.1" or "fd00::1") out of index. */
-int nl_route_add_default(struct nl_sock *s, int index, const char *gw, struct skiff_err **err);
+/* A default route via gw ("10.88.0.1" or "fd00::1") out of index; mtu: its MTU metric (0:
+ * none, the link's). */
+int nl_route_add_default(struct nl_sock *s, int index, const char *gw, unsigned mtu, struct skiff_err **err);
 
 struct nl_msg;
 /* Send m and wait for its ACK; the payload of the reply of type want (0: none expected) is

@@ -60,7 +60,8 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	assert_line "net276a bridge"
 	run_skiff network ls
 	assert_line --index 0 --regexp '^NETWORK ID +NAME +DRIVER$'
-	run_skiff network inspect --format '{{.Subnets}}' net276a
+	run_skiff network inspect --format '{{.Name}} {{.Driver}} {{.Internal}} {{.Labels}} {{.Options}} {{.name}}' net276a
+	assert_output "net276a bridge false map[team:a] map[] net276a"
 	run_skiff network inspect net276a
 	assert_output --partial '"subnet": "10.231.7.0/24"'
 	assert_output --partial '"gateway": "10.231.7.1"'
@@ -94,6 +95,65 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	run_skiff rm -f c276d
 	run ip link show "sk${id:0:10}0"
 	assert_failure
+}
+
+@test "MTU: 65520 links with the uplink's MTU on the default route; -o mtu=N; bad options refused" {
+	skip_if_rootless "bridge networks need root"
+	# the host's uplink: the device of its default route (1500 when there is none)
+	up=$(ip -4 route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") {print $(i + 1); exit}}')
+	upmtu=1500
+	[ -z "$up" ] || upmtu=$(cat "/sys/class/net/$up/mtu")
+	run_skiff run -d --name c276m "$IMAGE" sleep 100
+	id=$output
+	run_skiff exec c276m cat /sys/class/net/eth0/mtu
+	assert_output 65520
+	run cat "/sys/class/net/sk${id:0:10}0/mtu"
+	assert_output 65520
+	pid=$(skiff inspect --format '{{.State.Pid}}' c276m)
+	run nsenter -t "$pid" -n ip -4 route show default
+	if [ "$upmtu" -lt 65520 ]; then
+		assert_output --regexp "^default via [0-9.]+ dev eth0 .*mtu $upmtu"
+	else
+		refute_output --partial mtu
+	fi
+	# the bridge's MTU is the least of its ports': 65520, so the host sends 64 KiB frames
+	br=$(bridge_of skiff podman)
+	run cat "/sys/class/net/$br/mtu"
+	assert_output 65520
+	# a port with a smaller MTU on the bridge (an older container's): a new link takes it
+	ip link add t276a mtu 1500 type veth peer name t276b
+	ip link set t276a master "$br"
+	run_skiff run --rm "$IMAGE" cat /sys/class/net/eth0/mtu
+	ip link del t276a
+	assert_output 1500
+	# -o mtu=N: that MTU on the bridge and the links, no route metric (podman's)
+	run_skiff network create -o mtu=9000 --subnet 10.231.9.0/24 net276m
+	run_skiff network inspect --format '{{.Options}}' net276m
+	assert_output --partial "mtu:9000"
+	run_skiff run --rm --network net276m "$IMAGE" cat /sys/class/net/eth0/mtu
+	assert_output 9000
+	run cat "/sys/class/net/$(bridge_of skiff net276m)/mtu"
+	assert_output 9000
+	run_skiff run -d --name c276m2 --network net276m "$IMAGE" sleep 100
+	pid=$(skiff inspect --format '{{.State.Pid}}' c276m2)
+	run nsenter -t "$pid" -n ip -4 route show default
+	refute_output --partial mtu
+	run_skiff network create -o com.docker.network.driver.mtu=1280 net276m3
+	run_skiff network inspect --format '{{.Options}}' net276m3
+	assert_output --partial "mtu:1280"
+	# hostile options: a clear error naming the option, nothing made
+	for bad in mtu=67 mtu=65536 mtu=abc mtu= mtu=-1 mtu=+1500 "mtu= 1500" mtu=99999999999999999999 mtu; do
+		run_skiff 125 network create -o "$bad" net276bad
+		assert_output --partial "-o $bad: the MTU must be a number from 68 to 65535"
+	done
+	run_skiff 125 network create -o isolate=true net276bad
+	assert_output --partial 'unsupported bridge network option "isolate"'
+	run_skiff 1 network exists net276bad
+	# a config edited by hand with a bad MTU is named when read
+	cfg=$SKIFF_TEST_ROOT/root/networks/net276m3.json
+	sed -i 's/"1280"/"12x"/' "$cfg"
+	run_skiff 125 network inspect net276m3
+	assert_output --partial 'bad options.mtu "12x"'
 }
 
 @test "-p: DNAT reaches busybox httpd from 127.0.0.1 and the host's address" {

@@ -67,6 +67,9 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	# busybox ping needs a raw socket (it does not fall back to ICMP datagram sockets)
 	run_skiff run --rm --cap-add NET_RAW --network n$TESTNUM "$IMAGE" busybox ping -c 1 -W 5 site$TESTNUM
 	assert_output --partial "1 packets received"
+	# 64 KiB links here too (the namespace's uplink, slirp4netns's tap, is 65520: no route MTU)
+	run_skiff exec cli$TESTNUM busybox ip link show eth0
+	assert_output --regexp 'eth0@.* mtu 65520 '
 	run_skiff inspect --format '{{.NetworkSettings.Networks}}' cli$TESTNUM
 	assert_output --partial "n$TESTNUM"
 	# the namespace is pinned and its helper recorded and alive

@@ -88,6 +88,92 @@ static void test_add6(void **state)
 	assert_int_equal(net_parse6(NULL, &other), -1);
 }
 
+static void test_parse_mtu(void **state)
+{
+	(void)state;
+	unsigned m = 0;
+	assert_int_equal(net_parse_mtu("68", &m), 0);
+	assert_int_equal(m, 68);
+	assert_int_equal(net_parse_mtu("65535", &m), 0);
+	assert_int_equal(m, 65535);
+	assert_int_equal(net_parse_mtu("09000", &m), 0);
+	assert_int_equal(m, 9000);
+	const char *bad[] = {"",
+			     "67",
+			     "65536",
+			     "-1",
+			     "+1500",
+			     " 1500",
+			     "1500 ",
+			     "1500x",
+			     "0x5dc",
+			     "1e3",
+			     "99999999999999999999",
+			     "18446744073709553116",
+			     "abc",
+			     "1500\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		m = 7;
+		if (net_parse_mtu(bad[i], &m) == 0)
+			fail_msg("\"%s\" was taken as an MTU", bad[i]);
+		assert_int_equal(m, 7);
+	}
+	assert_int_equal(net_parse_mtu(NULL, &m), -1);
+}
+
+static unsigned fake_mtu(const char *name, void *ctx)
+{
+	(void)ctx;
+	if (!strcmp(name, "eth0"))
+		return 1400;
+	if (!strcmp(name, "wg0"))
+		return 1420;
+	if (!strcmp(name, "jumbo"))
+		return 9000;
+	return 0; /* unknown link */
+}
+
+static void test_default_route_mtu(void **state)
+{
+	(void)state;
+	const char *v4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+			 "jumbo\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+			 "wg0\t00000000\t00000000\t0001\t0\t0\t50\t00000000\t0\t0\t0\n"
+			 "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+			 "gone\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
+	/* the default with the lowest metric whose link is known */
+	assert_int_equal(net_default_route_mtu(v4, false, fake_mtu, NULL), 1400);
+	/* a default route that is down does not count */
+	const char *down = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+			   "eth0\t00000000\t010200C0\t0002\t0\t0\t0\t00000000\n"
+			   "wg0\t00000000\t00000000\t0001\t0\t0\t50\t00000000\n";
+	assert_int_equal(net_default_route_mtu(down, false, fake_mtu, NULL), 1420);
+	const char *v6 = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+			 "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 lo\n"
+			 "fd000000000000000000000000000000 40 00000000000000000000000000000000 00 "
+			 "00000000000000000000000000000000 00000100 00000001 00000000 00000001 jumbo\n"
+			 "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+			 "fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0\n";
+	assert_int_equal(net_default_route_mtu(v6, true, fake_mtu, NULL), 1400);
+	/* nothing: no default route, or garbage */
+	const char *none[] = {"",
+			      "Iface\tDestination\n",
+			      "jumbo\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n",
+			      "\n\n\n",
+			      "eth0 00000000",
+			      "eth0\t00000000\t0\t0001\t0\t0\t0\tzz\n",
+			      "averyveryverylonginterfacename\t00000000\t0\t0001\t0\t0\t0\t00000000\n"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++)
+		assert_int_equal(net_default_route_mtu(none[i], false, fake_mtu, NULL), 0);
+	assert_int_equal(net_default_route_mtu(v4, true, fake_mtu, NULL), 0);
+	/* a line longer than any real one is skipped, not overrun */
+	char *big = xmalloc(100000);
+	memset(big, 'a', 99999);
+	big[99999] = '\0';
+	assert_int_equal(net_default_route_mtu(big, false, fake_mtu, NULL), 0);
+	free(big);
+}
+
 static void test_store_names(void **state)
 {
 	(void)state;
@@ -202,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_cidr6),
 		cmocka_unit_test(test_add6),
 		cmocka_unit_test(test_store_names),
+		cmocka_unit_test(test_parse_mtu),
+		cmocka_unit_test(test_default_route_mtu),
 		cmocka_unit_test(test_create_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
