@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/skiff/skiff.h"
+#include "pkg/net/net.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/strbuf.h"
 
@@ -146,6 +147,9 @@ int main(int argc, char **argv)
 	int npos = 0, words = 0, rc;
 	const struct cli_command *c;
 
+	/* the port proxy a slirp4netns container's published ports run through (pkg/net/net.h) */
+	if (argc >= 2 && !strcmp(argv[1], NET_PORTPROXY_ARGV1))
+		return net_portproxy_main(argc - 2, argv + 2);
 	/* Global flags stop at the command word. */
 	if (cli_parse(skiff_global_opts, argc - 1, argv + 1, CLI_PARSE_STOP_AT_POSITIONAL, &help, &npos, &pos, &err) <
 	    0)

@@ -220,7 +220,10 @@ static int health_flags(struct ctr_config *c, struct skiff_err **err)
 		 &o.network,                                                                                             \
 		 "MODE",                                                                                                 \
 		 "Network mode (bridge, NETWORK[,NETWORK], pasta[:OPTS], slirp4netns[:OPTS], none, host, private, "      \
-		 "container:NAME)",                                                                                      \
+		 "container:NAME, ns:PATH). slirp4netns options: allow_host_loopback=BOOL, enable_ipv6=BOOL, mtu=N, "    \
+		 "port_handler=rootlesskit (the default: tcp ports through skiff's port proxy) or slirp4netns "          \
+		 "(through "                                                                                             \
+		 "slirp4netns, keeping the client's address)",                                                           \
 		 0},                                                                                                     \
 		{"network-alias",                                                                                        \
 		 0,                                                                                                      \

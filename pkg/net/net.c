@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pkg/json/json.h"
+#include "pkg/net/net-internal.h"
 #include "pkg/net/net.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
@@ -64,6 +65,7 @@ static bool bool_word(const char *v, bool *ret)
 
 struct slirp_opts {
 	bool allow_host_loopback, enable_ipv6;
+	bool slirp_ports; /* port_handler=slirp4netns: -p through its API (the source address kept) */
 	unsigned mtu;
 };
 
@@ -90,21 +92,15 @@ static int slirp_parse(const char *network, struct slirp_opts *ret, struct skiff
 				continue;
 			}
 		}
-		if (kl == 12 && !strncmp(s, "port_handler", kl)) {
-			if (!strcmp(v, "slirp4netns"))
-				continue;
-			if (!strcmp(v, "rootlesskit")) {
-				rc = err_makex(err, ENOTSUP,
-					       "--network %s: port_handler=rootlesskit is not supported by skiff "
-					       "(port_handler=slirp4netns)",
-					       network);
-				break;
-			}
+		if (kl == 12 && !strncmp(s, "port_handler", kl) &&
+		    (!strcmp(v, "slirp4netns") || !strcmp(v, "rootlesskit"))) {
+			o.slirp_ports = !strcmp(v, "slirp4netns");
+			continue;
 		}
 		rc = err_makex(
 			err, EINVAL,
 			"--network %s: invalid option \"%s\" (allow_host_loopback=BOOL, enable_ipv6=BOOL, mtu=N, "
-			"port_handler=slirp4netns)",
+			"port_handler=rootlesskit|slirp4netns)",
 			network, s);
 	}
 	strv_release(&opts);
@@ -256,13 +252,58 @@ int net_make_netns(const char *path, const char *ping_range, struct skiff_err **
 	return err_make(err, status, "create a network namespace");
 }
 
-static int write_helper_pid(int dirfd, pid_t pid, struct skiff_err **err)
+int net_write_pid_file(int dirfd, const char *name, pid_t pid, struct skiff_err **err)
 {
 	uint64_t st = 0;
 	if (proc_starttime(pid, &st) < 0)
 		return err_make(err, errno, "helper process %d", (int)pid);
 	cleanup_free char *s = xasprintf("%d %llu\n", (int)pid, (unsigned long long)st);
-	return write_file_replace(dirfd, "helper.pid", s, strlen(s), 0600, err);
+	return write_file_replace(dirfd, name, s, strlen(s), 0600, err);
+}
+
+int net_spawn_detached(const char *const *argv, const char *cwd, int dirfd, const char *log, const int *fds,
+		       size_t nfds, pid_t *ret_pid, struct skiff_err **err)
+{
+	int pidp[2];
+	if (pipe2(pidp, O_CLOEXEC) < 0)
+		return err_make(err, errno, "pipe");
+	int logfd = openat(dirfd, log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	pid_t mid = logfd < 0 ? -1 : fork();
+	if (mid == 0) {
+		/* the middle process: start the helper in a session of its own, tell its pid, go */
+		struct spawn_opts o = SPAWN_OPTS_INIT;
+		o.stdin_fd = SPAWN_DEVNULL;
+		o.stdout_fd = logfd;
+		o.stderr_fd = logfd;
+		o.new_session = true;
+		o.cwd = cwd;
+		o.extra_fds = fds;
+		o.n_extra_fds = nfds;
+		pid_t pid = 0;
+		struct skiff_err *e2 = NULL;
+		if (spawn(argv, &o, &pid, NULL, &e2) < 0)
+			pid = -err_status(e2);
+		if (write(pidp[1], &pid, sizeof(pid)) != sizeof(pid))
+			_exit(1);
+		_exit(0);
+	}
+	int saved = errno;
+	close(pidp[1]);
+	if (logfd >= 0)
+		close(logfd);
+	if (mid < 0) {
+		close(pidp[0]);
+		return err_make(err, saved, "start %s", argv[0]);
+	}
+	int st;
+	spawn_wait(mid, &st);
+	pid_t pid = 0;
+	ssize_t r = read(pidp[0], &pid, sizeof(pid));
+	close(pidp[0]);
+	if (r != sizeof(pid) || pid <= 0)
+		return err_make(err, r == sizeof(pid) && pid < 0 ? -pid : EIO, "exec %s", argv[0]);
+	*ret_pid = pid;
+	return 0;
 }
 
 static void helper_log(int dirfd, struct strbuf *out)
@@ -364,7 +405,7 @@ static int start_pasta(const struct net_setup *s, int dirfd, const char *netns, 
 	long p = strtol(buf, NULL, 10);
 	if (p <= 0)
 		return err_makex(err, EIO, "pasta: bad pid file \"%s\"", buf);
-	return write_helper_pid(dirfd, (pid_t)p, err);
+	return net_write_pid_file(dirfd, "helper.pid", (pid_t)p, err);
 }
 
 int net_slirp_api(const char *sock, const char *what, const char *req, long *ret_id, struct skiff_err **err)
@@ -426,58 +467,20 @@ static int start_slirp(const struct net_setup *s, int dirfd, const char *netns, 
 	strv_push(&argv, netns);
 	strv_push(&argv, "tap0");
 
-	int ready[2], pidp[2];
+	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		strv_release(&argv);
 		return err_make(err, errno, "pipe");
 	}
-	if (pipe2(pidp, O_CLOEXEC) < 0) {
-		close(ready[0]);
-		close(ready[1]);
-		strv_release(&argv);
-		return err_make(err, errno, "pipe");
-	}
-	int logfd = openat(dirfd, "helper.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	pid_t mid = logfd < 0 ? -1 : fork();
-	if (mid == 0) {
-		/* the middle process: start slirp4netns in a session of its own, tell its pid, go */
-		struct spawn_opts o = SPAWN_OPTS_INIT;
-		o.stdin_fd = SPAWN_DEVNULL;
-		o.stdout_fd = logfd;
-		o.stderr_fd = logfd;
-		o.new_session = true;
-		o.cwd = s->dir;
-		o.extra_fds = &ready[1];
-		o.n_extra_fds = 1;
-		pid_t pid = 0;
-		struct skiff_err *e2 = NULL;
-		if (spawn((const char *const *)argv.v, &o, &pid, NULL, &e2) < 0)
-			pid = -err_status(e2);
-		if (write(pidp[1], &pid, sizeof(pid)) != sizeof(pid))
-			_exit(1);
-		_exit(0);
-	}
-	int saved = errno;
+	pid_t pid = 0;
+	int rc = net_spawn_detached((const char *const *)argv.v, s->dir, dirfd, "helper.log", &ready[1], 1, &pid, err);
 	strv_release(&argv);
 	close(ready[1]);
-	close(pidp[1]);
-	if (logfd >= 0)
-		close(logfd);
-	if (mid < 0) {
+	if (rc < 0) {
 		close(ready[0]);
-		close(pidp[0]);
-		return err_make(err, saved, "start slirp4netns");
+		return -1;
 	}
-	int st;
-	spawn_wait(mid, &st);
-	pid_t pid = 0;
-	ssize_t r = read(pidp[0], &pid, sizeof(pid));
-	close(pidp[0]);
-	if (r != sizeof(pid) || pid <= 0) {
-		close(ready[0]);
-		return err_make(err, r == sizeof(pid) && pid < 0 ? -pid : EIO, "exec slirp4netns");
-	}
-	int rc = write_helper_pid(dirfd, pid, err);
+	rc = net_write_pid_file(dirfd, "helper.pid", pid, err);
 	/* "1" on the ready fd once the tap is configured; EOF: it died */
 	char c = 0;
 	struct pollfd p = {.fd = ready[0], .events = POLLIN};
@@ -488,8 +491,14 @@ static int start_slirp(const struct net_setup *s, int dirfd, const char *netns, 
 		strbuf_release(&msg);
 	}
 	close(ready[0]);
+	/* tcp through skiff's own proxy (podman's default port_handler, rootlesskit, does the
+	 * same); udp, and everything with port_handler=slirp4netns, through slirp4netns */
+	if (rc == 0 && !so.slirp_ports)
+		rc = net_portproxy_start(dirfd, s->dir, netns, SLIRP_GUEST, s->ports, s->n_ports, err);
 	for (size_t i = 0; rc == 0 && i < s->n_ports; i++) {
 		const struct net_port *np = &s->ports[i];
+		if (!so.slirp_ports && !strcmp(np->proto, "tcp"))
+			continue;
 		for (unsigned k = 0; rc == 0 && k < np->range; k++) {
 			cleanup_free char *req = xasprintf(
 				"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"%s\",\"host_addr\":\"%s\","
@@ -534,12 +543,12 @@ int net_setup(const struct net_setup *s, char **ret_netns, struct skiff_err **er
 	return 0;
 }
 
-static void kill_helper(int dirfd)
+static void kill_helper(int dirfd, const char *pidfile)
 {
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	struct skiff_err *e2 = NULL;
-	if (read_file_at(dirfd, "helper.pid", 64, &buf, &len, &e2) < 0) {
+	if (read_file_at(dirfd, pidfile, 64, &buf, &len, &e2) < 0) {
 		err_free(e2);
 		return;
 	}
@@ -565,7 +574,8 @@ int net_teardown(const char *dir, struct skiff_err **err)
 			return 0;
 		return err_make(err, errno, "open %s", dir);
 	}
-	kill_helper(dirfd);
+	kill_helper(dirfd, "helper.pid");
+	kill_helper(dirfd, NET_PORTPROXY_PIDFILE);
 	cleanup_free char *netns = xasprintf("%s/netns", dir);
 	if (umount2(netns, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
 		return err_make(err, errno, "unmount %s", netns);

@@ -14,8 +14,14 @@
  *                       --netns PATH -P PIDFILE  (it daemonizes; a port in use makes it fail)
  *   slirp4netns:  slirp4netns --configure --mtu 65520 [--disable-host-loopback]
  *                       --api-socket SOCK --netns-type path PATH tap0, double-forked into its
- *                       own session; published ports are added through its API socket
- *                       (add_hostfwd), which reports a port in use.
+ *                       own session. Published tcp ports go through skiff's port proxy (as
+ *                       podman's default port_handler=rootlesskit): the engine listens on the
+ *                       host ports itself (a port in use is its error) and hands the sockets
+ *                       to `skiff __skiff-port-proxy`, which joins the namespace and splices
+ *                       each connection to 10.0.2.100:PORT inside (the container sees that
+ *                       source address). udp, and every port with port_handler=slirp4netns
+ *                       (which keeps the client's address), go through slirp4netns's API
+ *                       socket (add_hostfwd), which reports a port in use.
  */
 #ifndef SKIFF_NET_NET_H
 #define SKIFF_NET_NET_H
@@ -51,6 +57,9 @@ int net_parse_expose(const char *spec, struct net_port *ret, struct skiff_err **
 int net_ports_assign(struct net_port *v, size_t n, struct skiff_err **err);
 /* Check that each host port can be bound now (EADDRINUSE naming it). */
 int net_ports_check_free(const struct net_port *v, size_t n, struct skiff_err **err);
+/* Bind (not listen) every host port of p's range, SO_REUSEADDR for tcp: fds[0..range-1];
+ * EADDRINUSE naming the port. */
+int net_ports_bind(const struct net_port *p, int *fds, struct skiff_err **err);
 /* ps's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp". */
 void net_ports_format(const struct net_port *v, size_t n, struct strbuf *out);
 /* One mapping per line as `port` prints it ("80/tcp -> 0.0.0.0:8080"); with filter ("80" or
@@ -62,7 +71,7 @@ enum net_mode { NET_NONE_HELPER, NET_PASTA, NET_SLIRP4NETNS };
 /* "pasta[:opts]" / "slirp4netns[:opts]" -> the helper; anything else NET_NONE_HELPER. */
 enum net_mode net_mode_of(const char *network);
 /* Validate the options of a pasta/slirp4netns mode (slirp4netns: allow_host_loopback=,
- * mtu=, enable_ipv6=, port_handler=slirp4netns; rootlesskit is ENOTSUP). */
+ * mtu=, enable_ipv6=, port_handler=rootlesskit|slirp4netns). */
 int net_check_mode(const char *network, struct skiff_err **err);
 /* Whether pasta / slirp4netns can be found in $PATH. */
 bool net_have_helper(enum net_mode m);
@@ -97,5 +106,12 @@ int net_make_netns(const char *path, const char *ping_range, struct skiff_err **
 /* One request on slirp4netns's API socket sock (what names it in messages); its error
  * reply becomes ours; *ret_id gets the reply's "return.id" when asked for. */
 int net_slirp_api(const char *sock, const char *what, const char *req, long *ret_id, struct skiff_err **err);
+
+/* The port proxy, run as `skiff NET_PORTPROXY_ARGV1 NETNS TARGET CTRPORT...` with fd 3+i
+ * listening for CTRPORT i on the host: it joins NETNS and splices every connection it
+ * accepts to TARGET:CTRPORT, both ways, until both sides have closed. Runs until killed;
+ * returns an exit status when it cannot start. */
+#define NET_PORTPROXY_ARGV1 "__skiff-port-proxy"
+int net_portproxy_main(int argc, char **argv);
 
 #endif

@@ -207,6 +207,15 @@ static int bind_range(const struct net_port *p, uint16_t first, int *fds)
 	return 0;
 }
 
+int net_ports_bind(const struct net_port *p, int *fds, struct skiff_err **err)
+{
+	int r = bind_range(p, p->host_port, fds);
+	if (r < 0)
+		return err_make(err, -r, "publish %s:%u%s/%s", shown_ip(p), p->host_port, p->range > 1 ? "(range)" : "",
+				p->proto);
+	return 0;
+}
+
 int net_ports_assign(struct net_port *v, size_t n, struct skiff_err **err)
 {
 	for (size_t i = 0; i < n; i++) {

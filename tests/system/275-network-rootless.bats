@@ -23,6 +23,12 @@ function helper_pid() {
 	cut -d' ' -f1 "$SKIFF_TEST_ROOT"/runroot/networks/*/helper.pid
 }
 
+# listening81 CTR: whether something in CTR listens on tcp port 81 (0x51), IPv4 or IPv6
+function listening81() {
+	"$SKIFF" --root "$SKIFF_TEST_ROOT/root" --runroot "$SKIFF_TEST_ROOT/runroot" exec "$1" cat /proc/net/tcp /proc/net/tcp6 |
+		awk '$2 ~ /:0051$/ && $4 == "0A" { f = 1 } END { exit !f }'
+}
+
 function fetch() { # URL
 	curl -sf -m 5 "$1"
 }
@@ -98,23 +104,59 @@ function fetch() { # URL
 	run_skiff rm -f u$TESTNUM r$TESTNUM
 }
 
-@test "--network slirp4netns: httpd through its API's port forwarding" {
-	local port
+@test "--network slirp4netns: tcp ports through skiff's port proxy; port_handler=slirp4netns through its API" {
+	local port up
 	port=$(free_port)
+	up=$(free_port)
 	run_skiff run -d --name s$TESTNUM --network slirp4netns:allow_host_loopback=false -p 127.0.0.1:$port:80 \
-		"$IMAGE" sh -c "$HTTPD"
+		-p 127.0.0.1:$up:81 "$IMAGE" sh -c "head -c 8388608 /dev/urandom >/big; $HTTPD"
 	wait_for fetch "http://127.0.0.1:$port/"
 	run_skiff exec s$TESTNUM cat /etc/resolv.conf
 	assert "${lines[0]}" == "nameserver 10.0.2.3" "slirp4netns DNS: $output"
 	run_skiff exec s$TESTNUM grep -c tap0 /proc/net/dev
 	is "$output" "1" "tap0 inside"
-	local pid
+	local pid proxy
 	pid=$(helper_pid)
 	assert "$(cat /proc/$pid/comm)" == "slirp4netns" "the helper is slirp4netns"
+	proxy=$(cut -d' ' -f1 "$SKIFF_TEST_ROOT"/runroot/networks/*/proxy.pid)
+	assert "$(cat /proc/$proxy/comm)" == "skiff-portproxy" "tcp ports go through the proxy"
+	# 8 MiB down, intact
+	run_skiff exec s$TESTNUM sh -c 'cp /big /www/big && sha256sum /big'
+	local want=${output%% *}
+	run sh -c "curl -sf -m 30 http://127.0.0.1:$port/big | sha256sum"
+	is "${output%% *}" "$want" "the download through the proxy"
+	# 8 MiB up, then a half-close: the container's sha256sum sees EOF and answers on the same connection
+	run_skiff exec -d s$TESTNUM sh -c 'busybox nc -l -p 81 -e sha256sum'
+	wait_for listening81 s$TESTNUM
+	run python3 -c '
+import hashlib, os, socket, sys
+data = os.urandom(8 << 20)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+r = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    r += d
+print(hashlib.sha256(data).hexdigest(), r.decode().split()[0])' "$up"
+	assert_success
+	local sums=($output)
+	is "${sums[1]}" "${sums[0]}" "the upload through the proxy, half-closed"
 	run_skiff rm -f s$TESTNUM
 	wait_for sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
-	run_skiff 125 run --rm --network slirp4netns:port_handler=rootlesskit "$IMAGE" true
-	assert "$output" =~ "rootlesskit is not supported" "$output"
+	wait_for sh -c "! kill -0 $proxy 2>/dev/null || grep -q '^State:.*Z' /proc/$proxy/status"
+	# port_handler=slirp4netns: slirp4netns's own forwarding (the client's address kept), no proxy
+	port=$(free_port)
+	run_skiff run -d --name k$TESTNUM --network slirp4netns:port_handler=slirp4netns -p 127.0.0.1:$port:80 \
+		"$IMAGE" sh -c "$HTTPD"
+	wait_for fetch "http://127.0.0.1:$port/"
+	run sh -c "ls '$SKIFF_TEST_ROOT'/runroot/networks/*/proxy.pid 2>/dev/null"
+	is "$output" "" "no proxy with port_handler=slirp4netns"
+	run_skiff rm -f k$TESTNUM
+	run_skiff 125 run --rm --network slirp4netns:port_handler=nope "$IMAGE" true
+	assert "$output" =~ "invalid option \"port_handler=nope\"" "$output"
 	run_skiff 125 run --rm --network slirp4netns:bogus=1 "$IMAGE" true
 	assert "$output" =~ "invalid option \"bogus=1\"" "$output"
 }
@@ -133,6 +175,9 @@ function fetch() { # URL
 	local holder=$!
 	wait_for sh -c "ss -ltn | grep -q 127.0.0.1:$port"
 	run_skiff 125 run -d --name busy$TESTNUM -p 127.0.0.1:$port:80 "$IMAGE" sleep 100
+	assert "$output" =~ "publish 127.0.0.1:$port/tcp: Address already in use" "$output"
+	# and where the port proxy would listen
+	run_skiff 125 run -d --name busyslirp$TESTNUM --network slirp4netns -p 127.0.0.1:$port:80 "$IMAGE" sleep 100
 	assert "$output" =~ "publish 127.0.0.1:$port/tcp: Address already in use" "$output"
 	kill $holder
 	run sh -c "find '$SKIFF_TEST_ROOT/runroot/networks' -mindepth 1 2>/dev/null"

@@ -132,9 +132,15 @@ static void test_modes(void **state)
 	assert_non_null(strstr(err->msg, "mtu=1"));
 	err_free(err);
 	err = NULL;
-	assert_int_equal(net_check_mode("slirp4netns:port_handler=rootlesskit", &err), -1);
-	assert_int_equal(err_status(err), ENOTSUP);
-	err_free(err);
+	assert_int_equal(net_check_mode("slirp4netns:port_handler=rootlesskit", &err), 0);
+	const char *bad[] = {"slirp4netns:port_handler=", "slirp4netns:port_handler=rootlesskitx",
+			     "slirp4netns:port_handler", "slirp4netns:port_handlerx=slirp4netns"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(net_check_mode(bad[i], &err), -1);
+		assert_int_equal(err_status(err), EINVAL);
+		assert_non_null(strstr(err->msg, "port_handler=rootlesskit|slirp4netns"));
+		err_clear(&err);
+	}
 }
 
 int main(void)
