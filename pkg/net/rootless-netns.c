@@ -11,10 +11,13 @@
  * when the caller is in a user namespace; the work runs on a thread that joins the rootless
  * namespace (setns is per thread, and root of a user namespace cannot go back to the host's).
  *
- * Published ports: slirp4netns forwards host HOST_IP:P to 10.0.2.100:P (add_hostfwd; the
- * forwards are listed in the container's network directory as rootless-ports, to be removed
- * with it or added again to a replaced helper), and the DNAT rule of the bridge code, which
- * matches P on any local address in there, sends it on to the container's address and port.
+ * Published ports: tcp through the container's port proxy (net-internal.h: the engine
+ * listens on HOST_IP:P, IPv4 or IPv6, and the proxy, joined to the rootless namespace,
+ * connects to 10.0.2.100:P there), udp through slirp4netns, which forwards host HOST_IP:P to
+ * 10.0.2.100:P (add_hostfwd; the forwards are listed in the container's network directory as
+ * rootless-ports, to be removed with it or added again to a replaced helper). Inside, the
+ * DNAT rule of the bridge code, which matches P on any local address in there, sends it on
+ * to the container's address and port.
  *
  * Lifetime: the namespace and slirp4netns are made by the first container that joins a user
  * network and removed (helper killed, pin unmounted) when the last one leaves, under
@@ -42,6 +45,7 @@
 #include "pkg/json/json.h"
 #include "pkg/net/bridge-internal.h"
 #include "pkg/net/bridge.h"
+#include "pkg/net/net-internal.h"
 #include "pkg/net/net.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
@@ -313,11 +317,30 @@ static int write_forwards(const char *runroot, const char *id, const struct strb
 
 static int add_forwards(const struct net_bridge_setup *s, struct skiff_err **err)
 {
+	/* tcp through the port proxy, joined to the rootless namespace and connecting to tap0's
+	 * address there, where the DNAT rule takes over; udp through slirp4netns */
+	cleanup_free char *dir = xasprintf("%s/networks/%s", s->runroot, s->id);
+	cleanup_free char *pin = rl_pin(s->runroot);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_make(err, errno, "open %s", dir);
+	/* inside, the DNAT rule matches the host port (as slirp4netns forwards P to P) */
+	struct net_port *inside = s->n_ports ? xcalloc(s->n_ports, sizeof(*inside)) : NULL;
+	for (size_t i = 0; i < s->n_ports; i++) {
+		inside[i] = s->ports[i];
+		inside[i].ctr_port = inside[i].host_port;
+	}
+	int prc = net_portproxy_start(dfd, dir, pin, RL_GUEST, inside, s->n_ports, err);
+	free(inside);
+	if (prc < 0)
+		return -1;
 	struct strbuf sb = STRBUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < s->n_ports; i++) {
 		const struct net_port *np = &s->ports[i];
 		const char *addr = np->host_ip[0] ? np->host_ip : "0.0.0.0";
+		if (!strcmp(np->proto, "tcp"))
+			continue;
 		for (unsigned k = 0; rc == 0 && k < np->range; k++) {
 			long fwd = 0;
 			if ((rc = add_forward(s->runroot, np->proto, addr, np->host_port + k, &fwd, err)) == 0)
@@ -401,10 +424,10 @@ int net_rootless_bridge_setup(const struct net_bridge_setup *s, char **ret_netns
 	struct net_port *ports = s->n_ports ? xcalloc(s->n_ports, sizeof(*ports)) : NULL;
 	for (size_t i = 0; i < s->n_ports; i++) {
 		ports[i] = s->ports[i];
-		if (strchr(ports[i].host_ip, ':')) {
+		if (strchr(ports[i].host_ip, ':') && strcmp(ports[i].proto, "tcp")) {
 			free(ports);
 			return err_makex(err, ENOTSUP,
-					 "-p %s: rootless bridge networks publish on IPv4 host addresses only",
+					 "-p %s: rootless bridge networks publish udp on IPv4 host addresses only",
 					 s->ports[i].host_ip);
 		}
 		ports[i].host_ip[0] = '\0';

@@ -102,8 +102,25 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	is "$output" "hello from web$TESTNUM" "page through the published port"
 	run_skiff port web$TESTNUM
 	is "$output" "80/tcp -> 127.0.0.1:$port" "port"
-	# the port is given back with the container
+	# tcp goes through the container's port proxy
+	local id proxy
+	id=$(skiff inspect --format '{{.Id}}' web$TESTNUM)
+	proxy=$(cut -d' ' -f1 "$SKIFF_TEST_ROOT/runroot/networks/$id/proxy.pid")
+	assert "$(cat /proc/$proxy/comm)" == "skiff-portproxy" "tcp ports go through the proxy"
+	# which listens on IPv6 host addresses too
+	if grep -q ' lo$' /proc/net/if_inet6 2>/dev/null; then
+		local port6
+		port6=$(free_port)
+		run_skiff run -d --name six$TESTNUM --hostname six$TESTNUM --network n$TESTNUM -p "[::1]:$port6:80" \
+			"$IMAGE" sh -c "$HTTPD"
+		wait_for fetch "http://[::1]:$port6/"
+		run curl -sf -m 5 "http://[::1]:$port6/"
+		is "$output" "hello from six$TESTNUM" "page through [::1]"
+		run_skiff rm -f six$TESTNUM
+	fi
+	# the port is given back with the container, and the proxy is gone
 	run_skiff rm -f web$TESTNUM
+	wait_for gone "$proxy"
 	# (SO_REUSEADDR: curl's connection may leave the port in TIME_WAIT)
 	run python3 -c "import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$port)); s.listen()"
 	assert_success "nothing listens on $port any more: $output"
