@@ -122,18 +122,29 @@ int net_check_mode(const char *network, struct skiff_err **err)
 	return 0;
 }
 
-static bool in_path(const char *name)
+char *net_find_tool(const char *name)
 {
 	const char *path = getenv("PATH");
 	struct strv dirs = STRV_INIT;
-	strv_split(&dirs, path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", ':');
-	bool found = false;
+	strv_split(&dirs, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", ':');
+	/* a user's PATH often lacks the sbin directories (Debian's does) */
+	strv_split(&dirs, "/usr/local/sbin:/usr/sbin:/sbin", ':');
+	char *found = NULL;
 	for (size_t i = 0; !found && i < dirs.len; i++) {
-		cleanup_free char *p = xasprintf("%s/%s", dirs.v[i], name);
-		found = access(p, X_OK) == 0;
+		char *p = xasprintf("%s/%s", dirs.v[i], name);
+		if (*dirs.v[i] == '/' && access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
 	}
 	strv_release(&dirs);
 	return found;
+}
+
+static bool in_path(const char *name)
+{
+	cleanup_free char *p = net_find_tool(name);
+	return p != NULL;
 }
 
 bool net_have_helper(enum net_mode m)

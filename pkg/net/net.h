@@ -73,6 +73,9 @@ enum net_mode net_mode_of(const char *network);
 /* Validate the options of a pasta/slirp4netns mode (slirp4netns: allow_host_loopback=,
  * mtu=, enable_ipv6=, port_handler=rootlesskit|slirp4netns). */
 int net_check_mode(const char *network, struct skiff_err **err);
+/* The path of the executable name in $PATH or, failing that, /usr/local/sbin, /usr/sbin or
+ * /sbin (malloc'd); NULL when there is none. */
+char *net_find_tool(const char *name);
 /* Whether pasta / slirp4netns can be found in $PATH. */
 bool net_have_helper(enum net_mode m);
 

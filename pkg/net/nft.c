@@ -19,14 +19,25 @@
 #include <unistd.h>
 
 #include "pkg/net/bridge-internal.h"
+#include "pkg/net/net.h"
 #include "pkg/net/netlink.h"
 #include "vendor-free/cleanup.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/spawn.h"
 #include "vendor-free/strv.h"
+#include "vendor-free/xalloc.h"
 
-static int run(const char *const *argv, const int *extra, size_t n_extra, struct skiff_err **err)
+static int run(const char *const *argv_in, const int *extra, size_t n_extra, struct skiff_err **err)
 {
+	/* nft and ip live in /usr/sbin, which a user's PATH may lack */
+	size_t argc = 0;
+	while (argv_in[argc])
+		argc++;
+	cleanup_free const char **argv = xcalloc(argc + 1, sizeof(*argv));
+	memcpy(argv, argv_in, argc * sizeof(*argv));
+	cleanup_free char *exe = net_find_tool(argv_in[0]);
+	if (exe)
+		argv[0] = exe;
 	struct spawn_opts o = SPAWN_OPTS_INIT;
 	o.stdin_fd = SPAWN_DEVNULL;
 	o.extra_fds = extra;

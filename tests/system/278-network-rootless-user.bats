@@ -118,6 +118,13 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 		is "$output" "hello from six$TESTNUM" "page through [::1]"
 		run_skiff rm -f six$TESTNUM
 	fi
+	# a user's PATH without /usr/sbin (Debian's) still finds nft for the rules
+	local port3
+	port3=$(free_port)
+	PATH=/usr/bin:/bin run_skiff run -d --name path$TESTNUM --network n$TESTNUM -p 127.0.0.1:$port3:80 "$IMAGE" \
+		sh -c "$HTTPD"
+	wait_for fetch "http://127.0.0.1:$port3/"
+	run_skiff rm -f path$TESTNUM
 	# the port is given back with the container, and the proxy is gone
 	run_skiff rm -f web$TESTNUM
 	wait_for gone "$proxy"
