@@ -19,6 +19,7 @@
 #include "pkg/net/bridge.h"
 #include "pkg/net/netlink.h"
 #include "vendor-free/cleanup.h"
+#include "vendor-free/crashpoint.h"
 #include "vendor-free/fileio.h"
 #include "vendor-free/spawn.h"
 #include "vendor-free/xalloc.h"
@@ -96,10 +97,29 @@ static void write_sysctl(const char *path, const char *v)
 
 /* ---- addresses: runroot/ipam/NETWORK/ADDR holds the container id ---- */
 
+static int teardown_locked(const char *runroot, const char *id, struct skiff_err **err);
+
+/*
+ * Whether the container owner still holds its addresses. Leases, the state file and the links
+ * are made under the bridges lock, which the caller holds, and a setup marks its state
+ * "setting_up" until it is done: a lease whose owner has no state file, or one still marked,
+ * is what a setup killed half-way left (a crash). Its links, leases and pinned namespace go
+ * now; the container, if it is still there, makes them again when it starts.
+ */
 static bool owner_alive(const char *runroot, const char *owner)
 {
-	cleanup_free char *d = ctr_dir(runroot, owner);
-	return access(d, F_OK) == 0;
+	struct json *st = NULL;
+	struct skiff_err *e2 = NULL;
+	bool alive = read_state(runroot, owner, &st, &e2) == 0;
+	if (alive) {
+		struct json *b = json_object_get(st, "setting_up");
+		alive = !(json_is(b, JSON_BOOL) && b->u.b);
+	}
+	json_free(st);
+	err_clear(&e2);
+	if (!alive && teardown_locked(runroot, owner, &e2) < 0)
+		err_free(e2);
+	return alive;
 }
 
 static int ipam_dir(const char *runroot, const struct net_network *n, int *ret_fd, struct skiff_err **err)
@@ -395,6 +415,7 @@ static int plumb(const char *runroot, const char *netns, const struct net_networ
 	    nl_veth_create(&host, veth, ifname, nsfd, want, err) < 0 || nl_link_index(&host, veth, &vidx, err) < 0 ||
 	    nl_link_set_master(&host, vidx, bidx, err) < 0 || nl_link_get(&host, NULL, bidx, &bl, err) < 0)
 		goto fail;
+	crashpoint("net-veth-created"); /* a veth and an address that no state file records yet */
 	/* one MTU per segment: a default-MTU bridge has the least of its ports' (older containers') */
 	if (!n->mtu && bl.mtu >= 68 && bl.mtu < want) {
 		mtu = bl.mtu;
@@ -943,6 +964,7 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 		strbuf_release(&p);
 	}
 	json_object_set(st, "ports", pa);
+	json_object_set_bool(st, "setting_up", true); /* until every link is made (owner_alive) */
 	if (rc == 0 && s->hosts) {
 		cleanup_free char *buf = NULL;
 		size_t len = 0;
@@ -958,6 +980,10 @@ int net_bridge_setup(const struct net_bridge_setup *s, char **ret_netns, struct 
 		rc = attach(s->runroot, s->graphroot, netns, s->id, &n, (unsigned)i, i == 0 ? s->static_ip : NULL,
 			    i == 0 ? s->static_ip6 : NULL, s->aliases, st, err);
 		net_network_release(&n);
+	}
+	if (rc == 0) {
+		json_object_set_bool(st, "setting_up", false);
+		rc = write_state(s->runroot, s->id, st, err);
 	}
 	if (rc == 0)
 		rc = sync_locked(s->runroot, err);

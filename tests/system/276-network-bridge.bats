@@ -156,6 +156,37 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	assert_output --partial 'bad options.mtu "12x"'
 }
 
+@test "a crash between creating a veth and recording it: the next setup, start and rm clean it up" {
+	skip_if_rootless "bridge networks need root"
+	run_skiff network create --subnet 10.231.10.0/24 net276c
+	_SKIFF_TEST_CRASH_AT=net-veth-created run_skiff 137 run -d --name c276c --network net276c --ip 10.231.10.9 \
+		"$IMAGE" sleep 100
+	id=$(skiff inspect --format '{{.Id}}' c276c)
+	# left behind: the veth and the address, which no state file records
+	run ip link show "sk${id:0:10}0"
+	assert_success
+	run ls "$SKIFF_TEST_ROOT/runroot/ipam/net276c"
+	assert_output 10.231.10.9
+	# the next container's setup takes the address back and removes the veth
+	run_skiff run -d --name c276o --network net276c --ip 10.231.10.9 "$IMAGE" sleep 100
+	run ip link show "sk${id:0:10}0"
+	assert_failure
+	run cat "$SKIFF_TEST_ROOT/runroot/ipam/net276c/10.231.10.9"
+	assert_output "$(skiff inspect --format '{{.Id}}' c276o)"
+	run_skiff rm -f c276o
+	# the crashed container itself starts (its namespace made anew) and is removed cleanly
+	run_skiff start c276c
+	run_skiff exec c276c busybox ip -4 addr show eth0
+	assert_output --partial "inet 10.231.10.9/24"
+	run_skiff rm -f c276c
+	run ip link show "sk${id:0:10}0"
+	assert_failure
+	run ls "$SKIFF_TEST_ROOT/runroot/ipam/net276c"
+	assert_output ""
+	run ls "$SKIFF_TEST_ROOT/runroot/networks"
+	refute_output --partial "$id"
+}
+
 @test "-p: DNAT reaches busybox httpd from 127.0.0.1 and the host's address" {
 	skip_if_rootless "bridge networks need root"
 	port=$(free_port)
