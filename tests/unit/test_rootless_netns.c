@@ -75,8 +75,9 @@ static int in_userns_checks(const char *rr)
 	close(fd);
 	if (!net_rootless_mode(rr))
 		return 6;
-	/* -p on an IPv6 host address: refused, naming it, before anything is made */
-	struct net_port p = {.host_port = 8080, .ctr_port = 80, .range = 1, .proto = "tcp"};
+	/* udp -p on an IPv6 host address (slirp4netns forwards IPv4 only; tcp goes through the
+	 * port proxy): refused, naming it, before anything is made */
+	struct net_port p = {.host_port = 8080, .ctr_port = 80, .range = 1, .proto = "udp"};
 	snprintf(p.host_ip, sizeof(p.host_ip), "::1");
 	struct strv nets = STRV_INIT;
 	strv_push(&nets, "n1");
