@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,6 +173,21 @@ int net_portproxy_main(int argc, char **argv)
 		}
 		ports[i] = (uint16_t)p;
 		pf[i] = (struct pollfd){.fd = 4 + (int)i, .events = POLLIN};
+		/* a connection reset between poll and accept must not block the loop */
+		int fl = fcntl(pf[i].fd, F_GETFL);
+		if (fl < 0 || fcntl(pf[i].fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			fprintf(stderr, "port proxy: listener for port %u (fd %d): %s\n", ports[i], pf[i].fd,
+				strerror(errno));
+			free(ports);
+			free(pf);
+			return 2;
+		}
+	}
+	/* two sockets per connection: as many as the hard limit allows */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "skiff-portproxy", 0, 0, 0); /* what ps and pgrep show */
@@ -199,8 +216,12 @@ int net_portproxy_main(int argc, char **argv)
 			if (!(pf[i].revents & POLLIN))
 				continue;
 			int c = accept4(pf[i].fd, NULL, NULL, SOCK_CLOEXEC);
-			if (c < 0)
-				continue; /* gone before we took it; EMFILE: the next poll retries */
+			if (c < 0) {
+				/* out of fds: let connections end before the next try, not spin */
+				if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+					nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+				continue; /* EAGAIN: gone before we took it */
+			}
 			struct start *st = xmalloc(sizeof(*st));
 			st->client = c;
 			st->target = target;
