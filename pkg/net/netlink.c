@@ -495,7 +495,7 @@ int nl_link_index(struct nl_sock *s, const char *name, int *ret_index, struct sk
 }
 
 int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, unsigned mtu,
-		   struct skiff_err **err)
+		   const unsigned char *peer_mac, struct skiff_err **err)
 {
 	if (!name_ok(name) || !name_ok(peer))
 		return err_makex(err, EINVAL, "create veth %s: bad interface name", name ? name : "(null)");
@@ -513,6 +513,8 @@ int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int pe
 	nl_msg_put_str(&m, IFLA_IFNAME, peer);
 	if (mtu)
 		nl_msg_put_u32(&m, IFLA_MTU, mtu);
+	if (peer_mac)
+		nl_msg_put(&m, IFLA_ADDRESS, peer_mac, 6);
 	if (peer_netns_fd >= 0)
 		nl_msg_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	nl_msg_nest_end(&m, pa);

@@ -47,9 +47,9 @@ struct nl_link {
 int nl_link_get(struct nl_sock *s, const char *name, int index, struct nl_link *ret, struct skiff_err **err);
 int nl_link_index(struct nl_sock *s, const char *name, int *ret_index, struct skiff_err **err);
 /* A veth pair: name here, peer in the namespace peer_netns_fd (-1: here too); both ends with
- * MTU mtu (0: the kernel's 1500). */
+ * MTU mtu (0: the kernel's 1500); the peer's MAC address peer_mac[6] (NULL: a random one). */
 int nl_veth_create(struct nl_sock *s, const char *name, const char *peer, int peer_netns_fd, unsigned mtu,
-		   struct skiff_err **err);
+		   const unsigned char *peer_mac, struct skiff_err **err);
 /* A bridge named name unless a link of that name exists (EEXIST when it is not a bridge). */
 int nl_bridge_ensure(struct nl_sock *s, const char *name, int *ret_index, struct skiff_err **err);
 int nl_link_set_master(struct nl_sock *s, int index, int master, struct skiff_err **err);

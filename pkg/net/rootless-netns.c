@@ -13,7 +13,7 @@
  *
  * Published ports: tcp through the container's port proxy (net-internal.h: the engine
  * listens on HOST_IP:P, IPv4 or IPv6, and the proxy, joined to the rootless namespace,
- * connects to 10.0.2.100:P there), udp through slirp4netns, which forwards host HOST_IP:P to
+ * connects to the container's address and port there), udp through slirp4netns, which forwards host HOST_IP:P to
  * 10.0.2.100:P (add_hostfwd; the forwards are listed in the container's network directory as
  * rootless-ports, to be removed with it or added again to a replaced helper). Inside, the
  * DNAT rule of the bridge code, which matches P on any local address in there, sends it on
@@ -324,13 +324,21 @@ static int add_forwards(const struct net_bridge_setup *s, struct skiff_err **err
 	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_make(err, errno, "open %s", dir);
-	/* inside, the DNAT rule matches the host port (as slirp4netns forwards P to P) */
+	/* straight to the container's address on its first network and the container port (so one
+	 * host port may be published on two host addresses); without an IPv4 address, to tap0's
+	 * and the host port, where the DNAT rule matches it (as slirp4netns forwards P to P) */
+	char ip[16] = "";
+	struct json *status = net_bridge_status(s->runroot, s->id);
+	if (json_is(status, JSON_OBJECT) && status->u.obj.len)
+		snprintf(ip, sizeof(ip), "%s", json_object_get_string(status->u.obj.vals[0], "IPAddress") ?: "");
+	json_free(status);
 	struct net_port *inside = s->n_ports ? xcalloc(s->n_ports, sizeof(*inside)) : NULL;
 	for (size_t i = 0; i < s->n_ports; i++) {
 		inside[i] = s->ports[i];
-		inside[i].ctr_port = inside[i].host_port;
+		if (!ip[0])
+			inside[i].ctr_port = inside[i].host_port;
 	}
-	int prc = net_portproxy_start(dfd, dir, pin, RL_GUEST, inside, s->n_ports, err);
+	int prc = net_portproxy_start(dfd, dir, pin, ip[0] ? ip : RL_GUEST, inside, s->n_ports, err);
 	free(inside);
 	if (prc < 0)
 		return -1;

@@ -273,6 +273,13 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 	assert "$output" =~ "inet $ip/" "the address eth0 has"
 	run_skiff inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}{{end}}' ns$TESTNUM
 	is "$output" "podman $ip" "per network"
+	# docker's MAC for the address (02:42 + its four bytes): the same address, the same MAC
+	local mac
+	mac=$(printf '02:42:%02x:%02x:%02x:%02x' ${ip//./ })
+	run_skiff exec ns$TESTNUM cat /sys/class/net/eth0/address
+	is "$output" "$mac" "eth0's MAC"
+	run_skiff inspect --format '{{.NetworkSettings.MacAddress}}' ns$TESTNUM
+	is "$output" "$mac" "inspect's MacAddress"
 	run_skiff rm -f ns$TESTNUM
 }
 

@@ -118,6 +118,22 @@ HTTPD='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec bu
 		is "$output" "hello from six$TESTNUM" "page through [::1]"
 		run_skiff rm -f six$TESTNUM
 	fi
+	# one host port on two host addresses, to two container ports
+	local hostip
+	hostip=$(ip -4 -o addr show scope global | awk '$2 !~ /^(podman|skiff|sk|veth)/ {split($4, a, "/"); print a[1]; exit}')
+	if [ -n "$hostip" ]; then
+		local p2
+		p2=$(free_port)
+		run_skiff run -d --name two$TESTNUM --network n$TESTNUM -p 127.0.0.1:$p2:80 -p "$hostip:$p2:81" "$IMAGE" \
+			sh -c 'mkdir -p /a /b && echo eighty >/a/index.html && echo eightyone >/b/index.html &&
+				busybox httpd -p 81 -h /b && exec busybox httpd -f -p 80 -h /a'
+		wait_for fetch "http://127.0.0.1:$p2/"
+		run curl -sf -m 5 "http://127.0.0.1:$p2/"
+		is "$output" "eighty" "127.0.0.1:$p2 -> 80"
+		run curl -sf -m 5 "http://$hostip:$p2/"
+		is "$output" "eightyone" "$hostip:$p2 -> 81"
+		run_skiff rm -f two$TESTNUM
+	fi
 	# a user's PATH without /usr/sbin (Debian's) still finds nft for the rules
 	local port3
 	port3=$(free_port)

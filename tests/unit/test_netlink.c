@@ -325,7 +325,7 @@ static void test_args_checked_first(void **state)
 	assert_int_equal(nl_route_add_default(&s, 1, "10.0.0.300", 0, &err), -1);
 	assert_non_null(strstr(err->msg, "10.0.0.300"));
 	err_clear(&err);
-	assert_int_equal(nl_veth_create(&s, "a-name-far-too-long", "eth0", -1, 0, &err), -1);
+	assert_int_equal(nl_veth_create(&s, "a-name-far-too-long", "eth0", -1, 0, NULL, &err), -1);
 	assert_int_equal(err_status(err), EINVAL);
 	assert_non_null(strstr(err->msg, "a-name-far-too-long"));
 	err_clear(&err);
