@@ -369,6 +369,21 @@ static void del_link(struct nl_sock *host, const char *name)
 	err_free(e2);
 }
 
+/* Docker's MAC for an IPv4 address, 02:42:a:b:c:d: a container that gets an address another
+ * just gave back has its MAC too, so the neighbours' caches (the host's, the bridge's other
+ * containers') stay right. False for anything else (IPv6 only: the kernel's random one). */
+static bool mac_of(const char *ip, unsigned char mac[6])
+{
+	uint32_t a4;
+	if (net_parse4(ip, &a4) < 0)
+		return false;
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	for (int i = 0; i < 4; i++)
+		mac[2 + i] = (unsigned char)(a4 >> (24 - 8 * i));
+	return true;
+}
+
 static unsigned link_mtu(const char *name, void *ctx)
 {
 	struct nl_link l;
@@ -410,27 +425,16 @@ static int plumb(const char *runroot, const char *netns, const struct net_networ
 	int rc = 0, bidx = 0, vidx = 0, cidx = 0, lidx = 0;
 	unsigned want = n->mtu ? n->mtu : NET_LINK_MTU, mtu = want, route4 = 0, route6 = 0;
 	struct nl_link bl = {0};
-	/* docker's MAC for an IPv4 address, 02:42:a:b:c:d: a container that gets an address another
-	 * just gave back has its MAC too, so the neighbours' caches (the host's, the bridge's
-	 * other containers') stay right; IPv6 only: a random one */
-	unsigned char mac[6] = {0x02, 0x42};
-	uint32_t a4 = 0;
-	bool have_mac = false;
-	if (addr) {
-		cleanup_free char *ip = xstrndup(addr, strcspn(addr, "/"));
-		if (net_parse4(ip, &a4) == 0) {
-			for (int i = 0; i < 4; i++)
-				mac[2 + i] = (unsigned char)(a4 >> (24 - 8 * i));
-			have_mac = true;
-		}
-	}
+	unsigned char mac[6];
+	cleanup_free char *ip4 = addr ? xstrndup(addr, strcspn(addr, "/")) : NULL;
+	bool have_mac = ip4 && mac_of(ip4, mac);
 	del_link(&host, veth); /* a leftover of a crash */
 	if (ensure_bridge(&host, runroot, n, &bidx, err) < 0 ||
 	    nl_veth_create(&host, veth, ifname, nsfd, want, have_mac ? mac : NULL, err) < 0 ||
 	    nl_link_index(&host, veth, &vidx, err) < 0 || nl_link_set_master(&host, vidx, bidx, err) < 0 ||
 	    nl_link_get(&host, NULL, bidx, &bl, err) < 0)
 		goto fail;
-	crashpoint("net-veth-created"); /* a veth and an address that no state file records yet */
+	crashpoint("net-veth-created"); /* a veth and an address, recorded as setting_up (owner_alive) */
 	/* one MTU per segment: a default-MTU bridge has the least of its ports' (older containers') */
 	if (!n->mtu && bl.mtu >= 68 && bl.mtu < want) {
 		mtu = bl.mtu;
@@ -1109,11 +1113,10 @@ struct json *net_bridge_status(const char *runroot, const char *id)
 		json_object_set_string(x, "EndpointID", "");
 		json_object_set_string(x, "Gateway", json_object_get_string(a, "gateway") ?: "");
 		json_object_set_string(x, "IPAddress", json_object_get_string(a, "ip") ?: "");
-		uint32_t a4;
+		unsigned char m[6];
 		char mac[18] = "";
-		if (net_parse4(json_object_get_string(a, "ip") ?: "", &a4) == 0) /* plumb's: 02:42 + the address */
-			snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", a4 >> 24, (a4 >> 16) & 255,
-				 (a4 >> 8) & 255, a4 & 255);
+		if (mac_of(json_object_get_string(a, "ip") ?: "", m))
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		json_object_set_string(x, "MacAddress", mac);
 		struct json *p = json_object_get(a, "prefix");
 		json_object_set_int(x, "IPPrefixLen", json_is(p, JSON_NUMBER) ? p->u.num.i : 0);
